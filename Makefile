@@ -1,0 +1,27 @@
+# Every target works on a fresh machine with Python 3.11 and make: the venv is
+# created and filled on first use.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: test demo bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+test: $(STAMP)
+	$(PY) -m pytest -q -n 2 --dist loadgroup
+
+demo: $(STAMP)
+	$(VENV)/bin/deepnotes train --model mlp --dataset digits --epochs 30 \
+		--optimizer adamw --lr 0.003 --batch-size 64 --seed 0 --out runs/demo
+
+bench: $(STAMP)
+	$(VENV)/bin/deepnotes bench
+
+clean:
+	rm -rf $(VENV) runs build *.egg-info src/*.egg-info

@@ -1,0 +1,31 @@
+"""deepnotes: a deep-learning framework from first principles on NumPy.
+
+    import deepnotes as dn
+    import deepnotes.nn as nn
+
+Every op, layer, loss and optimizer is checked numerically against the
+reference implementation (PyTorch, scikit-learn, SciPy).
+"""
+import numpy as _np
+
+from .autograd import Function, Tensor, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd.creation import (
+    arange, from_numpy, full, linspace, ones, ones_like, rand, randint, randn, tensor, zeros,
+    zeros_like,
+)
+from .autograd.tensor import as_tensor
+from .ops.api import (
+    abs, amax, amin, argmax, argmin, cat, clamp, clip, concatenate, exp, flatten, gather, log,
+    log_softmax, logsumexp, matmul, max, maximum, mean, min, minimum, pad_constant, permute, pow,
+    relu, reshape, sigmoid, softmax, split, sqrt, squeeze, stack, sum, take_along_dim, tanh,
+    transpose, unsqueeze, var, where,
+)
+from .random import get_rng_state, manual_seed, set_rng_state
+
+float32 = _np.float32
+float64 = _np.float64
+int64 = _np.int64
+int32 = _np.int32
+bool_ = _np.bool_
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""The handbook: inventory of topics and claims, coverage map, (later) entries and quizzes."""

@@ -1,0 +1,67 @@
+"""Matrix products (inventory E1, E4).
+
+`MatMul` follows `np.matmul`: 1-d operands are promoted (a vector on the left
+becomes a row, on the right a column) and leading batch axes broadcast.
+`Linear` fuses y = x W^T + b into one node, the layer's hot path.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.function import Function
+
+
+class MatMul(Function):
+    """out = a @ b;  da = g @ b^T,  db = a^T @ g (batch axes summed back by the engine)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.matmul(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_arrays
+        a2 = a[None, :] if a.ndim == 1 else a
+        b2 = b[:, None] if b.ndim == 1 else b
+        g2 = grad
+        if a.ndim == 1:
+            g2 = np.expand_dims(g2, -2)
+        if b.ndim == 1:
+            g2 = np.expand_dims(g2, -1)
+        da = db = None
+        # Leading batch axes that broadcasting added are summed by the engine.
+        if ctx.needs_input_grad[0]:
+            da = np.matmul(g2, np.swapaxes(b2, -1, -2))
+            da = da[..., 0, :] if a.ndim == 1 else da
+        if ctx.needs_input_grad[1]:
+            db = np.matmul(np.swapaxes(a2, -1, -2), g2)
+            db = db[..., 0] if b.ndim == 1 else db
+        return da, db
+
+
+class Linear(Function):
+    """y = x W^T + b for x of shape (..., in), W (out, in), b (out,) or absent.
+
+    dx = g W,  dW = g^T x (summed over all leading axes),  db = sum g.
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias=None):
+        ctx.save_for_backward(x, weight)
+        y = x @ weight.T
+        if bias is not None:
+            y += bias
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_arrays
+        needs = ctx.needs_input_grad
+        dx = grad @ weight if needs[0] else None
+        g2 = grad.reshape(-1, grad.shape[-1])
+        dw = g2.T @ x.reshape(-1, x.shape[-1]) if needs[1] else None
+        if len(needs) == 2:
+            return dx, dw
+        db = g2.sum(axis=0) if needs[2] else None
+        return dx, dw, db

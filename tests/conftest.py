@@ -1,0 +1,26 @@
+"""Test-suite setup: one BLAS/torch thread per worker, and validated `covers` markers."""
+import pytest
+import torch
+from threadpoolctl import threadpool_limits
+
+from deepnotes.handbook.inventory import load_inventory
+
+# Two xdist workers on two cores: more threads per worker only oversubscribes.
+torch.set_num_threads(1)
+threadpool_limits(1)
+
+
+def pytest_collection_modifyitems(config, items):
+    known = load_inventory()
+    for item in items:
+        for mark in item.iter_markers("covers"):
+            unknown = [i for i in mark.args if i not in known]
+            if unknown or not mark.args:
+                raise pytest.UsageError(f"{item.nodeid}: covers() names unknown inventory IDs {unknown}")
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    import deepnotes as dn
+
+    dn.manual_seed(0)
