@@ -1,0 +1,1 @@
+"""deepnotes.nn.init: weight initialization (to be filled)."""

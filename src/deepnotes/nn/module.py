@@ -1,0 +1,238 @@
+"""`Module` and `Parameter`: the stateful side of `deepnotes.nn`, as in PyTorch.
+
+A Module registers what is assigned to its attributes: a `Parameter` becomes
+a learnable parameter, another Module a submodule, and `register_buffer`
+adds state that is saved but not learned (BatchNorm's running mean).
+Names are dotted paths (`"0.weight"`, `"encoder.norm.bias"`), the keys of
+`state_dict()`, so a deepnotes model and the same PyTorch model share keys.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import numpy as np
+
+from ..autograd.grad_mode import no_grad
+from ..autograd.tensor import Tensor
+
+
+class Parameter(Tensor):
+    """A leaf tensor that a Module registers as learnable; requires grad by default."""
+
+    __slots__ = ()
+
+    def __init__(self, data, requires_grad=True):
+        super().__init__(data.data if isinstance(data, Tensor) else data, requires_grad=requires_grad)
+
+    def __repr__(self):
+        return "Parameter containing:\n" + super().__repr__()
+
+
+class Module:
+    """Base class of layers and models.  Subclasses define `forward`."""
+
+    def __init__(self):
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "training", True)
+
+    # ----------------------------------------------------------- registration
+    def __setattr__(self, name, value):
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(
+                f"{type(self).__name__}: call super().__init__() before assigning attribute {name!r}"
+            )
+        for store in (self._parameters, self._buffers, self._modules):
+            store.pop(name, None)
+        if isinstance(value, Parameter):
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._modules[name] = value
+        else:
+            object.__setattr__(self, name, value)
+            return
+        self.__dict__.pop(name, None)
+
+    def __getattr__(self, name):
+        for store in ("_parameters", "_buffers", "_modules"):
+            d = self.__dict__.get(store)
+            if d is not None and name in d:
+                return d[name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name):
+        for store in (self._parameters, self._buffers, self._modules):
+            if name in store:
+                del store[name]
+                return
+        object.__delattr__(self, name)
+
+    def register_parameter(self, name, param):
+        if param is None:
+            self._parameters[name] = None
+        else:
+            setattr(self, name, param if isinstance(param, Parameter) else Parameter(param))
+
+    def register_buffer(self, name, tensor, persistent=True):
+        """State that is saved in `state_dict()` but not learned; `None` reserves the name."""
+        self.__dict__.pop(name, None)
+        self._buffers[name] = None if tensor is None else (tensor if isinstance(tensor, Tensor) else Tensor(tensor))
+        if not persistent:
+            self.__dict__.setdefault("_non_persistent", set()).add(name)
+
+    def add_module(self, name, module):
+        setattr(self, name, module)
+
+    # -------------------------------------------------------------- traversal
+    def named_modules(self, prefix=""):
+        yield prefix, self
+        for name, child in self._modules.items():
+            if child is not None:
+                yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+
+    def modules(self):
+        for _, m in self.named_modules():
+            yield m
+
+    def named_children(self):
+        yield from ((n, m) for n, m in self._modules.items() if m is not None)
+
+    def children(self):
+        for _, m in self.named_children():
+            yield m
+
+    def named_parameters(self, prefix="", recurse=True):
+        seen = set()
+        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for mod_name, module in modules:
+            for name, p in module._parameters.items():
+                if p is not None and id(p) not in seen:
+                    seen.add(id(p))
+                    yield (f"{mod_name}.{name}" if mod_name else name), p
+
+    def parameters(self, recurse=True):
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def named_buffers(self, prefix="", recurse=True):
+        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for mod_name, module in modules:
+            for name, b in module._buffers.items():
+                if b is not None:
+                    yield (f"{mod_name}.{name}" if mod_name else name), b
+
+    def buffers(self, recurse=True):
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
+    # ------------------------------------------------------------------ modes
+    def train(self, mode=True):
+        """Training mode: dropout drops, BatchNorm uses and updates batch statistics."""
+        for m in self.modules():
+            object.__setattr__(m, "training", bool(mode))
+        return self
+
+    def eval(self):
+        """Evaluation mode (`train(False)`)."""
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad=True):
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none=True):
+        """Clear the gradient of every parameter (to None, or to zeros)."""
+        for p in self.parameters():
+            if set_to_none or p.grad is None:
+                p.grad = None
+            else:
+                p.grad = np.zeros_like(p.data)
+
+    # ------------------------------------------------------------------ dtype
+    def to(self, dtype):
+        """Cast floating parameters and buffers (and their grads) to `dtype`, in place."""
+        dtype = np.dtype(dtype)
+        for t in list(self.parameters()) + list(self.buffers()):
+            if t.data.dtype.kind == "f":
+                t.data = t.data.astype(dtype)
+                if t.grad is not None:
+                    t.grad = t.grad.astype(dtype)
+        return self
+
+    def float(self):
+        return self.to(np.float32)
+
+    def double(self):
+        return self.to(np.float64)
+
+    # ------------------------------------------------------------------- call
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    # ------------------------------------------------------------ state dicts
+    def state_dict(self):
+        """Parameters and persistent buffers by dotted name (detached tensors sharing memory)."""
+        out = OrderedDict()
+        for mod_name, module in self.named_modules():
+            skip = module.__dict__.get("_non_persistent", set())
+            for store in (module._parameters, module._buffers):
+                for name, t in store.items():
+                    if t is not None and name not in skip:
+                        out[f"{mod_name}.{name}" if mod_name else name] = t.detach()
+        return out
+
+    def load_state_dict(self, state_dict, strict=True):
+        """Copy values into parameters and buffers by name.
+
+        With `strict=True` (the default), missing or unexpected keys raise a
+        KeyError that lists them; a shape mismatch always raises a ValueError
+        naming the key and both shapes.  Returns (missing_keys, unexpected_keys).
+        """
+        own = self.state_dict()
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        if strict and (missing or unexpected):
+            raise KeyError(
+                f"{type(self).__name__}.load_state_dict: missing keys {missing}, unexpected keys {unexpected}"
+            )
+        targets = dict(self._state_targets())
+        with no_grad():
+            for key, value in state_dict.items():
+                if key not in targets:
+                    continue
+                array = np.asarray(value.data if isinstance(value, Tensor) else value)
+                target = targets[key]
+                if array.shape != target.data.shape:
+                    raise ValueError(
+                        f"{type(self).__name__}.load_state_dict: shape mismatch for {key!r}: "
+                        f"the checkpoint has {array.shape}, the model expects {target.data.shape}"
+                    )
+                target.data = array.astype(target.data.dtype, copy=True)
+        return missing, unexpected
+
+    def _state_targets(self):
+        for mod_name, module in self.named_modules():
+            for store in (module._parameters, module._buffers):
+                for name, t in store.items():
+                    if t is not None:
+                        yield (f"{mod_name}.{name}" if mod_name else name), t
+
+    # ------------------------------------------------------------------- repr
+    def extra_repr(self):
+        return ""
+
+    def __repr__(self):
+        lines = [f"({name}): " + _indent(repr(m)) for name, m in self.named_children()]
+        head = f"{type(self).__name__}({self.extra_repr()}"
+        if not lines:
+            return head + ")"
+        return head + "\n  " + "\n  ".join(lines) + "\n)"
+
+
+def _indent(text):
+    return text.replace("\n", "\n  ")
