@@ -1,0 +1,227 @@
+"""The `deepnotes` command.
+
+    deepnotes train --model mlp --dataset digits --epochs 30 --optimizer adamw --out runs/x
+    deepnotes graph mlp --dataset digits --out runs/graph.svg
+    deepnotes coverage [--json]
+    deepnotes doctor
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import shutil
+import sys
+import time
+from pathlib import Path
+
+COMMANDS = {
+    "train": "train a model on a built-in data set; print test metrics; write checkpoint and curves",
+    "graph": "render a model's computational graph (forward and backward edges) to SVG or DOT",
+    "coverage": "print the coverage map: tests, claims and handbook entries per inventory ID",
+    "doctor": "report the environment: Python, NumPy and its BLAS, optional GPU and test packages",
+}
+
+
+def _parse_hidden(text):
+    return tuple(int(h) for h in text.split(",") if h.strip())
+
+
+def _make_optimizer(name, params, lr, weight_decay, momentum):
+    from . import optim
+
+    if name == "sgd":
+        return optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
+    if name == "adam":
+        return optim.Adam(params, lr=lr, weight_decay=weight_decay)
+    if name == "adamw":
+        return optim.AdamW(params, lr=lr, weight_decay=weight_decay)
+    raise ValueError(f"unknown optimizer {name!r}")
+
+
+def _plot_history(history, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    h = history.to_dict()
+    epochs = range(1, len(h["train_loss"]) + 1)
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(9, 3.5))
+    ax_loss.plot(epochs, h["train_loss"], label="train")
+    if any(v is not None for v in h.get("val_loss", [])):
+        ax_loss.plot(epochs, h["val_loss"], label="test")
+    ax_loss.set(xlabel="epoch", ylabel="loss", title="loss")
+    ax_acc.plot(epochs, h["train_acc"], label="train")
+    if any(v is not None for v in h.get("val_acc", [])):
+        ax_acc.plot(epochs, h["val_acc"], label="test")
+    ax_acc.set(xlabel="epoch", ylabel="accuracy", title="accuracy")
+    for ax in (ax_loss, ax_acc):
+        ax.legend()
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def cmd_train(args):
+    import deepnotes as dn
+    from . import data, nn, train
+    from .models import build_model
+
+    dn.manual_seed(args.seed)
+    split = data.get_dataset(args.dataset)
+    train_loader = data.DataLoader(
+        data.TensorDataset(split.x_train, split.y_train), batch_size=args.batch_size, shuffle=True
+    )
+    test_loader = data.DataLoader(data.TensorDataset(split.x_test, split.y_test), batch_size=512)
+    model = build_model(args.model, split.x_train.shape[1:], split.num_classes,
+                        hidden=_parse_hidden(args.hidden), dropout=args.dropout)
+    optimizer = _make_optimizer(args.optimizer, model.parameters(), args.lr, args.weight_decay, args.momentum)
+    loss_fn = nn.CrossEntropyLoss()
+    print(f"training {args.model} on {split.name}: {len(split.x_train)} train / {len(split.x_test)} test, "
+          f"{args.epochs} epochs, {args.optimizer} lr={args.lr}, batch {args.batch_size}, seed {args.seed}",
+          file=sys.stderr if args.json else sys.stdout)
+    start = time.perf_counter()
+    history = train.fit(model, loss_fn, optimizer, train_loader, val_loader=test_loader,
+                        epochs=args.epochs, progress=not args.no_progress)
+    seconds = time.perf_counter() - start
+    test = train.evaluate(model, loss_fn, test_loader)
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    checkpoint = out / "checkpoint.npz"
+    train.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": args.epochs,
+                "config": {k: v for k, v in vars(args).items() if k != "func"}}, checkpoint)
+    curves = out / "curves.png"
+    _plot_history(history, curves)
+    (out / "history.json").write_text(json.dumps(history.to_dict(), indent=1))
+    result = {"test_accuracy": test["accuracy"], "test_loss": test["loss"], "epochs": args.epochs,
+              "seconds": round(seconds, 3), "dataset": split.name, "model": args.model,
+              "checkpoint": str(checkpoint), "curves": str(curves)}
+    report = sys.stderr if args.json else sys.stdout
+    print(f"test accuracy {test['accuracy']:.4f}, test loss {test['loss']:.4f}, {seconds:.1f} s", file=report)
+    print(f"wrote {checkpoint}, {curves} and {out / 'history.json'}", file=report)
+    if args.json:
+        print(json.dumps(result))
+    return 0
+
+
+def cmd_graph(args):
+    import deepnotes as dn
+    from . import data, nn
+    from .autograd import graph
+    from .models import build_model
+
+    dn.manual_seed(args.seed)
+    split = data.get_dataset(args.dataset)
+    model = build_model(args.model, split.x_train.shape[1:], split.num_classes, hidden=_parse_hidden(args.hidden))
+    x = dn.tensor(split.x_train[: args.batch_size])
+    y = dn.tensor(split.y_train[: args.batch_size])
+    loss = nn.functional.cross_entropy(model(x), y)
+    params = dict(model.named_parameters())
+    path = graph.render(loss, args.out, params=params)
+    print(f"wrote {path}")
+    return 0
+
+
+def cmd_coverage(args):
+    from .handbook import coverage
+
+    tests_dir = Path(args.tests) if args.tests else None
+    rows = coverage.coverage_map(tests_dir)
+    if args.write_baseline:
+        coverage.write_baseline(rows)
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False))
+    else:
+        print(coverage.format_table(rows))
+    lost = coverage.lost_coverage(rows)
+    if lost:
+        print(f"IDs that lost their tests since the baseline: {', '.join(lost)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_doctor(args):
+    """Environment report (inventory V1): what is installed and which BLAS NumPy runs."""
+    import numpy as np
+
+    lines = [f"python      {platform.python_version()} ({sys.executable})", f"numpy       {np.__version__}"]
+    try:
+        from threadpoolctl import threadpool_info
+
+        for pool in threadpool_info():
+            lines.append(f"blas        {pool.get('internal_api')} {pool.get('version')} "
+                         f"kernel={pool.get('architecture')} threads={pool.get('num_threads')}")
+    except ImportError:
+        lines.append("blas        threadpoolctl not installed: cannot tell")
+    for name in ("torch", "scipy", "sklearn", "mnist1d", "gensim", "cupy"):
+        try:
+            module = __import__(name)
+            lines.append(f"{name:<11} {getattr(module, '__version__', 'installed')}")
+        except Exception as exc:  # noqa: BLE001 - report any import failure (e.g. missing CUDA libs)
+            lines.append(f"{name:<11} not available ({type(exc).__name__}: {str(exc)[:80]})")
+    lines.append(f"graphviz    {shutil.which('dot') or 'dot not on PATH: graphs are written as .dot'}")
+    print("\n".join(lines))
+    return 0
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="deepnotes",
+        description="deepnotes: deep learning from first principles, checked against the reference.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="commands:\n" + "\n".join(f"  {k:<10} {v}" for k, v in COMMANDS.items()),
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("train", help=COMMANDS["train"], description=COMMANDS["train"])
+    p.add_argument("--model", default="mlp", choices=["mlp"])
+    p.add_argument("--dataset", default="digits", choices=["digits", "breast_cancer", "mnist1d"])
+    p.add_argument("--epochs", type=int, default=20)
+    p.add_argument("--optimizer", default="adamw", choices=["sgd", "adam", "adamw"])
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--weight-decay", type=float, default=0.0)
+    p.add_argument("--momentum", type=float, default=0.9, help="SGD momentum")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--hidden", default="128,128", help="hidden layer sizes, comma separated")
+    p.add_argument("--dropout", type=float, default=0.0)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default="runs/train")
+    p.add_argument("--json", action="store_true", help="print one JSON object as the last line")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("graph", help=COMMANDS["graph"], description=COMMANDS["graph"])
+    p.add_argument("model", nargs="?", default="mlp", choices=["mlp"])
+    p.add_argument("--dataset", default="digits", choices=["digits", "breast_cancer", "mnist1d"])
+    p.add_argument("--hidden", default="32")
+    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default="runs/graph.svg")
+    p.set_defaults(func=cmd_graph)
+
+    p = sub.add_parser("coverage", help=COMMANDS["coverage"], description=COMMANDS["coverage"])
+    p.add_argument("--json", action="store_true", help="print one JSON object as the last line")
+    p.add_argument("--tests", help="the tests folder (found automatically in a checkout)")
+    p.add_argument("--write-baseline", action="store_true",
+                   help="record the IDs that have tests now; CI fails if one of them loses its tests")
+    p.set_defaults(func=cmd_coverage)
+
+    p = sub.add_parser("doctor", help=COMMANDS["doctor"], description=COMMANDS["doctor"])
+    p.set_defaults(func=cmd_doctor)
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
