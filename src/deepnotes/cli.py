@@ -19,6 +19,7 @@ COMMANDS = {
     "train": "train a model on a built-in data set; print test metrics; write checkpoint and curves",
     "graph": "render a model's computational graph (forward and backward edges) to SVG or DOT",
     "coverage": "print the coverage map: tests, claims and handbook entries per inventory ID",
+    "bench": "time reference workloads (MLP, CNN, LSTM, Transformer) in deepnotes and PyTorch",
     "doctor": "report the environment: Python, NumPy and its BLAS, optional GPU and test packages",
 }
 
@@ -143,6 +144,17 @@ def cmd_coverage(args):
     return 0
 
 
+def cmd_bench(args):
+    from .bench import runner
+
+    if args.scaling:
+        runner.scaling(args.out, quick=args.quick)
+        return 0
+    names = args.workloads.split(",") if args.workloads else None
+    runner.run(names, quick=args.quick, repeats=args.repeats, as_json=args.json)
+    return 0
+
+
 def cmd_doctor(args):
     """Environment report (inventory V1): what is installed and which BLAS NumPy runs."""
     import numpy as np
@@ -171,8 +183,6 @@ def build_parser():
     parser = argparse.ArgumentParser(
         prog="deepnotes",
         description="deepnotes: deep learning from first principles, checked against the reference.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="commands:\n" + "\n".join(f"  {k:<10} {v}" for k, v in COMMANDS.items()),
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -208,6 +218,15 @@ def build_parser():
     p.add_argument("--write-baseline", action="store_true",
                    help="record the IDs that have tests now; CI fails if one of them loses its tests")
     p.set_defaults(func=cmd_coverage)
+
+    p = sub.add_parser("bench", help=COMMANDS["bench"], description=COMMANDS["bench"])
+    p.add_argument("--quick", action="store_true", help="small sizes, few repeats (for the test suite)")
+    p.add_argument("--workloads", help="comma-separated subset of W1,W2,W3,W4,W5")
+    p.add_argument("--repeats", type=int, help="timed repeats per framework (default 5, quick 3)")
+    p.add_argument("--json", action="store_true", help="print one JSON document as the last line")
+    p.add_argument("--scaling", action="store_true", help="step time vs batch size and width, table + PNG")
+    p.add_argument("--out", default="runs/bench", help="folder for the scaling plot")
+    p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("doctor", help=COMMANDS["doctor"], description=COMMANDS["doctor"])
     p.set_defaults(func=cmd_doctor)

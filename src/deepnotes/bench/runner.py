@@ -1,0 +1,260 @@
+"""Run the workloads in deepnotes and PyTorch, interleaved, on a quiet machine.
+
+Method:
+* each (framework, workload) runs in its own worker process (peak RSS is its own);
+* after a warm-up, each repeat times K steps, K chosen so a repeat lasts ~0.3 s;
+* repeats alternate frameworks (dn, torch, torch, dn, ...) so slow drifts hit both;
+* before each repeat we wait for the machine to be idle, and a repeat during which
+  other processes used more than 15% of the CPUs (from /proc/stat minus the
+  worker's own CPU time) is thrown away and run again (at most 3 times);
+* we report the median samples/s and the spread (min-max) over the repeats.
+"""
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+from .workloads import WORKLOADS, dims, flops
+
+OTHER_LOAD_LIMIT = 0.15
+
+
+def _cpu_busy_seconds():
+    """Busy CPU time of the whole machine so far, in seconds (from /proc/stat)."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(v) for v in f.readline().split()[1:]]
+    except OSError:
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_for_idle(max_wait=30.0, threshold=0.2, window=0.25):
+    """Wait until the machine's busy fraction over a short window falls below `threshold`."""
+    ncpu = os.cpu_count() or 1
+    deadline = time.monotonic() + max_wait
+    while True:
+        b0 = _cpu_busy_seconds()
+        time.sleep(window)
+        b1 = _cpu_busy_seconds()
+        if b0 is None or (b1 - b0) / (window * ncpu) < threshold or time.monotonic() > deadline:
+            return
+
+
+class Worker:
+    def __init__(self, framework, workload, scale, threads, batch=None, width=None):
+        env = dict(os.environ)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "deepnotes.bench.worker", framework, workload, str(scale), str(threads),
+             str(batch or 0), str(width or 0)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
+        )
+        self._read()
+
+    def _read(self):
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"bench worker exited with code {self.proc.wait()}")
+        return json.loads(line)
+
+    def ask(self, command):
+        self.proc.stdin.write(command + "\n")
+        self.proc.stdin.flush()
+        return self._read()
+
+    def close(self):
+        try:
+            self.proc.stdin.write("quit\n")
+            self.proc.stdin.flush()
+        except BrokenPipeError:
+            pass
+        self.proc.wait(timeout=30)
+
+
+def _timed(worker, mode, k, retries=3):
+    """Time K steps; rerun when other processes loaded the machine meanwhile."""
+    ncpu = os.cpu_count() or 1
+    for attempt in range(retries + 1):
+        wait_for_idle()
+        b0 = _cpu_busy_seconds()
+        r = worker.ask(f"{mode} {k}")
+        b1 = _cpu_busy_seconds()
+        other = 0.0 if b0 is None else max(0.0, (b1 - b0) - r["cpu"]) / (r["wall"] * ncpu)
+        if other <= OTHER_LOAD_LIMIT or attempt == retries:
+            return r["wall"], attempt
+    return r["wall"], retries
+
+
+def _steps_for(worker, mode, target=0.3):
+    """Warm up (two steps), then choose K so that K steps take about `target` seconds."""
+    worker.ask(f"{mode} 2")
+    return max(1, int(target / max(worker.ask(f"{mode} 1")["wall"], 1e-6)))
+
+
+def bench_workload(name, scale=1.0, repeats=5, threads=None, modes=("train", "infer"), batch=None, width=None):
+    """Rows for one workload: one per (mode, framework)."""
+    threads = threads or blas_threads()
+    d = dims(name, scale, batch)
+    if width is not None and name == "W1":
+        d["width"] = width
+    fwd_flops = flops(name, d)
+    workers = {fw: Worker(fw, name, scale, threads, batch, width) for fw in ("deepnotes", "torch")}
+    rows = []
+    try:
+        for mode in modes:
+            steps = {fw: _steps_for(w, mode) for fw, w in workers.items()}
+            times = {fw: [] for fw in workers}
+            reruns = {fw: 0 for fw in workers}
+            for r in range(repeats):
+                order = ("deepnotes", "torch") if r % 2 == 0 else ("torch", "deepnotes")
+                for fw in order:
+                    wall, again = _timed(workers[fw], mode, steps[fw])
+                    times[fw].append(wall / steps[fw])
+                    reruns[fw] += again
+            step_flops = fwd_flops * (3 if mode == "train" else 1)
+            for fw in workers:
+                med = statistics.median(times[fw])
+                rows.append({
+                    "workload": name, "mode": mode, "framework": fw, "batch": d["batch"],
+                    "samples_per_s": d["batch"] / med,
+                    "spread": [d["batch"] / max(times[fw]), d["batch"] / min(times[fw])],
+                    "step_ms": med * 1e3, "gflops": step_flops / med / 1e9,
+                    "repeats": repeats, "reruns": reruns[fw], "threads": threads,
+                })
+        for fw, w in workers.items():
+            rss = w.ask("rss")
+            for row in rows:
+                if row["framework"] == fw:
+                    row["peak_rss_mb"] = rss["peak_mb"]
+                    row["workload_rss_mb"] = rss["peak_mb"] - rss["base_mb"]
+    finally:
+        for w in workers.values():
+            w.close()
+    by_key = {(r["mode"], r["framework"]): r for r in rows}
+    for r in rows:
+        ref = by_key[(r["mode"], "torch")]
+        r["ratio"] = r["samples_per_s"] / ref["samples_per_s"]
+        r["memory_ratio"] = r["peak_rss_mb"] / ref["peak_rss_mb"]
+    return rows
+
+
+def blas_threads():
+    from threadpoolctl import threadpool_info
+
+    pools = [p for p in threadpool_info() if p.get("user_api") == "blas"]
+    return pools[0]["num_threads"] if pools else 1
+
+
+def blas_description():
+    from threadpoolctl import threadpool_info
+
+    pools = [p for p in threadpool_info() if p.get("user_api") == "blas"]
+    if not pools:
+        return "no BLAS found by threadpoolctl"
+    p = pools[0]
+    return f"{p.get('internal_api')} {p.get('version')}, kernel {p.get('architecture')}, {p.get('num_threads')} threads"
+
+
+def sgemm_gflops(n=1024, repeats=5):
+    """This machine's float32 GEMM speed through NumPy, in GFLOP/s (median of repeats)."""
+    import numpy as np
+
+    a = np.random.default_rng(0).standard_normal((n, n)).astype(np.float32)
+    a @ a
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        a @ a
+        times.append(time.perf_counter() - t)
+    return 2 * n**3 / statistics.median(times) / 1e9
+
+
+def format_rows(rows):
+    head = (f"{'workload':<8} {'mode':<6} {'framework':<10} {'samples/s':>10} {'spread':>19} "
+            f"{'ratio':>6} {'GFLOP/s':>8} {'peak MB':>8} {'mem ratio':>9}")
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        spread = f"{r['spread'][0]:.0f}-{r['spread'][1]:.0f}"
+        lines.append(
+            f"{r['workload']:<8} {r['mode']:<6} {r['framework']:<10} {r['samples_per_s']:>10.1f} {spread:>19} "
+            f"{r['ratio']:>6.2f} {r['gflops']:>8.2f} {r['peak_rss_mb']:>8.0f} {r['memory_ratio']:>9.2f}"
+        )
+    return "\n".join(lines)
+
+
+def run(workloads=None, quick=False, repeats=None, as_json=False, out=sys.stdout):
+    scale = 0.25 if quick else 1.0
+    repeats = repeats or (3 if quick else 5)
+    names = workloads or list(WORKLOADS)
+    info = {"blas": blas_description(), "threads": blas_threads(), "sgemm_gflops": sgemm_gflops(512 if quick else 1024)}
+    print(f"BLAS: {info['blas']}; measured sgemm {info['sgemm_gflops']:.1f} GFLOP/s", file=out)
+    rows = []
+    for name in names:
+        print(f"{name}: {WORKLOADS[name]}", file=out, flush=True)
+        rows += bench_workload(name, scale, repeats, info["threads"])
+    print(format_rows(rows), file=out)
+    if as_json:
+        print(json.dumps({"machine": info, "rows": rows}))
+    return rows
+
+
+SCALING_BATCHES = (16, 32, 64, 128, 256, 512, 1024)
+SCALING_WIDTHS = (128, 256, 512, 1024, 2048)
+
+
+def scaling(out_dir="runs/bench", repeats=3, quick=False, out=sys.stdout):
+    """Training-step time vs batch size (W1, W2) and vs hidden width (W1); a table and a PNG."""
+    from pathlib import Path
+
+    batches = SCALING_BATCHES[:3] if quick else SCALING_BATCHES
+    widths = SCALING_WIDTHS[:2] if quick else SCALING_WIDTHS
+    series = []  # (workload, axis, value, framework, step_ms)
+    for name in ("W1", "W2"):
+        for b in batches:
+            for r in bench_workload(name, 1.0, repeats, modes=("train",), batch=b):
+                series.append((name, "batch", b, r["framework"], r["step_ms"]))
+    for w in widths:
+        for r in bench_workload("W1", 1.0, repeats, modes=("train",), width=w):
+            series.append(("W1", "width", w, r["framework"], r["step_ms"]))
+    lines = [f"{'workload':<8} {'axis':<6} {'value':>6} {'deepnotes ms':>13} {'torch ms':>9} {'ratio':>6}"]
+    keys = sorted({(s[0], s[1], s[2]) for s in series}, key=lambda k: (k[1], k[0], k[2]))
+    table = []
+    for key in keys:
+        ms = {s[3]: s[4] for s in series if s[:3] == key}
+        table.append({"workload": key[0], "axis": key[1], "value": key[2], **{f"{k}_ms": v for k, v in ms.items()}})
+        lines.append(f"{key[0]:<8} {key[1]:<6} {key[2]:>6} {ms['deepnotes']:>13.2f} {ms['torch']:>9.2f} "
+                     f"{ms['torch'] / ms['deepnotes']:>6.2f}")
+    print("\n".join(lines), file=out)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    png = out_dir / "scaling.png"
+    _plot_scaling(series, png)
+    (out_dir / "scaling.json").write_text(json.dumps(table, indent=1))
+    print(f"wrote {png} and {out_dir / 'scaling.json'}", file=out)
+    return table
+
+
+def _plot_scaling(series, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels = [("W1", "batch"), ("W2", "batch"), ("W1", "width")]
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
+    for ax, (name, axis) in zip(axes, panels):
+        for fw, style in (("deepnotes", "o-"), ("torch", "s--")):
+            pts = sorted((s[2], s[4]) for s in series if s[0] == name and s[1] == axis and s[3] == fw)
+            if pts:
+                ax.plot(*zip(*pts), style, label=fw)
+        ax.set(xscale="log", yscale="log", xlabel=axis, ylabel="ms per training step", title=f"{name} vs {axis}")
+        ax.grid(alpha=0.3, which="both")
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -1,0 +1,103 @@
+"""One framework, one workload, in its own process: answers timing requests on stdin.
+
+Protocol (one line each way): "train K" / "infer K" -> JSON {"wall": s, "cpu": s};
+"rss" -> JSON {"peak_mb": ..., "base_mb": ...}; "quit".  Running each framework
+alone in a process makes its peak resident memory its own.
+"""
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+
+
+def _peak_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux reports KiB
+
+
+def _deepnotes_steps(name, scale, threads, batch, width):
+    from threadpoolctl import threadpool_limits
+
+    import deepnotes as dn
+    import deepnotes.nn.functional as F
+    from deepnotes import optim
+
+    from .workloads import build
+
+    threadpool_limits(threads)
+    dn.manual_seed(0)
+    model, x, y, _ = build("deepnotes", name, scale, batch, width)
+    opt = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    xt, yt = dn.tensor(x), dn.tensor(y)
+
+    def train(k):
+        model.train()
+        for _ in range(k):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(xt), yt)
+            loss.backward()
+            opt.step()
+
+    def infer(k):
+        model.eval()
+        with dn.no_grad():
+            for _ in range(k):
+                model(xt)
+
+    return train, infer
+
+
+def _torch_steps(name, scale, threads, batch, width):
+    import torch
+    import torch.nn.functional as F
+
+    from .workloads import build
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    model, x, y, _ = build("torch", name, scale, batch, width)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+
+    def train(k):
+        model.train()
+        for _ in range(k):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(xt), yt)
+            loss.backward()
+            opt.step()
+
+    def infer(k):
+        model.eval()
+        with torch.no_grad():
+            for _ in range(k):
+                model(xt)
+
+    return train, infer
+
+
+def main(argv=None):
+    argv = argv or sys.argv[1:]
+    framework, name, scale, threads = argv[0], argv[1], float(argv[2]), int(argv[3])
+    batch = int(argv[4]) or None if len(argv) > 4 else None
+    width = int(argv[5]) or None if len(argv) > 5 else None
+    make = _deepnotes_steps if framework == "deepnotes" else _torch_steps
+    train, infer = make(name, scale, threads, batch, width)
+    base = _peak_mb()
+    print(json.dumps({"ready": True}), flush=True)
+    for line in sys.stdin:
+        cmd = line.split()
+        if not cmd or cmd[0] == "quit":
+            break
+        if cmd[0] == "rss":
+            print(json.dumps({"peak_mb": _peak_mb(), "base_mb": base}), flush=True)
+            continue
+        fn, k = (train if cmd[0] == "train" else infer), int(cmd[1])
+        wall0, cpu0 = time.perf_counter(), time.process_time()
+        fn(k)
+        print(json.dumps({"wall": time.perf_counter() - wall0, "cpu": time.process_time() - cpu0}), flush=True)
+
+
+if __name__ == "__main__":
+    main()
