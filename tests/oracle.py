@@ -156,3 +156,42 @@ def gradcheck(fn, inputs, *, eps=1e-6, atol=1e-6, rtol=1e-5, seed=0, directions=
         assert abs(numeric - analytic) <= atol + rtol * abs(numeric), (
             f"finite-difference check failed: analytic {analytic!r} vs numeric {numeric!r}"
         )
+
+
+def check_grad_grad(dn_fn, torch_fn, inputs, *, atol=ATOL, rtol=RTOL, seed=0):
+    """Compare second derivatives (double backward, `create_graph=True`) with PyTorch.
+
+    With a random cotangent c and a random direction v per float input, checks
+    g = d<c, f(x)>/dx (built with create_graph) and the Hessian-vector product
+    d<g, v>/dx, the quantity higher-order gradients exist for.  `dn_fn` and
+    `torch_fn` return one tensor.
+    """
+    from deepnotes.autograd import grad as dn_grad
+
+    rng = np.random.default_rng(seed + 999)
+    arrays = [np.asarray(a) for a in inputs]
+    diff = [a.dtype.kind == "f" for a in arrays]
+    dn_in = [dn.tensor(a, requires_grad=d) for a, d in zip(arrays, diff)]
+    th_in = [torch.tensor(a, requires_grad=d) for a, d in zip(arrays, diff)]
+    dn_x = [t for t, d in zip(dn_in, diff) if d]
+    th_x = [t for t, d in zip(th_in, diff) if d]
+    dn_out, th_out = dn_fn(*dn_in), torch_fn(*th_in)
+    assert_close(dn_out, th_out, "forward output", atol, rtol)
+    c = rng.uniform(0.5, 1.5, size=th_out.shape)
+    v = [rng.standard_normal(t.shape) for t in th_x]
+    dn_g = dn_grad((dn_out * dn.tensor(c)).sum(), dn_x, create_graph=True, allow_unused=True)
+    th_g = torch.autograd.grad((th_out * torch.tensor(c)).sum(), th_x, create_graph=True, allow_unused=True)
+    for i, (a, b) in enumerate(zip(dn_g, th_g)):
+        assert_grad_close(None if a is None else a.data, b, f"first derivative {i}", atol, rtol)
+
+    def second(grads, xs, lib):
+        """d<g, v>/dx as arrays; zeros where g does not depend on x (a linear op)."""
+        terms = [(g * lib.tensor(vi)).sum() for g, vi in zip(grads, v) if g is not None and g.requires_grad]
+        out = [None] * len(xs)
+        if terms:
+            grad_fn = dn_grad if lib is dn else torch.autograd.grad
+            out = grad_fn(sum(terms[1:], terms[0]), xs, allow_unused=True)
+        return [np.zeros(x.shape, dtype=_to_numpy(x).dtype) if h is None else _to_numpy(h) for h, x in zip(out, xs)]
+
+    for i, (a, b) in enumerate(zip(second(dn_g, dn_x, dn), second(th_g, th_x, torch))):
+        assert_close(a, b, f"second derivative (H v) {i}", atol, rtol)

@@ -15,9 +15,9 @@ from .autograd.creation import (
 )
 from .autograd.tensor import as_tensor
 from .ops.api import (
-    abs, amax, amin, argmax, argmin, cat, clamp, clip, concatenate, exp, flatten, gather, log,
-    log_softmax, logsumexp, matmul, max, maximum, mean, min, minimum, pad_constant, permute, pow,
-    relu, reshape, sigmoid, softmax, split, sqrt, squeeze, stack, sum, take_along_dim, tanh,
+    abs, add, amax, amin, argmax, argmin, cat, clamp, clip, concatenate, div, exp, flatten, gather, log,
+    log_softmax, logsumexp, matmul, max, maximum, mean, min, minimum, mul, neg, pad_constant, permute, pow,
+    relu, reshape, sigmoid, softmax, split, sqrt, squeeze, stack, sub, sum, take_along_dim, tanh,
     transpose, unsqueeze, var, where,
 )
 from .random import get_rng_state, manual_seed, set_rng_state

@@ -22,6 +22,14 @@ Keyword arguments to `apply` are non-tensor parameters passed to `forward`.
 the engine reduces them to each input's shape with `unbroadcast`, the one
 helper that does so. It returns `None` for an input that needs no gradient
 (`ctx.needs_input_grad[i]` says which do).
+
+Higher-order gradients.  `backward` works on arrays, so the backward pass it
+runs is not itself recorded.  An op that supports `create_graph=True` also
+defines `backward_graph(ctx, grad)`: the same derivative written with Tensor
+operations (`grad` is a Tensor, the input Tensors are `ctx.inputs`), which the
+engine calls only when asked to differentiate the backward pass.  Values the
+forward pass produced are recomputed from the inputs there rather than kept,
+so the ordinary path stores nothing extra.
 """
 from __future__ import annotations
 
@@ -68,6 +76,10 @@ class Function:
     def backward(ctx, grad):  # pragma: no cover - abstract
         raise NotImplementedError
 
+    # Tensor-level backward for create_graph=True; None: higher-order gradients
+    # are not supported through this op.
+    backward_graph = None
+
     @property
     def name(self):
         return type(self).__name__
@@ -86,8 +98,8 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs, **params):
-        from .tensor import Tensor, as_tensor
-
+        Tensor = _tensor_api["Tensor"]
+        as_tensor = _tensor_api["as_tensor"]
         tensors = tuple(t if isinstance(t, Tensor) else as_tensor(t) for t in inputs)
         ctx = cls(tensors)
         out = cls.forward(ctx, *(t.data for t in tensors), **params)
@@ -96,6 +108,12 @@ class Function:
         if not track:
             ctx.inputs = ()
         return result
+
+
+# `Tensor` and `as_tensor`, registered by tensor.py once they exist (tensor.py
+# imports this module, so this one cannot import it at the top; an import
+# inside `apply` would cost about a microsecond on every op).
+_tensor_api = {}
 
 
 def grads_as_tuple(grads):

@@ -17,7 +17,8 @@ from collections import namedtuple
 
 import numpy as np
 
-from .function import DEFAULT_FLOAT, Function, unbroadcast
+from .engine import make_seed, private_array, run_backward
+from .function import DEFAULT_FLOAT, Function
 from .grad_mode import is_grad_enabled
 
 ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
@@ -54,22 +55,57 @@ def _operand(other, like):
 
     A Python number takes the tensor's dtype when it fits (PyTorch's rule:
     float32 tensor * 2.5 stays float32); a float next to an integer or bool
-    tensor becomes float32.
+    tensor becomes float32.  NumPy scalars count as numbers here, so
+    `x * np.sqrt(2.0)` does not silently upcast a float32 tensor.
     """
     if isinstance(other, Tensor):
         return other
-    if isinstance(other, (bool, int, float)):
+    if isinstance(other, (bool, int, float, np.bool_, np.integer, np.floating)):
         kind = like.dtype.kind
         if kind in "fc":
             dtype = like.dtype
-        elif isinstance(other, float):
+        elif isinstance(other, (float, np.floating)):
             dtype = DEFAULT_FLOAT
-        elif kind == "b" and not isinstance(other, bool):
+        elif kind == "b" and not isinstance(other, (bool, np.bool_)):
             dtype = np.int64
         else:
             dtype = like.dtype
         return Tensor._from_op(np.asarray(other, dtype=dtype), None)
     return as_tensor(other)
+
+
+def _promote(a, b):
+    """Give an integer or bool tensor next to a float one the float's dtype.
+
+    PyTorch promotes by category: int64 + float32 -> float32, where NumPy
+    would give float64.  Only integer tensors are cast, and those never
+    require grad, so nothing is cut from the graph.
+    """
+    ka, kb = a.data.dtype.kind, b.data.dtype.kind
+    if ka != "f" and kb != "f":
+        return a, b
+    if ka == "f":
+        return a, Tensor._from_op(b.data.astype(a.data.dtype), None)
+    return Tensor._from_op(a.data.astype(b.data.dtype), None), b
+
+
+def binary_operands(a, b):
+    """(a, b) as Tensors promoted as PyTorch does; at least one is a Tensor."""
+    if not isinstance(a, Tensor):
+        a = _operand(a, b) if isinstance(b, Tensor) else as_tensor(a)
+    if not isinstance(b, Tensor):
+        b = _operand(b, a)
+    if a.data.dtype.kind != b.data.dtype.kind:  # rare: an integer or bool next to a float
+        return _promote(a, b)
+    return a, b
+
+
+def true_divide_operands(a, b):
+    """Like `binary_operands`, but integer / integer gives float32 (true division)."""
+    a, b = binary_operands(a, b)
+    if a.dtype.kind not in "fc":
+        a, b = a.astype(DEFAULT_FLOAT), b.astype(DEFAULT_FLOAT)
+    return a, b
 
 
 class Tensor:
@@ -187,75 +223,50 @@ class Tensor:
         self.retains_grad = True
         return self
 
-    def backward(self, grad=None, retain_graph=False, create_graph=False):
-        """Accumulate d(self)/d(leaf) * grad into `.grad` of every leaf that requires it.
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, *, grad=None):
+        """Accumulate d(self)/d(leaf) * gradient into `.grad` of every leaf that requires it.
+
+        Backward only fills `.grad`; it changes no value.  Updating parameters
+        is the optimizer's separate step (inventory E3).
 
         Args:
-            grad: the gradient of some scalar w.r.t. this tensor; may be omitted
-                only when this tensor has one element (it is then 1).
+            gradient: the gradient of some scalar w.r.t. this tensor, of this
+                tensor's shape; may be omitted only when this tensor has one
+                element (it is then 1).  `grad=` is accepted as an alias.
             retain_graph: keep saved arrays so backward can run through the
-                graph again; by default they are freed as soon as they are used.
-            create_graph: differentiate the backward pass itself (higher-order
-                gradients); not supported yet.
+                graph again; by default (False, or `create_graph`) they are
+                freed as soon as they are used, and a second backward raises.
+            create_graph: record the backward pass so the gradients can be
+                differentiated again (higher-order gradients).  `.grad` then
+                holds Tensors that are part of a graph instead of arrays; set
+                it to None after use (it references the graph), or prefer
+                `deepnotes.autograd.grad`, which leaves `.grad` alone.
         """
-        if create_graph:
-            raise NotImplementedError("backward: create_graph=True (higher-order gradients) is not supported yet")
+        if grad is not None:
+            gradient = grad
         if not self.requires_grad:
             raise RuntimeError("backward: this tensor does not require grad and has no grad_fn")
-        if grad is None:
-            if self.data.size != 1:
-                raise RuntimeError(
-                    f"backward: grad can be omitted only for a one-element output, "
-                    f"this one has shape {self.shape}; pass grad= with that shape"
-                )
-            grad = np.ones_like(self.data)
-        else:
-            grad = np.array(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
-            if grad.shape != self.shape:
-                raise RuntimeError(f"backward: grad has shape {grad.shape}, expected the output's shape {self.shape}")
-        if self.grad_fn is None:  # a leaf: its own gradient is the seed
-            self._accumulate(grad, handed_out=set())
-            return
-
-        order = _topological_order(self)
-        grads = {id(self): grad}
-        handed_out = set()  # arrays already stored in some .grad; never store one twice
-        for tensor in reversed(order):
-            g = grads.pop(id(tensor), None)
-            if g is None:
-                continue
-            if tensor.retains_grad:
-                tensor._accumulate(g, handed_out)
-            node = tensor.grad_fn
-            if node.released:
-                raise RuntimeError(
-                    f"backward: the graph through {node.name} was already freed by an earlier backward; "
-                    "pass retain_graph=True to the first call to backward twice"
-                )
-            in_grads = node.backward(node, g)
-            if not isinstance(in_grads, tuple):
-                in_grads = (in_grads,)
-            for inp, needs, gi in zip(node.inputs, node.needs_input_grad, in_grads):
-                if gi is None or not needs:
-                    continue
-                if gi.shape != inp.data.shape:
-                    gi = unbroadcast(gi, inp.data.shape)
-                if gi.dtype != inp.data.dtype:
-                    gi = gi.astype(inp.data.dtype)
-                if inp.grad_fn is None:
-                    inp._accumulate(gi, handed_out)
-                else:
-                    prev = grads.get(id(inp))
-                    grads[id(inp)] = gi if prev is None else prev + gi
-            if not retain_graph:
-                node.release()
+        seed = make_seed(self, gradient, create_graph, "backward")
+        retain = create_graph if retain_graph is None else retain_graph
+        run_backward((self,), (seed,), retain, create_graph)
 
     def _accumulate(self, g, handed_out):
+        """Add the array `g` to `.grad` (the engine's sink for leaves and retained grads)."""
         if self.grad is None:
-            private = g.base is None and g.flags.writeable and id(g) not in handed_out
-            self.grad = g if private else np.array(g)
+            self.grad = private_array(g, handed_out)
+        elif isinstance(self.grad, Tensor):  # left by an earlier create_graph backward
+            self.grad = Tensor._from_op(self.grad.data + g, None)
         else:
             self.grad = self.grad + g
+            handed_out.add(id(self.grad))
+
+    def _accumulate_graph(self, g, handed_out):
+        """Add the Tensor `g` to `.grad`, recording the addition (create_graph=True)."""
+        if self.grad is None:
+            self.grad = g.clone() if id(g) in handed_out else g
+        else:
+            prev = self.grad if isinstance(self.grad, Tensor) else Tensor._from_op(self.grad, None)
+            self.grad = prev + g
         handed_out.add(id(self.grad))
 
     def zero_grad_(self):
@@ -295,34 +306,34 @@ class Tensor:
 
     # ------------------------------------------------------------- operators
     def __add__(self, other):
-        return E.Add.apply(self, _operand(other, self))
+        return E.Add.apply(*binary_operands(self, other))
 
     def __radd__(self, other):
-        return E.Add.apply(_operand(other, self), self)
+        return E.Add.apply(*binary_operands(other, self))
 
     def __sub__(self, other):
-        return E.Sub.apply(self, _operand(other, self))
+        return E.Sub.apply(*binary_operands(self, other))
 
     def __rsub__(self, other):
-        return E.Sub.apply(_operand(other, self), self)
+        return E.Sub.apply(*binary_operands(other, self))
 
     def __mul__(self, other):
-        return E.Mul.apply(self, _operand(other, self))
+        return E.Mul.apply(*binary_operands(self, other))
 
     def __rmul__(self, other):
-        return E.Mul.apply(_operand(other, self), self)
+        return E.Mul.apply(*binary_operands(other, self))
 
     def __truediv__(self, other):
-        return E.Div.apply(self, _operand(other, self))
+        return E.Div.apply(*true_divide_operands(self, other))
 
     def __rtruediv__(self, other):
-        return E.Div.apply(_operand(other, self), self)
+        return E.Div.apply(*true_divide_operands(other, self))
 
     def __pow__(self, other):
-        return E.Pow.apply(self, _operand(other, self))
+        return E.Pow.apply(*binary_operands(self, other))
 
     def __rpow__(self, other):
-        return E.Pow.apply(_operand(other, self), self)
+        return E.Pow.apply(*binary_operands(other, self))
 
     def __neg__(self):
         return E.Neg.apply(self)
@@ -372,6 +383,8 @@ class Tensor:
         return self ** exponent
 
     def clamp(self, min=None, max=None):  # noqa: A002 - PyTorch's names
+        if min is None and max is None:
+            raise ValueError("clamp: at least one of min and max must be given")
         return E.Clip.apply(self, low=min, high=max)
 
     clip = clamp
@@ -496,7 +509,12 @@ class Tensor:
         return tuple(pieces)
 
     def gather(self, dim, index):
-        return S.TakeAlongAxis.apply(self, indices=_index_array(index), axis=dim)
+        """out[i][j][k] = self[index[i][j][k]][j][k] for dim=0, etc. (torch.gather).
+
+        `index` has as many dimensions as `self` and may be smaller than it
+        along the other dimensions; it does not broadcast.
+        """
+        return S.Gather.apply(self, indices=_index_array(index), axis=dim)
 
     def matmul(self, other):
         return self @ other
@@ -511,6 +529,10 @@ class _Cast(Function):
 
     @staticmethod
     def backward(ctx, grad):
+        return grad
+
+    @staticmethod
+    def backward_graph(ctx, grad):
         return grad
 
 
@@ -538,28 +560,9 @@ def _plain_index(index):
     return index.data if isinstance(index, Tensor) else index
 
 
-def _topological_order(root):
-    """Tensors of the graph under `root` (those with a grad_fn), inputs before outputs.
+from . import function as _function  # noqa: E402
 
-    Iterative depth-first search, so a long graph (an RNN unrolled over
-    thousands of steps) does not hit Python's recursion limit.
-    """
-    order, visited = [], set()
-    stack = [(root, False)]
-    while stack:
-        tensor, children_done = stack.pop()
-        if children_done:
-            order.append(tensor)
-            continue
-        if id(tensor) in visited:
-            continue
-        visited.add(id(tensor))
-        stack.append((tensor, True))
-        for inp in tensor.grad_fn.inputs:
-            if inp.grad_fn is not None and id(inp) not in visited:
-                stack.append((inp, False))
-    return order
-
+_function._tensor_api.update(Tensor=Tensor, as_tensor=as_tensor)
 
 # The ops import Function from this package; import them after Tensor exists.
 from ..ops import activation as A  # noqa: E402

@@ -43,16 +43,29 @@ class Module:
             raise AttributeError(
                 f"{type(self).__name__}: call super().__init__() before assigning attribute {name!r}"
             )
-        for store in (self._parameters, self._buffers, self._modules):
-            store.pop(name, None)
-        if isinstance(value, Parameter):
-            self._parameters[name] = value
-        elif isinstance(value, Module):
-            self._modules[name] = value
-        else:
-            object.__setattr__(self, name, value)
+        # PyTorch's rules: a Parameter or Module (re)registers the name; a name
+        # already registered keeps its kind (a buffer takes a new tensor, a
+        # parameter slot only a Parameter or None), so `self.running_mean = t`
+        # updates the buffer instead of silently dropping it from state_dict.
+        if isinstance(value, (Parameter, Module)):
+            for store in (self._parameters, self._buffers, self._modules):
+                store.pop(name, None)
+            self.__dict__.pop(name, None)
+            (self._parameters if isinstance(value, Parameter) else self._modules)[name] = value
             return
-        self.__dict__.pop(name, None)
+        for kind, store, ok in (
+            ("parameter", self._parameters, value is None),
+            ("submodule", self._modules, value is None),
+            ("buffer", self._buffers, value is None or isinstance(value, Tensor)),
+        ):
+            if name in store:
+                if not ok:
+                    raise TypeError(
+                        f"{type(self).__name__}: cannot assign {type(value).__name__} to {kind} {name!r}"
+                    )
+                store[name] = value
+                return
+        object.__setattr__(self, name, value)
 
     def __getattr__(self, name):
         for store in ("_parameters", "_buffers", "_modules"):
@@ -85,11 +98,19 @@ class Module:
         setattr(self, name, module)
 
     # -------------------------------------------------------------- traversal
-    def named_modules(self, prefix=""):
+    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+        """(dotted name, module) for this module and all below it; a module shared
+        under several names is listed once unless `remove_duplicate=False`."""
+        if memo is None:
+            memo = set()
+        if remove_duplicate:
+            if id(self) in memo:
+                return
+            memo.add(id(self))
         yield prefix, self
         for name, child in self._modules.items():
             if child is not None:
-                yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+                yield from child.named_modules(memo, f"{prefix}.{name}" if prefix else name, remove_duplicate)
 
     def modules(self):
         for _, m in self.named_modules():
@@ -104,7 +125,7 @@ class Module:
 
     def named_parameters(self, prefix="", recurse=True):
         seen = set()
-        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        modules = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
         for mod_name, module in modules:
             for name, p in module._parameters.items():
                 if p is not None and id(p) not in seen:
@@ -116,7 +137,7 @@ class Module:
             yield p
 
     def named_buffers(self, prefix="", recurse=True):
-        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        modules = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
         for mod_name, module in modules:
             for name, b in module._buffers.items():
                 if b is not None:
@@ -178,7 +199,7 @@ class Module:
     def state_dict(self):
         """Parameters and persistent buffers by dotted name (detached tensors sharing memory)."""
         out = OrderedDict()
-        for mod_name, module in self.named_modules():
+        for mod_name, module in self.named_modules(remove_duplicate=False):
             skip = module.__dict__.get("_non_persistent", set())
             for store in (module._parameters, module._buffers):
                 for name, t in store.items():
@@ -216,7 +237,7 @@ class Module:
         return missing, unexpected
 
     def _state_targets(self):
-        for mod_name, module in self.named_modules():
+        for mod_name, module in self.named_modules(remove_duplicate=False):
             for store in (module._parameters, module._buffers):
                 for name, t in store.items():
                     if t is not None:
@@ -227,11 +248,15 @@ class Module:
         return ""
 
     def __repr__(self):
-        lines = [f"({name}): " + _indent(repr(m)) for name, m in self.named_children()]
-        head = f"{type(self).__name__}({self.extra_repr()}"
+        extra = self.extra_repr()
+        extra_lines = extra.split("\n") if extra else []
+        child_lines = [f"({name}): " + _indent(repr(m)) for name, m in self._modules.items()]
+        if len(extra_lines) == 1 and not child_lines:  # the one-liner most layers use
+            return f"{type(self).__name__}({extra_lines[0]})"
+        lines = extra_lines + child_lines
         if not lines:
-            return head + ")"
-        return head + "\n  " + "\n  ".join(lines) + "\n)"
+            return f"{type(self).__name__}()"
+        return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
 
 
 def _indent(text):

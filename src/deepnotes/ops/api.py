@@ -7,10 +7,31 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd.tensor import Tensor, as_tensor
+from ..autograd.tensor import Tensor, as_tensor, binary_operands, true_divide_operands
 from . import activation as A
 from . import elementwise as E
 from . import shape as S
+
+
+def add(a, b):
+    return E.Add.apply(*binary_operands(a, b))
+
+
+def sub(a, b):
+    return E.Sub.apply(*binary_operands(a, b))
+
+
+def mul(a, b):
+    return E.Mul.apply(*binary_operands(a, b))
+
+
+def div(a, b):
+    """True division: integer / integer gives float32, as torch.div."""
+    return E.Div.apply(*true_divide_operands(a, b))
+
+
+def neg(x):
+    return -as_tensor(x)
 
 
 def exp(x):
@@ -34,11 +55,13 @@ def pow(x, exponent):  # noqa: A001
 
 
 def maximum(a, b):
-    return E.Maximum.apply(as_tensor(a), as_tensor(b))
+    """Elementwise max; on ties each argument gets half the gradient (torch.maximum)."""
+    return E.Maximum.apply(*binary_operands(a, b))
 
 
 def minimum(a, b):
-    return E.Minimum.apply(as_tensor(a), as_tensor(b))
+    """Elementwise min; on ties each argument gets half the gradient (torch.minimum)."""
+    return E.Minimum.apply(*binary_operands(a, b))
 
 
 def clamp(x, min=None, max=None):  # noqa: A002
@@ -49,13 +72,14 @@ clip = clamp
 
 
 def where(condition, a, b):
-    """Elements of `a` where `condition` holds, else of `b` (broadcast together)."""
-    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
-    a = a if isinstance(a, Tensor) else None if a is None else as_tensor(a)
-    ref = a if isinstance(a, Tensor) else as_tensor(b)
-    from ..autograd.tensor import _operand
+    """Elements of `a` where `condition` holds, else of `b` (all three broadcast together).
 
-    return E.Where.apply(_operand(a, ref), _operand(b, ref), cond=cond.astype(bool))
+    `a` and `b` may be Tensors or numbers; a number takes the other side's dtype.
+    """
+    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        a = as_tensor(a)
+    return E.Where.apply(*binary_operands(a, b), cond=cond.astype(bool))
 
 
 def matmul(a, b):
@@ -157,7 +181,17 @@ def gather(x, dim, index):
     return as_tensor(x).gather(dim, index)
 
 
-take_along_dim = lambda x, indices, dim: as_tensor(x).gather(dim, indices)  # noqa: E731
+def take_along_dim(x, indices, dim):
+    """torch.take_along_dim: like gather, but `x` and `indices` broadcast on the other axes."""
+    x = as_tensor(x)
+    idx = indices.data if isinstance(indices, Tensor) else np.asarray(indices)
+    dim = dim % x.ndim
+    x_shape, idx_shape = list(x.shape), list(idx.shape)
+    x_shape[dim] = idx_shape[dim] = 1
+    common = list(np.broadcast_shapes(tuple(x_shape), tuple(idx_shape)))
+    x_target, idx_target = list(common), list(common)
+    x_target[dim], idx_target[dim] = x.shape[dim], idx.shape[dim]
+    return x.expand(tuple(x_target)).gather(dim, np.broadcast_to(idx, tuple(idx_target)))
 
 
 def pad_constant(x, pad_width, value=0.0):
@@ -177,9 +211,26 @@ def relu(x):
     return as_tensor(x).relu()
 
 
+def leaky_relu(x, negative_slope=0.01):
+    """z for z > 0, negative_slope * z otherwise (F.leaky_relu)."""
+    return A.LeakyReLU.apply(as_tensor(x), negative_slope=negative_slope)
+
+
+def elu(x, alpha=1.0):
+    """z for z > 0, alpha (e^z - 1) otherwise (F.elu; Clevert et al. 2016)."""
+    return A.ELU.apply(as_tensor(x), alpha=alpha)
+
+
+def prelu(x, weight):
+    """z for z > 0, weight * z otherwise; `weight` has 1 or C (axis 1) values (F.prelu)."""
+    return A.PReLU.apply(as_tensor(x), as_tensor(weight))
+
+
 def softmax(x, dim=-1, temperature=1.0):
+    """exp(x / T) / sum exp(x / T) along `dim`, computed after subtracting the max (A5)."""
     return A.Softmax.apply(as_tensor(x), axis=dim, temperature=temperature)
 
 
 def log_softmax(x, dim=-1, temperature=1.0):
+    """log softmax(x / T) along `dim`, stable for any logits (A5)."""
     return A.LogSoftmax.apply(as_tensor(x), axis=dim, temperature=temperature)

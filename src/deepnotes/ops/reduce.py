@@ -1,13 +1,16 @@
 """Reductions over any set of axes, with `keepdim` (inventory E1).
 
 Axes are normalized once (`normalize_dims`); backward re-inserts the reduced
-axes as size-1 axes so the gradient broadcasts back over them.
+axes as size-1 axes so the gradient broadcasts back over them.  Each op has
+`backward` (arrays) and `backward_graph` (Tensors, for `create_graph=True`).
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ..autograd.function import Function
+from .elementwise import constant
+from .shape import Scatter
 
 
 def normalize_dims(dim, ndim):
@@ -26,8 +29,18 @@ def normalize_dims(dim, ndim):
 
 
 def _expand_reduced(grad, axes, keepdim):
-    """Give `grad` size-1 axes where the reduction removed them."""
+    """Give the array `grad` size-1 axes where the reduction removed them."""
     return grad if keepdim else np.expand_dims(grad, axes)
+
+
+def _kept_shape(shape, axes):
+    """`shape` with the reduced `axes` set to 1 (the keepdim shape)."""
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def _expand_reduced_tensor(ctx, grad):
+    """The Tensor `grad` with the reduced axes back as size-1 axes."""
+    return grad if ctx.keepdim else grad.reshape(_kept_shape(ctx.shape, ctx.axes))
 
 
 class Sum(Function):
@@ -41,6 +54,10 @@ class Sum(Function):
     @staticmethod
     def backward(ctx, grad):
         return np.broadcast_to(_expand_reduced(grad, ctx.axes, ctx.keepdim), ctx.shape)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        return _expand_reduced_tensor(ctx, grad).expand(ctx.shape)
 
 
 class Mean(Function):
@@ -57,6 +74,10 @@ class Mean(Function):
         g = _expand_reduced(grad, ctx.axes, ctx.keepdim) / ctx.count
         return np.broadcast_to(g, ctx.shape)
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        return (_expand_reduced_tensor(ctx, grad) / ctx.count).expand(ctx.shape)
+
 
 class Var(Function):
     """out = sum (a - mean)^2 / (n - correction);  da = 2 g (a - mean) / (n - correction).
@@ -70,7 +91,7 @@ class Var(Function):
         n = int(np.prod([a.shape[i] for i in axes]))
         centered = a - a.mean(axis=axes, keepdims=True)
         ctx.save_for_backward(centered)
-        ctx.axes, ctx.keepdim, ctx.denom = axes, keepdim, max(n - correction, 0)
+        ctx.shape, ctx.axes, ctx.keepdim, ctx.denom = a.shape, axes, keepdim, max(n - correction, 0)
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.sum(centered * centered, axis=axes, keepdims=keepdim) / ctx.denom
 
@@ -81,20 +102,25 @@ class Var(Function):
         with np.errstate(divide="ignore", invalid="ignore"):
             return g * (2.0 / ctx.denom) * centered
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        a = ctx.inputs[0]
+        centered = a - a.mean(ctx.axes, keepdim=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return _expand_reduced_tensor(ctx, grad) * centered * (2.0 / ctx.denom)
+
 
 class Amax(Function):
     """Max over `axes`; the gradient is shared equally among tied maxima (PyTorch's amax)."""
 
-    sign = 1
+    pick = staticmethod(np.max)
 
     @classmethod
     def forward(cls, ctx, a, axes=(), keepdim=False):
-        out = np.max(a, axis=axes, keepdims=True) if cls.sign > 0 else np.min(
-            a, axis=axes, keepdims=True
-        )
+        out = cls.pick(a, axis=axes, keepdims=True)
         hit = a == out
-        ctx.save_for_backward(hit / hit.sum(axis=axes, keepdims=True))
-        ctx.axes, ctx.keepdim = axes, keepdim
+        ctx.save_for_backward((hit / hit.sum(axis=axes, keepdims=True)).astype(a.dtype))
+        ctx.shape, ctx.axes, ctx.keepdim = a.shape, axes, keepdim
         return out if keepdim else np.squeeze(out, axis=axes)
 
     @staticmethod
@@ -102,11 +128,16 @@ class Amax(Function):
         (share,) = ctx.saved_arrays
         return _expand_reduced(grad, ctx.axes, ctx.keepdim) * share
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        (share,) = ctx.saved_arrays
+        return _expand_reduced_tensor(ctx, grad) * constant(share, grad.dtype)
+
 
 class Amin(Amax):
     """Min over `axes`; ties share the gradient equally."""
 
-    sign = -1
+    pick = staticmethod(np.min)
 
 
 class MaxAlongDim(Function):
@@ -117,24 +148,33 @@ class MaxAlongDim(Function):
     @classmethod
     def forward(cls, ctx, a, dim=0, keepdim=False):
         idx = np.expand_dims(cls.pick(a, axis=dim), dim)
-        ctx.shape, ctx.dim, ctx.keepdim, ctx.idx = a.shape, dim, keepdim, idx
-        out = np.take_along_axis(a, idx, axis=dim)
+        # Full index of the picked elements, for the scatter in backward.
+        grids = list(np.indices(idx.shape, sparse=True))
+        grids[dim] = idx
+        ctx.shape, ctx.dim, ctx.keepdim, ctx.index = a.shape, dim, keepdim, tuple(grids)
+        out = a[ctx.index]
         return out if keepdim else np.squeeze(out, axis=dim)
 
     @staticmethod
     def backward(ctx, grad):
-        g = _expand_reduced(grad, (ctx.dim,), ctx.keepdim)
         out = np.zeros(ctx.shape, dtype=grad.dtype)
-        np.put_along_axis(out, ctx.idx, g, axis=ctx.dim)
+        out[ctx.index] = _expand_reduced(grad, (ctx.dim,), ctx.keepdim)
         return out
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        g = grad if ctx.keepdim else grad.unsqueeze(ctx.dim)
+        return Scatter.apply(g, index=ctx.index, shape=ctx.shape)
 
 
 class MinAlongDim(MaxAlongDim):
+    """Min along one axis; the gradient goes to the index `argmin` returns."""
+
     pick = staticmethod(np.argmin)
 
 
 class LogSumExp(Function):
-    """out = m + log sum exp(a - m), m = max a (stable);  da = g * softmax(a)."""
+    """out = m + log sum exp(a - m), m = max a (stable, A5);  da = g * softmax(a)."""
 
     @staticmethod
     def forward(ctx, a, axes=(), keepdim=False):
@@ -144,10 +184,16 @@ class LogSumExp(Function):
         s = e.sum(axis=axes, keepdims=True)
         out = m + np.log(s)
         ctx.save_for_backward(e / s)
-        ctx.axes, ctx.keepdim = axes, keepdim
+        ctx.shape, ctx.axes, ctx.keepdim = a.shape, axes, keepdim
         return out if keepdim else np.squeeze(out, axis=axes)
 
     @staticmethod
     def backward(ctx, grad):
         (softmax,) = ctx.saved_arrays
         return _expand_reduced(grad, ctx.axes, ctx.keepdim) * softmax
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        a = ctx.inputs[0]
+        softmax = (a - a.logsumexp(ctx.axes, keepdim=True)).exp()
+        return _expand_reduced_tensor(ctx, grad) * softmax

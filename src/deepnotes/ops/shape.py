@@ -1,8 +1,9 @@
 """Shape and indexing ops: their backward moves gradients, it never computes (inventory E1).
 
-reshape, permute/transpose, expand, concatenate, stack, pad, indexing and
-gather (take along an axis).  squeeze/unsqueeze/flatten/split are built on
-these in `autograd.tensor`.
+reshape, permute/transpose, expand, concatenate, stack, pad, indexing,
+gather and scatter (indexing's backward).  squeeze/unsqueeze/flatten/split
+are built on these in `autograd.tensor`.  The backward of every op here is
+again a shape op, so `backward_graph` is the same move written with Tensors.
 """
 from __future__ import annotations
 
@@ -21,18 +22,24 @@ class Reshape(Function):
     def backward(ctx, grad):
         return grad.reshape(ctx.shape)
 
+    backward_graph = backward
+
 
 class Permute(Function):
     """out = a.transpose(axes); the gradient is transposed back by the inverse permutation."""
 
     @staticmethod
     def forward(ctx, a, axes=()):
-        ctx.inverse = tuple(np.argsort(axes))
+        ctx.inverse = tuple(int(i) for i in np.argsort(axes))
         return a.transpose(axes)
 
     @staticmethod
     def backward(ctx, grad):
         return grad.transpose(ctx.inverse)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        return grad.permute(ctx.inverse)
 
 
 class Expand(Function):
@@ -45,6 +52,13 @@ class Expand(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad  # the engine's unbroadcast sums over the expanded axes
+
+    backward_graph = backward
+
+
+def _along(axis, index):
+    """An index that applies `index` (an int or a slice) to `axis` only."""
+    return (slice(None),) * axis + (index,)
 
 
 class Concatenate(Function):
@@ -60,6 +74,11 @@ class Concatenate(Function):
     def backward(ctx, grad):
         return tuple(np.split(grad, ctx.bounds, axis=ctx.axis))
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        edges = [0, *(int(b) for b in ctx.bounds), grad.shape[ctx.axis]]
+        return tuple(grad[_along(ctx.axis, slice(lo, hi))] for lo, hi in zip(edges[:-1], edges[1:]))
+
 
 class Stack(Function):
     """Stack equal-shaped tensors along a new `axis`."""
@@ -72,6 +91,10 @@ class Stack(Function):
     @staticmethod
     def backward(ctx, grad):
         return tuple(np.moveaxis(grad, ctx.axis, 0))
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        return tuple(grad[_along(ctx.axis, i)] for i in range(grad.shape[ctx.axis]))
 
 
 class Pad(Function):
@@ -86,6 +109,8 @@ class Pad(Function):
     def backward(ctx, grad):
         return grad[ctx.slices]
 
+    backward_graph = backward
+
 
 def _is_basic_index(index):
     """True when `index` uses only ints, slices, None and Ellipsis (a view, no repeats)."""
@@ -95,6 +120,16 @@ def _is_basic_index(index):
     )
 
 
+def scatter_array(grad, index, shape):
+    """zeros(shape) with `grad` added at `index`; repeated positions add up."""
+    out = np.zeros(shape, dtype=grad.dtype)
+    if _is_basic_index(index):
+        out[index] = grad
+    else:
+        np.add.at(out, index, grad)
+    return out
+
+
 class GetItem(Function):
     """out = a[index].  Basic indices write the gradient into the selected view;
     integer-array and boolean indices may repeat elements, so their gradients are
@@ -102,32 +137,58 @@ class GetItem(Function):
 
     @staticmethod
     def forward(ctx, a, index=None):
-        ctx.shape, ctx.dtype, ctx.index = a.shape, a.dtype, index
+        ctx.shape, ctx.index = a.shape, index
         return a[index]
 
     @staticmethod
     def backward(ctx, grad):
-        out = np.zeros(ctx.shape, dtype=grad.dtype)
-        if _is_basic_index(ctx.index):
-            out[ctx.index] = grad
-        else:
-            np.add.at(out, ctx.index, grad)
-        return out
-
-
-class TakeAlongAxis(Function):
-    """out = take_along_axis(a, indices, axis) (PyTorch's gather); repeated indices add up."""
+        return scatter_array(grad, ctx.index, ctx.shape)
 
     @staticmethod
-    def forward(ctx, a, indices=None, axis=0):
-        ctx.shape, ctx.indices, ctx.axis = a.shape, indices, axis
-        return np.take_along_axis(a, indices, axis=axis)
+    def backward_graph(ctx, grad):
+        return Scatter.apply(grad, index=ctx.index, shape=ctx.shape)
+
+
+class Scatter(Function):
+    """out = zeros(shape) with `a` added at `index` (the backward of indexing).
+
+    Its own backward is indexing again: out[index] -> a.
+    """
+
+    @staticmethod
+    def forward(ctx, a, index=None, shape=()):
+        ctx.index = index
+        return scatter_array(a, index, shape)
 
     @staticmethod
     def backward(ctx, grad):
-        out = np.zeros(ctx.shape, dtype=grad.dtype)
-        # Build the full index tuple so np.add.at accumulates repeats correctly.
-        grids = list(np.indices(ctx.indices.shape, sparse=True))
-        grids[ctx.axis] = ctx.indices
-        np.add.at(out, tuple(grids), grad)
-        return out
+        return grad[ctx.index]
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        return GetItem.apply(grad, index=ctx.index)
+
+
+class Gather(GetItem):
+    """torch.gather: out[i][j][k] = a[indices[i][j][k]][j][k] when axis == 0, etc.
+
+    `indices` has `a`'s number of dimensions and may be smaller than `a` along
+    the other axes (only that leading block is read).  Written as indexing with
+    the full index (coordinate grids, with `indices` at `axis`), so repeated
+    indices add up in backward through `GetItem`'s scatter.
+    """
+
+    @staticmethod
+    def forward(ctx, a, indices=None, axis=0):
+        if indices.ndim != a.ndim:
+            raise ValueError(
+                f"gather: index must have as many dimensions as the input ({a.ndim}), "
+                f"got shape {indices.shape}"
+            )
+        grids = list(np.indices(indices.shape, sparse=True))
+        grids[axis] = indices
+        ctx.shape, ctx.index = a.shape, tuple(grids)
+        return a[ctx.index]
+
+
+TakeAlongAxis = Gather  # the NumPy name, kept for callers that use it

@@ -1,0 +1,6 @@
+"""deepnotes.data: datasets, samplers, the DataLoader and built-in datasets (PyTorch's names)."""
+from .dataset import Dataset, Subset, TensorDataset, random_split
+from .datasets import Split, get_dataset, load_breast_cancer, load_digits, load_mnist1d
+from .loader import (
+    DataLoader, RandomSampler, Sampler, SequentialSampler, WeightedRandomSampler, default_collate, default_convert,
+)

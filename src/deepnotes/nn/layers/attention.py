@@ -1,0 +1,425 @@
+"""Attention: scaled dot-product, multi-head, positional encodings (inventory S4).
+
+Attention lets each output position read a weighted mixture of all input
+positions, the weights computed from the data (Bahdanau et al. 2015; Vaswani
+et al. 2017).  Why it helped: a recurrent encoder squeezes a whole input into
+one fixed-length vector, a bottleneck that hurts long inputs; attention keeps
+every position and lets the decoder look back at any of them in one step, and
+its weights can be read as "where the model looked".
+
+Mask conventions differ between PyTorch's two entry points, and deepnotes
+keeps both exactly:
+
+- `scaled_dot_product_attention`: a bool `attn_mask` is True where a query
+  MAY attend (True = take part); a float mask is added to the scores.
+- `MultiheadAttention`: a bool `attn_mask` or `key_padding_mask` is True where
+  attention is NOT allowed (True = masked out, e.g. padding); float masks are
+  added.
+
+A query whose keys are all masked gets zero weights (and output 0 before the
+output projection), as in PyTorch's scaled_dot_product_attention; PyTorch's
+MultiheadAttention returns NaN there when need_weights=True.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ... import random as _random
+from ...autograd.tensor import Tensor, as_tensor
+from ...ops import matmul as M
+from ...ops import shape as S
+from ...ops.api import cat
+from ...ops.attention import AttentionWeights, ScaledDotProductAttention
+from ...ops.dropout import check_probability, scaled_keep_mask
+from .. import init
+from ..module import Module, Parameter
+from .dropout import Dropout
+from .linear import Linear
+
+
+# --------------------------------------------------------------- functional
+def _float_mask(mask, dtype, true_means_keep, who):
+    """A bool mask becomes an additive one (0 or -inf); a float mask stays as it is."""
+    if mask is None:
+        return None
+    kind = mask.dtype.kind
+    if kind == "b":
+        keep = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+        keep = keep if true_means_keep else ~keep
+        return Tensor(np.where(keep, 0, -np.inf).astype(dtype))
+    if kind != "f":
+        raise TypeError(f"{who}: masks must be bool or floating point, got dtype {mask.dtype}")
+    return as_tensor(mask)
+
+
+def causal_mask(target_len, source_len):
+    """(L, S) bool mask, True where query i may attend key j (j <= i), as torch's is_causal."""
+    return np.tril(np.ones((target_len, source_len), dtype=bool))
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False,
+                                 scale=None, need_weights=False):
+    """softmax(Q K^T * scale + mask) V  (Vaswani et al. 2017), over any leading batch axes.
+
+    Args:
+        query: (..., L, E).  key: (..., S, E).  value: (..., S, Ev).  Leading
+            axes broadcast (e.g. (N, H, ...) against (N, 1, ...)).
+        attn_mask: bool, True where a query may attend (PyTorch's convention
+            for this function), or float, added to the scores; broadcastable
+            to (..., L, S).
+        dropout_p: probability of dropping an attention weight (applied
+            whenever > 0, as in PyTorch; pass 0.0 in evaluation).
+        is_causal: query i attends keys 0..i only (top-left aligned when
+            L != S); cannot be combined with `attn_mask`.
+        scale: multiplies the scores; default 1 / sqrt(E), which keeps the
+            scores' variance near 1 when q and k have unit-variance entries, so
+            the softmax does not saturate as E grows.
+        need_weights: also return the attention weights (after dropout, the
+            ones that multiplied V), shape (..., L, S).
+
+    Returns:
+        (..., L, Ev), or (output, weights) when `need_weights`.
+    """
+    q, k, v = as_tensor(query), as_tensor(key), as_tensor(value)
+    who = "scaled_dot_product_attention"
+    if q.ndim < 2 or k.ndim < 2 or v.ndim < 2:
+        raise ValueError(f"{who}: query, key and value need at least 2 dims (..., L, E), "
+                         f"got shapes {q.shape}, {k.shape}, {v.shape}")
+    if q.shape[-1] != k.shape[-1] or k.shape[-2] != v.shape[-2]:
+        raise ValueError(f"{who}: expected query (..., L, E), key (..., S, E), value (..., S, Ev), "
+                         f"got {q.shape}, {k.shape}, {v.shape}")
+    L, S_len = q.shape[-2], k.shape[-2]
+    if is_causal:
+        if attn_mask is not None:
+            raise ValueError(f"{who}: pass either attn_mask or is_causal=True, not both")
+        attn_mask = causal_mask(L, S_len)
+    bias = _float_mask(attn_mask, q.dtype, True, who)
+    if bias is not None:
+        try:
+            np.broadcast_shapes(bias.shape, q.shape[:-2] + (L, S_len))
+        except ValueError:
+            raise ValueError(f"{who}: attn_mask of shape {bias.shape} does not broadcast to "
+                             f"the scores' shape {q.shape[:-2] + (L, S_len)}") from None
+    scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else float(scale)
+    dropout_mask = None
+    check_probability(who, dropout_p)
+    if dropout_p > 0.0:
+        batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], () if bias is None else bias.shape[:-2])
+        dropout_mask = scaled_keep_mask(batch + (L, S_len), dropout_p, q.dtype)
+    extra = () if bias is None else (bias,)
+    if not need_weights:
+        return ScaledDotProductAttention.apply(q, k, v, *extra, scale=scale, dropout_mask=dropout_mask)
+    weights = AttentionWeights.apply(q, k, *extra, scale=scale)
+    if dropout_mask is not None:
+        weights = weights * Tensor(dropout_mask)
+    return weights @ v, weights
+
+
+def _split_heads(x, num_heads):
+    """(T, N, E) -> (N, heads, T, E / heads): heads become a batch axis for one matmul."""
+    T, N, E = x.shape
+    return x.reshape(T, N, num_heads, E // num_heads).permute(1, 2, 0, 3)
+
+
+def _append_column(mask):
+    """Pad an additive mask with one allowed (0) key at the end."""
+    if mask is None:
+        return None
+    width = ((0, 0),) * (mask.ndim - 1) + ((0, 1),)
+    return S.Pad.apply(mask, pad_width=width, value=0.0)
+
+
+def multi_head_attention_forward(query, key, value, num_heads, in_proj_weight, in_proj_bias, bias_k, bias_v,
+                                 add_zero_attn, dropout_p, out_proj_weight, out_proj_bias, training=True,
+                                 key_padding_mask=None, need_weights=True, attn_mask=None,
+                                 use_separate_proj_weight=False, q_proj_weight=None, k_proj_weight=None,
+                                 v_proj_weight=None, average_attn_weights=True, is_causal=False):
+    """Multi-head attention on sequence-first inputs, as torch.nn.functional's.
+
+        head_i = softmax(Q W_i^Q (K W_i^K)^T / sqrt(d) + mask) V W_i^V,  d = E / heads
+        out    = concat(head_1 .. head_h) W^O + b^O
+
+    Args:
+        query: (L, N, E) or unbatched (L, E).  key: (S, N, kdim).  value: (S, N, vdim).
+        key_padding_mask: (N, S) (or (S,) unbatched); bool True = ignore that key.
+        attn_mask: (L, S) or (N * heads, L, S); bool True = not allowed.
+        is_causal: a causal mask; when `attn_mask` is None one is built (PyTorch
+            requires the mask itself and raises).
+
+    Returns:
+        (output (L, N, E), weights (N, L, S) averaged over heads, or
+        (N, heads, L, S) per head, or None when not `need_weights`).
+    """
+    who = "multi_head_attention_forward"
+    query, key, value = as_tensor(query), as_tensor(key), as_tensor(value)
+    batched = query.ndim == 3
+    if query.ndim not in (2, 3) or key.ndim != query.ndim or value.ndim != query.ndim:
+        raise ValueError(f"{who}: expected query, key, value all (L, N, E) or all unbatched (L, E), "
+                         f"got {query.shape}, {key.shape}, {value.shape}")
+    if not batched:
+        query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
+        if key_padding_mask is not None:
+            key_padding_mask = as_tensor(key_padding_mask).unsqueeze(0)
+    L, N, E = query.shape
+    S_len = key.shape[0]
+    if E % num_heads:
+        raise ValueError(f"{who}: embed_dim {E} is not divisible by num_heads {num_heads}")
+    if key.shape[:2] != value.shape[:2] or key.shape[1] != N:
+        raise ValueError(f"{who}: key {key.shape} and value {value.shape} must share (S, N) with N = {N}")
+    dtype = query.dtype
+
+    # Masks: both become additive float masks, summed; bool True means "not allowed" here.
+    padding = _float_mask(key_padding_mask, dtype, False, who)
+    if padding is not None and padding.shape != (N, S_len):
+        raise ValueError(f"{who}: key_padding_mask must have shape {(N, S_len)}, got {padding.shape}")
+    if is_causal and attn_mask is None:
+        attn_mask = ~causal_mask(L, S_len)
+    mask = _float_mask(attn_mask, dtype, False, who)
+    if mask is not None:
+        if mask.ndim == 2 and mask.shape == (L, S_len):
+            mask = mask.reshape(1, 1, L, S_len)
+        elif mask.ndim == 3 and mask.shape == (N * num_heads, L, S_len):
+            mask = mask.reshape(N, num_heads, L, S_len)
+        else:
+            raise ValueError(f"{who}: attn_mask must have shape {(L, S_len)} or "
+                             f"{(N * num_heads, L, S_len)}, got {tuple(mask.shape)}")
+
+    # Input projections.  Self-attention uses the packed (3E, E) weight in one GEMM.
+    if not use_separate_proj_weight:
+        if query is key and key is value:
+            qkv = M.Linear.apply(query, in_proj_weight, *_opt(in_proj_bias))
+            qkv = qkv.reshape(L, N, 3, E).permute(2, 0, 1, 3)
+            q, k, v = qkv[0], qkv[1], qkv[2]
+        else:
+            w_q, w_k, w_v = in_proj_weight[:E], in_proj_weight[E:2 * E], in_proj_weight[2 * E:]
+            b = (None, None, None) if in_proj_bias is None else (
+                in_proj_bias[:E], in_proj_bias[E:2 * E], in_proj_bias[2 * E:])
+            q = M.Linear.apply(query, w_q, *_opt(b[0]))
+            k = M.Linear.apply(key, w_k, *_opt(b[1]))
+            v = M.Linear.apply(value, w_v, *_opt(b[2]))
+    else:
+        b = (None, None, None) if in_proj_bias is None else (
+            in_proj_bias[:E], in_proj_bias[E:2 * E], in_proj_bias[2 * E:])
+        q = M.Linear.apply(query, q_proj_weight, *_opt(b[0]))
+        k = M.Linear.apply(key, k_proj_weight, *_opt(b[1]))
+        v = M.Linear.apply(value, v_proj_weight, *_opt(b[2]))
+
+    if bias_k is not None and bias_v is not None:  # one learned extra key/value (add_bias_kv)
+        k = cat([k, bias_k.expand(1, N, E)], dim=0)
+        v = cat([v, bias_v.expand(1, N, E)], dim=0)
+        mask, padding = _append_column(mask), _append_column(padding)
+
+    q, k, v = _split_heads(q, num_heads), _split_heads(k, num_heads), _split_heads(v, num_heads)
+    if add_zero_attn:  # one all-zero key/value that every query may attend
+        zeros = Tensor(np.zeros((N, num_heads, 1, E // num_heads), dtype=dtype))
+        k, v = cat([k, zeros], dim=2), cat([v, zeros], dim=2)
+        mask, padding = _append_column(mask), _append_column(padding)
+
+    if padding is not None:
+        padding = padding.reshape(N, 1, 1, padding.shape[-1])
+        mask = padding if mask is None else mask + padding
+    out = scaled_dot_product_attention(q, k, v, mask, dropout_p if training else 0.0,
+                                       need_weights=need_weights)
+    out, weights = out if need_weights else (out, None)
+    out = out.permute(2, 0, 1, 3).reshape(L, N, E)
+    out = M.Linear.apply(out, out_proj_weight, *_opt(out_proj_bias))
+    if weights is not None and average_attn_weights:
+        weights = weights.mean(dim=1)
+    if not batched:
+        out = out.squeeze(1)
+        weights = None if weights is None else weights.squeeze(0)
+    return out, weights
+
+
+def _opt(bias):
+    return () if bias is None else (bias,)
+
+
+# ------------------------------------------------------------------- modules
+def _xavier_uniform(*shape):
+    return Parameter(init.xavier_uniform_(np.empty(shape, dtype=np.float32)))
+
+
+class MultiheadAttention(Module):
+    """Multi-head attention (Vaswani et al. 2017) with torch.nn.MultiheadAttention's layout.
+
+    Parameters: `in_proj_weight` (3E, E) and `in_proj_bias` (3E,) stacking the
+    query, key and value projections (or `q_proj_weight` (E, E),
+    `k_proj_weight` (E, kdim), `v_proj_weight` (E, vdim) when kdim or vdim
+    differ from E), `out_proj` a Linear(E, E), and with `add_bias_kv`
+    `bias_k`, `bias_v` (1, 1, E).  Init as torch: Xavier-uniform projections,
+    zero biases.
+
+    Args:
+        embed_dim: E, split evenly over `num_heads` heads of size E / heads.
+        dropout: dropout on the attention weights (training mode only).
+        batch_first: inputs and outputs are (N, L, E) instead of (L, N, E).
+
+    Example:
+        >>> import deepnotes as dn, deepnotes.nn as nn
+        >>> mha = nn.MultiheadAttention(8, 2, batch_first=True)
+        >>> x = dn.randn(3, 5, 8)
+        >>> out, w = mha(x, x, x)
+        >>> out.shape, w.shape
+        ((3, 5, 8), (3, 5, 5))
+    """
+
+    def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False, add_zero_attn=False,
+                 kdim=None, vdim=None, batch_first=False):
+        super().__init__()
+        if embed_dim <= 0 or num_heads <= 0 or embed_dim % num_heads:
+            raise ValueError(f"MultiheadAttention: embed_dim ({embed_dim}) must be a positive multiple "
+                             f"of num_heads ({num_heads})")
+        self.embed_dim, self.num_heads = embed_dim, num_heads
+        self.kdim = embed_dim if kdim is None else kdim
+        self.vdim = embed_dim if vdim is None else vdim
+        self._qkv_same_embed_dim = self.kdim == embed_dim and self.vdim == embed_dim
+        self.dropout, self.batch_first = dropout, batch_first
+        self.head_dim = embed_dim // num_heads
+        self.add_zero_attn = add_zero_attn
+        E = embed_dim
+        if self._qkv_same_embed_dim:
+            self.in_proj_weight = _xavier_uniform(3 * E, E)
+            self.register_parameter("q_proj_weight", None)
+            self.register_parameter("k_proj_weight", None)
+            self.register_parameter("v_proj_weight", None)
+        else:
+            self.register_parameter("in_proj_weight", None)
+            self.q_proj_weight = _xavier_uniform(E, E)
+            self.k_proj_weight = _xavier_uniform(E, self.kdim)
+            self.v_proj_weight = _xavier_uniform(E, self.vdim)
+        if bias:
+            self.in_proj_bias = Parameter(np.zeros(3 * E, dtype=np.float32))
+        else:
+            self.register_parameter("in_proj_bias", None)
+        self.out_proj = Linear(E, E, bias=bias)
+        if bias:
+            self.out_proj.bias.data[...] = 0
+        if add_bias_kv:
+            self.bias_k = Parameter(init.xavier_normal_(np.empty((1, 1, E), dtype=np.float32)))
+            self.bias_v = Parameter(init.xavier_normal_(np.empty((1, 1, E), dtype=np.float32)))
+        else:
+            self.bias_k = self.bias_v = None
+
+    def forward(self, query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
+                average_attn_weights=True, is_causal=False):
+        """query (N, L, E) if batch_first else (L, N, E); key/value (.., S, .., kdim/vdim).
+
+        Returns (attn_output shaped like query, attn_weights (N, L, S) or
+        (N, heads, L, S) if not `average_attn_weights`, or None).
+        """
+        query, key, value = as_tensor(query), as_tensor(key), as_tensor(value)
+        self._check_dims(query, key, value)
+        batched = query.ndim == 3
+        if self.batch_first and batched:
+            # Keep `query is key` for self-attention, which takes the packed GEMM path.
+            same_qk, same_kv = key is query, value is key
+            query = query.transpose(0, 1)
+            key = query if same_qk else key.transpose(0, 1)
+            value = key if same_kv else value.transpose(0, 1)
+        out, weights = multi_head_attention_forward(
+            query, key, value, self.num_heads, self.in_proj_weight, self.in_proj_bias,
+            self.bias_k, self.bias_v, self.add_zero_attn, self.dropout, self.out_proj.weight,
+            self.out_proj.bias, training=self.training, key_padding_mask=key_padding_mask,
+            need_weights=need_weights, attn_mask=attn_mask,
+            use_separate_proj_weight=not self._qkv_same_embed_dim, q_proj_weight=self.q_proj_weight,
+            k_proj_weight=self.k_proj_weight, v_proj_weight=self.v_proj_weight,
+            average_attn_weights=average_attn_weights, is_causal=is_causal)
+        if self.batch_first and batched:
+            out = out.transpose(0, 1)
+        return out, weights
+
+    def _check_dims(self, query, key, value):
+        for name, t, dim in (("query", query, self.embed_dim), ("key", key, self.kdim), ("value", value, self.vdim)):
+            if t.ndim not in (2, 3) or t.shape[-1] != dim:
+                raise ValueError(f"{self._name()}: expected {name} with last dimension {dim} and 2 or 3 "
+                                 f"dims, got shape {t.shape}")
+
+    def _name(self):
+        return f"MultiheadAttention({self.embed_dim}, num_heads={self.num_heads})"
+
+    def extra_repr(self):
+        extra = "" if self._qkv_same_embed_dim else f", kdim={self.kdim}, vdim={self.vdim}"
+        return f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, dropout={self.dropout}, " \
+               f"batch_first={self.batch_first}{extra}"
+
+
+# ----------------------------------------------------- positional encodings
+def sinusoidal_positional_encoding(length, d_model, base=10000.0, dtype=np.float32):
+    """(length, d_model) table of Vaswani et al. (2017):
+
+        PE[pos, 2i] = sin(pos / base^(2i / d_model)),  PE[pos, 2i+1] = cos(pos / base^(2i / d_model))
+
+    Each pair of columns is a rotation at its own frequency, so PE[pos + k] is
+    a fixed linear function of PE[pos]: relative offsets are easy to read out.
+    """
+    positions = np.arange(length, dtype=np.float64)[:, None]
+    inv_freq = base ** (-np.arange(0, d_model, 2, dtype=np.float64) / d_model)
+    angles = positions * inv_freq
+    table = np.zeros((length, d_model))
+    table[:, 0::2] = np.sin(angles)
+    table[:, 1::2] = np.cos(angles[:, : d_model // 2])
+    return table.astype(dtype)
+
+
+class SinusoidalPositionalEncoding(Module):
+    """x + PE[:L] with the fixed sinusoidal table, then dropout (Vaswani et al. 2017).
+
+    Args:
+        d_model: embedding size E.  max_len: longest sequence accepted.
+        dropout: dropout probability after the sum (the paper uses 0.1).
+        batch_first: x is (N, L, E) instead of (L, N, E).
+
+    Shape: x (L, N, E) or (N, L, E) -> same shape.  The table is a
+    non-persistent buffer (recomputed, not saved in state_dict).
+    """
+
+    def __init__(self, d_model, max_len=5000, dropout=0.0, batch_first=False):
+        super().__init__()
+        self.d_model, self.max_len, self.batch_first = d_model, max_len, batch_first
+        self.dropout = Dropout(dropout)
+        self.register_buffer("pe", Tensor(sinusoidal_positional_encoding(max_len, d_model)), persistent=False)
+
+    def forward(self, x):
+        return self.dropout(x + _positions(self, self.pe, x))
+
+    def extra_repr(self):
+        return f"d_model={self.d_model}, max_len={self.max_len}, batch_first={self.batch_first}"
+
+
+class LearnedPositionalEmbedding(Module):
+    """x + P[:L] with a learned table P (max_len, E) (Gehring et al. 2017; BERT, GPT).
+
+    Init N(0, 0.02^2), small next to token embeddings, as GPT-2 and BERT do.
+    Unlike the sinusoidal table it cannot extrapolate past `max_len`.
+
+    Shape: x (L, N, E) or (N, L, E) with `batch_first` -> same shape.
+    """
+
+    def __init__(self, max_len, d_model, dropout=0.0, batch_first=False):
+        super().__init__()
+        self.d_model, self.max_len, self.batch_first = d_model, max_len, batch_first
+        rng = _random.default_generator()
+        self.weight = Parameter(rng.normal(0.0, 0.02, size=(max_len, d_model)).astype(np.float32))
+        self.dropout = Dropout(dropout)
+
+    def forward(self, x):
+        return self.dropout(x + _positions(self, self.weight, x))
+
+    def extra_repr(self):
+        return f"max_len={self.max_len}, d_model={self.d_model}, batch_first={self.batch_first}"
+
+
+def _positions(module, table, x):
+    """The first L rows of `table`, shaped to broadcast against x (L, N, E) or (N, L, E)."""
+    x = as_tensor(x)
+    if x.ndim != 3 or x.shape[-1] != module.d_model:
+        raise ValueError(f"{type(module).__name__}: expected input (L, N, {module.d_model}) or "
+                         f"(N, L, {module.d_model}), got shape {x.shape}")
+    length = x.shape[1] if module.batch_first else x.shape[0]
+    if length > module.max_len:
+        raise ValueError(f"{type(module).__name__}: sequence length {length} exceeds max_len {module.max_len}")
+    rows = table[:length]
+    return rows.unsqueeze(0) if module.batch_first else rows.unsqueeze(1)

@@ -1,0 +1,18 @@
+"""deepnotes.optim: optimizers and learning-rate schedulers, with torch.optim's names and semantics.
+
+    opt = dn.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=1e-2)
+    sched = dn.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=100)
+    for x, y in loader:
+        opt.zero_grad()
+        loss_fn(model(x), y).backward()     # backprop: fills p.grad
+        opt.step()                          # gradient descent: consumes p.grad
+        sched.step()
+"""
+from . import lr_scheduler
+from .adagrad import Adagrad
+from .adam import Adam, AdamW, NAdam
+from .optimizer import Optimizer, required
+from .rmsprop import RMSprop
+from .sgd import SGD
+
+__all__ = ["Optimizer", "required", "SGD", "Adam", "AdamW", "NAdam", "Adagrad", "RMSprop", "lr_scheduler"]
