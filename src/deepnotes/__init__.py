@@ -29,3 +29,6 @@ int32 = _np.int32
 bool_ = _np.bool_
 
 __version__ = "0.1.0"
+
+# The subpackages, so that `dn.nn`, `dn.optim`, `dn.data`, `dn.train` work after `import deepnotes as dn`.
+from . import data, nn, optim, train  # noqa: E402

@@ -10,7 +10,7 @@ import deepnotes as dn
 import deepnotes.nn as nn
 import deepnotes.nn.functional as F
 from deepnotes.nn.layers.attention import sinusoidal_positional_encoding
-from tests.oracle import assert_close, check_fn, check_module, gradcheck, random_inputs
+from tests.oracle import check_fn, check_module, gradcheck, random_inputs
 
 
 # ------------------------------------------------- scaled_dot_product_attention
@@ -344,3 +344,13 @@ def test_positional_modules_add_the_table(batch_first):
     assert np.any(learned.weight.grad[:5] != 0) and np.all(learned.weight.grad[5:] == 0)
     with pytest.raises(ValueError, match="exceeds max_len 20"):
         pe(dn.zeros(*((1, 21, 8) if batch_first else (21, 1, 8))))
+
+
+@pytest.mark.covers("S4")
+def test_docstring_examples_run():
+    import doctest
+
+    import deepnotes.nn.layers.attention as module
+
+    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0

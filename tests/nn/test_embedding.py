@@ -102,3 +102,51 @@ def test_scatter_add_rows_equals_add_at():
     expected = np.zeros((7, 5), np.float32)
     np.add.at(expected, rows.reshape(-1), values.reshape(-1, 5))
     np.testing.assert_allclose(scatter_add_rows(np.zeros((7, 5), np.float32), rows, values), expected, rtol=1e-6)
+
+
+BAGS = {
+    "2d": (np.array([[1, 2, 4], [4, 3, 0], [0, 0, 5]]), None),
+    "offsets": (np.array([1, 2, 4, 5, 4, 3, 2, 0]), np.array([0, 2, 2, 5])),   # bag 1 is empty
+}
+
+
+@pytest.mark.covers("S6")
+@pytest.mark.parametrize("layout", list(BAGS))
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+@pytest.mark.parametrize("padding_idx", [None, 0])
+def test_embedding_bag_matches_torch(layout, mode, padding_idx):
+    ids, offsets = BAGS[layout]
+    kw = {"mode": mode, "padding_idx": padding_idx}
+    inputs = [ids] if offsets is None else [ids, offsets]
+    check_module(nn.EmbeddingBag(6, 3, **kw), torch.nn.EmbeddingBag(6, 3, **kw), inputs)
+
+
+@pytest.mark.covers("S6")
+@pytest.mark.parametrize("include_last_offset", [False, True])
+def test_embedding_bag_per_sample_weights_and_last_offset_match_torch(include_last_offset):
+    ids, offsets = BAGS["offsets"]
+    if include_last_offset:
+        offsets = np.append(offsets, ids.size)
+    weights = np.random.default_rng(0).uniform(0.5, 2, ids.size)
+    kw = {"mode": "sum", "include_last_offset": include_last_offset}
+    check_module(nn.EmbeddingBag(6, 3, **kw), torch.nn.EmbeddingBag(6, 3, **kw), [ids, offsets, weights])
+
+
+@pytest.mark.covers("S6")
+def test_embedding_bag_errors():
+    bag = nn.EmbeddingBag(6, 3, mode="max")
+    with pytest.raises(ValueError, match="per_sample_weights is only supported for mode='sum'"):
+        bag(dn.tensor([[1, 2]]), per_sample_weights=dn.tensor([[1.0, 1.0]]))
+    with pytest.raises(ValueError, match="needs offsets"):
+        bag(dn.tensor([1, 2]))
+    with pytest.raises(IndexError, match=r"EmbeddingBag\(6, 3\): index 6"):
+        bag(dn.tensor([[1, 6]]))
+
+@pytest.mark.covers("S6")
+def test_docstring_examples_run():
+    import doctest
+
+    import deepnotes.nn.layers.embedding as module
+
+    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0

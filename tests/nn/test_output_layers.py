@@ -273,3 +273,13 @@ def test_expected_huffman_length_is_within_one_bit_of_the_entropy():
     assert entropy <= length < entropy + 1
     assert length < math.log2(len(counts))                # cheaper than a balanced tree
     assert build_huffman_tree(counts).lengths.max() > math.log2(len(counts))   # rare words pay
+
+
+@pytest.mark.covers("S7")
+def test_docstring_examples_run():
+    import doctest
+
+    import deepnotes.nn.layers.output_layers as module
+
+    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0

@@ -47,13 +47,14 @@ def test_max_pool1d_matches_torch(kernel, stride, padding, dilation, ceil_mode):
 @pytest.mark.covers("C4")
 def test_max_pool_infinite_and_nan_windows_route_like_torch():
     """A window of -inf values reports its first in-bounds element; NaN propagates (last NaN wins)."""
-    x = np.random.default_rng(0).standard_normal((1, 2, 7, 7))
-    x[0, 0, :4, :4] = -np.inf
+    x = np.random.default_rng(0).standard_normal((1, 2, 9, 9))
+    x[0, 0, :7, :7] = -np.inf
     x[0, 1, 2, 3] = x[0, 1, 3, 4] = np.nan
-    for dilation in (1, 2):
-        kw = dict(kernel_size=3, stride=2, padding=1, dilation=dilation, return_indices=True)
-        dn_out, dn_idx = F.max_pool2d(dn.tensor(x), **kw)
-        th_out, th_idx = TF.max_pool2d(torch.tensor(x), **kw)
+    pools = [(F.max_pool2d, TF.max_pool2d, dict(kernel_size=2 * d + 1, stride=2, padding=d, dilation=d)) for d in (1, 2)]
+    pools.append((F.adaptive_max_pool2d, TF.adaptive_max_pool2d, dict(output_size=(3, 4))))
+    for ours, theirs, kw in pools:
+        dn_out, dn_idx = ours(dn.tensor(x), return_indices=True, **kw)
+        th_out, th_idx = theirs(torch.tensor(x), return_indices=True, **kw)
         assert_close(dn_out, th_out, "values")
         np.testing.assert_array_equal(dn_idx.data, th_idx.numpy())
 

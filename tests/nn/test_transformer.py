@@ -164,3 +164,13 @@ def test_tiny_transformer_learns_to_find_a_token():
         opt.step()
     accuracy = (logits.data.argmax(1) == labels).mean()
     assert accuracy > 0.9, accuracy
+
+
+@pytest.mark.covers("S5")
+def test_docstring_examples_run():
+    import doctest
+
+    import deepnotes.nn.layers.transformer as module
+
+    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0

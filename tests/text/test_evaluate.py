@@ -29,7 +29,8 @@ def test_nearest_neighbors_by_cosine():
     vocab = _vocab(WORDS)
     hits = nearest_neighbors(VECTORS, vocab, "apple", k=2)
     assert [w for w, _ in hits] == ["pear", "banana"]
-    assert hits[0][1] == pytest.approx(VECTORS[4] @ VECTORS[5] / np.linalg.norm(VECTORS[4]) / np.linalg.norm(VECTORS[5]))
+    a, b = VECTORS[4], VECTORS[5]
+    assert hits[0][1] == pytest.approx(a @ b / np.linalg.norm(a) / np.linalg.norm(b))
     assert nearest_neighbors(dn.tensor(VECTORS), vocab, np.array([1.0, 0, 0, 1.0]), k=1)[0][0] == "king"
 
 

@@ -131,3 +131,13 @@ def test_skipgram_needs_an_output_layer_and_enough_words():
         SkipGram(negative=0, hs=False)
     with pytest.raises(ValueError, match="only 1 words"):
         SkipGram(min_count=1).fit([["a", "a"]])
+
+
+@pytest.mark.covers("S6")
+def test_docstring_examples_run():
+    import doctest
+
+    import deepnotes.text.skipgram as module
+
+    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0

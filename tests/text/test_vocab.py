@@ -59,3 +59,13 @@ def test_missing_gensim_says_how_to_install(monkeypatch):
         corpora.load_lee_corpus()
     with pytest.raises(KeyError, match="unknown data set"):
         corpora.data_path("nope")
+
+
+@pytest.mark.covers("S6")
+def test_docstring_examples_run():
+    import doctest
+
+    import deepnotes.text.vocab as module
+
+    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0

@@ -4,3 +4,4 @@ from .datasets import Split, get_dataset, load_breast_cancer, load_digits, load_
 from .loader import (
     DataLoader, RandomSampler, Sampler, SequentialSampler, WeightedRandomSampler, default_collate, default_convert,
 )
+from . import sequences, transforms  # noqa: E402,F401  (synthetic sequence tasks; augmentation)

@@ -40,7 +40,7 @@ from . import utils  # noqa: E402,F401  (nn.utils.count_parameters etc., as torc
 from .layers.attention import (  # noqa: E402,F401
     LearnedPositionalEmbedding, MultiheadAttention, SinusoidalPositionalEncoding,
 )
-from .layers.embedding import Embedding  # noqa: E402,F401
+from .layers.embedding import Embedding, EmbeddingBag  # noqa: E402,F401
 from .layers.output_layers import (  # noqa: E402,F401
     HierarchicalSoftmax, NegativeSamplingLoss, SampledSoftmaxLoss, output_layer_cost,
 )

@@ -432,4 +432,4 @@ from .layers.pooling import (  # noqa: E402,F401
 
 # Attention and embedding lookup (inventory S4, S6).
 from .layers.attention import multi_head_attention_forward, scaled_dot_product_attention  # noqa: E402,F401
-from .layers.embedding import embedding  # noqa: E402,F401
+from .layers.embedding import embedding, embedding_bag  # noqa: E402,F401

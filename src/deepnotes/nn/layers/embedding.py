@@ -173,3 +173,129 @@ class Embedding(Module):
         if self.scale_grad_by_freq:
             s += ", scale_grad_by_freq=True"
         return s
+
+
+# ---------------------------------------------------------------- bags
+class SegmentSum(Function):
+    """out[b] = sum of rows[i] over the i with bags[i] == b: (T, D) -> (num_bags, D);  d rows = g[bags]."""
+
+    @staticmethod
+    def forward(ctx, rows, bags=None, num_bags=0):
+        ctx.bags = bags
+        return scatter_add_rows(np.zeros((num_bags, rows.shape[1]), dtype=rows.dtype), bags, rows)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad[ctx.bags]
+
+
+class SegmentMax(Function):
+    """out[b, d] = max of rows[i, d] over bag b (0 for an empty bag); the gradient goes to the
+    first row holding the maximum, per feature."""
+
+    @staticmethod
+    def forward(ctx, rows, bags=None, num_bags=0):
+        T, D = rows.shape
+        out = np.full((num_bags, D), -np.inf, dtype=rows.dtype)
+        np.maximum.at(out, bags, rows)
+        first = np.full((num_bags, D), T, dtype=np.int64)
+        candidates = np.where(rows == out[bags], np.arange(T)[:, None], T)
+        np.minimum.at(first, bags, candidates)
+        ctx.first, ctx.T = first, T
+        out[first == T] = 0  # empty bags
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        first = ctx.first
+        rows = np.zeros((ctx.T + 1, grad.shape[1]), dtype=grad.dtype)  # row T collects empty bags, dropped
+        rows[first, np.arange(grad.shape[1])[None, :]] = grad
+        return rows[:-1]
+
+
+def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2.0,  # noqa: A002 - torch's name
+                  scale_grad_by_freq=False, mode="mean", sparse=False, per_sample_weights=None,
+                  include_last_offset=False, padding_idx=None, _who="embedding_bag"):
+    """Sum, mean or max of the embeddings in each bag, without building (B, N, D) (torch.nn.functional's).
+
+    Args:
+        input: (B, N) ids, one bag per row; or (T,) ids cut into bags by `offsets`.
+        offsets: (B,) start of each bag in `input` (with `include_last_offset`,
+            (B + 1,) whose last entry is T).
+        mode: 'sum' | 'mean' | 'max'.  An empty bag gives zeros.
+        per_sample_weights: like `input`, multiplies each embedding (mode 'sum' only).
+        padding_idx: entries with this id are left out of their bag (and of its mean).
+    """
+    ids = np.asarray(input.data if isinstance(input, Tensor) else input)
+    weights = None if per_sample_weights is None else as_tensor(per_sample_weights)
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError(f"{_who}: mode must be 'sum', 'mean' or 'max', got {mode!r}")
+    if weights is not None and mode != "sum":
+        raise ValueError(f"{_who}: per_sample_weights is only supported for mode='sum', got mode={mode!r}")
+    if ids.ndim == 2:
+        if offsets is not None:
+            raise ValueError(f"{_who}: offsets must be None for 2-D input (one bag per row)")
+        num_bags = ids.shape[0]
+        bags = np.repeat(np.arange(num_bags), ids.shape[1])
+    elif ids.ndim == 1:
+        if offsets is None:
+            raise ValueError(f"{_who}: 1-D input needs offsets (the start of each bag)")
+        starts = np.asarray(offsets.data if isinstance(offsets, Tensor) else offsets).astype(np.int64)
+        if include_last_offset:
+            starts = starts[:-1]
+        num_bags = starts.size
+        if num_bags and (starts[0] != 0 or np.any(np.diff(starts) < 0) or starts[-1] > ids.size):
+            raise ValueError(f"{_who}: offsets must start at 0 and not decrease, got {starts.tolist()[:8]}")
+        bags = np.searchsorted(starts, np.arange(ids.size), side="right") - 1
+    else:
+        raise ValueError(f"{_who}: expected 1-D or 2-D input, got shape {ids.shape}")
+    flat = ids.reshape(-1)
+    if weights is not None and weights.shape != ids.shape:
+        raise ValueError(f"{_who}: per_sample_weights must have the input's shape {ids.shape}, got {weights.shape}")
+    if weights is not None:
+        weights = weights.reshape(-1)
+    if padding_idx is not None:
+        padding_idx = padding_idx % as_tensor(weight).shape[0]
+        keep = flat != padding_idx
+        if not keep.all():
+            flat, bags = flat[keep], bags[keep]
+            weights = None if weights is None else weights[np.flatnonzero(keep)]
+    rows = embedding(flat, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse, _who=_who)
+    if weights is not None:
+        rows = rows * weights.unsqueeze(1)
+    if mode == "max":
+        return SegmentMax.apply(rows, bags=bags, num_bags=num_bags)
+    total = SegmentSum.apply(rows, bags=bags, num_bags=num_bags)
+    if mode == "sum":
+        return total
+    sizes = np.maximum(np.bincount(bags, minlength=num_bags), 1).astype(total.dtype)
+    return total / Tensor(sizes[:, None])
+
+
+class EmbeddingBag(Module):
+    """Reduce each bag of ids to one vector (sum, mean or max of their embeddings), as
+    torch.nn.EmbeddingBag: the bag-of-words encoder of fastText-style classifiers.
+
+    Args as `Embedding`, plus mode ('mean' by default), include_last_offset.
+    forward(input, offsets=None, per_sample_weights=None): see `embedding_bag`.
+    Output: (B, embedding_dim).
+    """
+
+    def __init__(self, num_embeddings, embedding_dim, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
+                 mode="mean", sparse=False, _weight=None, include_last_offset=False, padding_idx=None):
+        super().__init__()
+        table = Embedding(num_embeddings, embedding_dim, padding_idx, _weight=_weight)
+        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
+        self.padding_idx = table.padding_idx
+        self.max_norm, self.norm_type, self.scale_grad_by_freq = max_norm, norm_type, scale_grad_by_freq
+        self.mode, self.sparse, self.include_last_offset = mode, sparse, include_last_offset
+        self.weight = table.weight
+
+    def forward(self, input, offsets=None, per_sample_weights=None):  # noqa: A002
+        return embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type, self.scale_grad_by_freq,
+                             self.mode, self.sparse, per_sample_weights, self.include_last_offset,
+                             self.padding_idx, _who=f"EmbeddingBag({self.num_embeddings}, {self.embedding_dim})")
+
+    def extra_repr(self):
+        s = f"{self.num_embeddings}, {self.embedding_dim}, mode={self.mode!r}"
+        return s + (f", padding_idx={self.padding_idx}" if self.padding_idx is not None else "")

@@ -199,6 +199,14 @@ class HierarchicalSoftmax(Module):
     as in word2vec (every word starts at p = 2^-len).
 
     Shape: h (N, H), targets (N,) ints -> loss (scalar, or (N,) with 'none').
+
+    Example:
+        >>> import numpy as np, deepnotes as dn, deepnotes.nn as nn
+        >>> hs = nn.HierarchicalSoftmax(np.array([50, 20, 20, 10]), in_features=8)
+        >>> hs.code_lengths()          # the most frequent word: one decision
+        array([1, 3, 2, 3])
+        >>> round(float(np.exp(hs.full_log_probs(dn.randn(2, 8)).data).sum(axis=1)[0]), 6)
+        1.0
     """
 
     def __init__(self, vocab_counts, in_features, reduction="mean"):

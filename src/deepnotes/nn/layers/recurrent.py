@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from numbers import Integral
 
 import numpy as np
 
@@ -221,9 +222,9 @@ class _RNNBase(_RecurrentParameters):
                  bidirectional=False, proj_size=0):
         super().__init__()
         name = type(self).__name__
-        if not isinstance(hidden_size, int) or hidden_size <= 0:
+        if not isinstance(hidden_size, Integral) or hidden_size <= 0:
             raise ValueError(f"{name}: hidden_size must be a positive integer, got {hidden_size!r}")
-        if not isinstance(num_layers, int) or num_layers <= 0:
+        if not isinstance(num_layers, Integral) or num_layers <= 0:
             raise ValueError(f"{name}: num_layers must be a positive integer, got {num_layers!r}")
         check_probability(name, dropout)
         if proj_size:
@@ -233,7 +234,7 @@ class _RNNBase(_RecurrentParameters):
                 f"{name}: dropout={dropout} and num_layers=1: dropout acts only between layers, so it "
                 "does nothing here", UserWarning, stacklevel=3,
             )
-        self.input_size, self.hidden_size, self.num_layers = int(input_size), hidden_size, num_layers
+        self.input_size, self.hidden_size, self.num_layers = int(input_size), int(hidden_size), int(num_layers)
         self.bias, self.batch_first, self.dropout = bool(bias), bool(batch_first), float(dropout)
         self.bidirectional, self.proj_size = bool(bidirectional), 0
         directions = 2 if self.bidirectional else 1
