@@ -261,6 +261,23 @@ def test_mha_unbatched_matches_torch():
 
 
 @pytest.mark.covers("S4")
+@pytest.mark.parametrize("static", [False, True])
+def test_functional_multi_head_attention_forward_matches_torch(static):
+    """The functional form, with torch's positional signature, packed weights and static_k / static_v."""
+    E, H, L, S, N = 6, 2, 3, 4, 2
+    q, k, w_in, b_in, w_out, b_out, sk, sv = random_inputs(
+        [(L, N, E), (S, N, E), (3 * E, E), (3 * E,), (E, E), (E,), (N * H, 5, E // H), (N * H, 5, E // H)], seed=17)
+
+    def run(F_mha, q, k, w_in, b_in, w_out, b_out, sk, sv):
+        extra = {"static_k": sk, "static_v": sv} if static else {}
+        return F_mha(q, k, k, E, H, w_in, b_in, None, None, False, 0.0, w_out, b_out, **extra,
+                     average_attn_weights=False)
+
+    check_fn(lambda *a: run(F.multi_head_attention_forward, *a),
+             lambda *a: run(TF.multi_head_attention_forward, *a), [q, k, w_in, b_in, w_out, b_out, sk, sv])
+
+
+@pytest.mark.covers("S4")
 def test_mha_dropout_only_in_training():
     mha = nn.MultiheadAttention(8, 2, dropout=0.5, batch_first=True)
     x = dn.randn(2, 5, 8)

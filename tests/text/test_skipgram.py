@@ -47,13 +47,13 @@ def test_hierarchical_softmax_grads_equal_autograd():
     width = int(tree.lengths[contexts].max())
     signs = np.where(np.arange(width) < tree.lengths[contexts][:, None], 1.0 - 2.0 * tree.codes[contexts, :width], 0)
     nodes = tree.nodes[contexts, :width]
-    loss, grad_v, grad_nodes = hierarchical_softmax_grads(w_in, hs.weight.data, centers, nodes, signs)
+    loss, grad_v, rows, grad_rows = hierarchical_softmax_grads(w_in, hs.weight.data, centers, nodes, signs)
     emb = nn.Embedding.from_pretrained(w_in, freeze=False)
     total = hs(emb(dn.tensor(centers)), contexts)
     total.backward()
     assert loss.sum() == pytest.approx(total.item(), rel=1e-12)
     np.testing.assert_allclose(scatter_add_rows(np.zeros((V, D)), centers, grad_v), emb.weight.grad, rtol=1e-10)
-    np.testing.assert_allclose(scatter_add_rows(np.zeros_like(hs.weight.data), nodes, grad_nodes), hs.weight.grad,
+    np.testing.assert_allclose(scatter_add_rows(np.zeros_like(hs.weight.data), rows, grad_rows), hs.weight.grad,
                                rtol=1e-10, atol=1e-14)
 
 

@@ -16,3 +16,14 @@ from .rmsprop import RMSprop
 from .sgd import SGD
 
 __all__ = ["Optimizer", "required", "SGD", "Adam", "AdamW", "NAdam", "Adagrad", "RMSprop", "lr_scheduler"]
+
+# Second-order and sparse optimizers, test functions, constrained optimization (inventory O1, O2, O5, O6, O9, T2).
+from . import constrained, cost, testfunctions  # noqa: E402
+from .constrained import kkt_check, minimize_augmented_lagrangian  # noqa: E402
+from .cost import second_order_cost  # noqa: E402
+from .ftrl import FTRL  # noqa: E402
+from .lbfgs import LBFGS  # noqa: E402
+from .newton import Newton  # noqa: E402
+
+__all__ += ["LBFGS", "FTRL", "Newton", "second_order_cost", "minimize_augmented_lagrangian", "kkt_check",
+            "constrained", "cost", "testfunctions"]

@@ -218,8 +218,8 @@ class ConstrainedResult:
     history: list = field(default_factory=list)
 
 
-def minimize_augmented_lagrangian(f, x0, eq=(), ineq=(), rho=10.0, rho_max=1e10, tol=1e-8, max_outer=50,
-                                  inner_max_iter=500, inner_optimizer=None):
+def minimize_augmented_lagrangian(f, x0, eq=(), ineq=(), rho=10.0, rho_max=1e10, tol=1e-8, gtol=1e-6,
+                                  max_outer=50, inner_max_iter=500, inner_optimizer=None):
     """Minimize f(x) subject to h_i(x) = 0 and g_j(x) <= 0 by the augmented Lagrangian method.
 
     Args:
@@ -229,8 +229,10 @@ def minimize_augmented_lagrangian(f, x0, eq=(), ineq=(), rho=10.0, rho_max=1e10,
         ineq: inequality constraints, each x -> scalar Tensor (g_j(x) <= 0; note: SciPy's
             'ineq' means c(x) >= 0, i.e. g = -c).
         rho: the initial penalty; rho_max: its cap.
-        tol: stop when the constraint violation, the complementarity and the
-            gradient of the Lagrangian are all below `tol`.
+        tol: the constraint violation and the complementarity |mu_j g_j| must fall below `tol`...
+        gtol: ... and the gradient of the Lagrangian (max norm) below `gtol`; the
+            inner solver aims 100x lower.  (Much below 1e-7 |f| rounding error
+            in f stops the line search first.)
         max_outer: the most multiplier updates.
         inner_max_iter: L-BFGS iterations per subproblem.
         inner_optimizer: params -> optimizer with the closure API, for the
@@ -267,7 +269,7 @@ def minimize_augmented_lagrangian(f, x0, eq=(), ineq=(), rho=10.0, rho_max=1e10,
                 value = value + (shifted * shifted - float(mu_t[j]) ** 2) / (2 * r)
             return value
 
-        optimizer = (inner_optimizer or _default_inner(inner_max_iter))([x])
+        optimizer = (inner_optimizer or _default_inner(inner_max_iter, gtol / 100))([x])
         counter = [0]
 
         def closure():
@@ -282,7 +284,7 @@ def minimize_augmented_lagrangian(f, x0, eq=(), ineq=(), rho=10.0, rho_max=1e10,
             optimizer.step(closure)
             closure()
             inner_gradient = float(np.abs(x.grad).max())
-            if inner_gradient <= tol:
+            if inner_gradient <= gtol / 100:
                 break
         evaluations += counter[0]
 
@@ -295,19 +297,19 @@ def minimize_augmented_lagrangian(f, x0, eq=(), ineq=(), rho=10.0, rho_max=1e10,
         complementarity = float(np.abs(mu * g_val).max(initial=0.0))
         history.append(dict(rho=rho, violation=float(violation), complementarity=complementarity,
                             inner_gradient=inner_gradient, f=float(_scalar(f(Tensor(x.data)), "f").item())))
-        if violation <= tol and complementarity <= tol and inner_gradient <= tol:
+        if violation <= tol and complementarity <= tol and inner_gradient <= gtol:
             success = True
             break
-        if violation > 0.25 * violation_before:
+        if violation > max(0.25 * violation_before, tol):  # feasibility is not improving fast enough
             rho = min(rho * 10.0, rho_max)
         violation_before = violation
     x_final = x.data.copy()
-    report = kkt_check(f, x_final, eq, ineq, lam, mu, tol=max(1e3 * tol, 1e-6))
+    report = kkt_check(f, x_final, eq, ineq, lam, mu, tol=max(10 * gtol, 1e3 * tol))
     return ConstrainedResult(x_final, lam, mu, history[-1]["f"], success, outer, evaluations, rho, report, history)
 
 
-def _default_inner(max_iter):
+def _default_inner(max_iter, tolerance_grad):
     def make(params):
-        return LBFGS(params, max_iter=max_iter, max_eval=2 * max_iter, tolerance_grad=1e-11,
+        return LBFGS(params, max_iter=max_iter, max_eval=2 * max_iter, tolerance_grad=tolerance_grad,
                      tolerance_change=1e-16, history_size=20, line_search_fn="strong_wolfe")
     return make

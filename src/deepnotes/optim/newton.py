@@ -91,7 +91,9 @@ class Newton(Optimizer):
                 "backward (or call loss.backward(create_graph=True)), because Newton differentiates the gradient again"
             )
         if not isinstance(loss, Tensor) or not loss.requires_grad:
-            raise RuntimeError("Newton.step: the closure must return the loss as a Tensor that depends on the parameters")
+            raise RuntimeError(
+                "Newton.step: the closure must return the loss as a Tensor that depends on the parameters"
+            )
         grads = autograd_grad(loss, params, create_graph=True, allow_unused=True)
         return [g if g is not None else Tensor(np.zeros_like(p.data)) for g, p in zip(grads, params)]
 

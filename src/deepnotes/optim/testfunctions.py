@@ -12,7 +12,7 @@ its global minimizers, other local minima, saddle points.
   O(sqrt(cond)), Newton one.
 * `rosenbrock(dim)`: a curved, narrow valley (Rosenbrock 1960); non-convex
   but with a single minimizer at (1, ..., 1).
-* `beale()`: flat plateaus and steep walls; minimizer (3, 0.5).
+* `beale()`: flat plateaus and steep walls; minimizer (3, 0.5), a saddle at (0, 1).
 * `saddle()`: x^2 - y^2, a stationary point at 0 that is not a minimum; the
   function is unbounded below.  Gradient descent started exactly on the
   stable axis converges to the saddle, any perturbation escapes it; Newton's
@@ -114,14 +114,19 @@ def rosenbrock(dim=2, a=1.0, b=100.0):
 
 
 def beale():
-    """f(x, y) = (1.5 - x + xy)^2 + (2.25 - x + xy^2)^2 + (2.625 - x + xy^3)^2; minimizer (3, 0.5), f = 0."""
+    """f(x, y) = (1.5 - x + xy)^2 + (2.25 - x + xy^2)^2 + (2.625 - x + xy^3)^2; minimizer (3, 0.5), f = 0.
+
+    Started at (1, 1.5), exact Newton converges to the saddle (0, 1) (f = 14.2).
+    """
 
     def fn(v):
         x, y = v[..., 0], v[..., 1]
         return (1.5 - x + x * y) ** 2 + (2.25 - x + x * y * y) ** 2 + (2.625 - x + x * y * y * y) ** 2
 
-    return Objective("beale", fn, 2, minimizers=(np.array([3.0, 0.5]),), minimum=0.0, x0=np.array([1.0, 1.5]),
-                     bounds=((-4.5, 4.5), (-4.5, 4.5)), log_scale=True)
+    # (0, 1) is a saddle: every term is constant in y at x = 0, and the cross derivative is not 0 there.
+    return Objective("beale", fn, 2, minimizers=(np.array([3.0, 0.5]),), minimum=0.0,
+                     saddles=(np.array([0.0, 1.0]),), x0=np.array([1.0, 1.5]), bounds=((-4.5, 4.5), (-4.5, 4.5)),
+                     log_scale=True)
 
 
 def saddle():
@@ -265,7 +270,8 @@ def plot_trajectories(fn, paths, path, bounds=None, levels=30, resolution=200, t
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    arrays = {label: np.asarray(p.points if isinstance(p, Trajectory) else p, dtype=float) for label, p in paths.items()}
+    arrays = {label: np.asarray(p.points if isinstance(p, Trajectory) else p, dtype=float)
+              for label, p in paths.items()}
     for label, pts in arrays.items():
         if pts.ndim != 2 or pts.shape[1] != 2:
             raise ValueError(f"plot_trajectories: path {label!r} must have shape (k, 2), got {pts.shape}")

@@ -3,3 +3,7 @@ from .callbacks import Callback, EarlyStopping, ModelCheckpoint
 from .checkpoint import CheckpointError, load, restore, resume_state, save
 from .fit import accuracy, evaluate, fit
 from .history import History
+
+# Training diagnostics: per-layer gradient monitoring and findings (inventory O7, I2, I6).
+from .diagnose import Finding, diagnose  # noqa: E402,F401
+from .monitor import GradientMonitor  # noqa: E402,F401

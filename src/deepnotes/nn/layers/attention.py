@@ -131,11 +131,12 @@ def _append_column(mask):
     return S.Pad.apply(mask, pad_width=width, value=0.0)
 
 
-def multi_head_attention_forward(query, key, value, num_heads, in_proj_weight, in_proj_bias, bias_k, bias_v,
-                                 add_zero_attn, dropout_p, out_proj_weight, out_proj_bias, training=True,
-                                 key_padding_mask=None, need_weights=True, attn_mask=None,
+def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_heads, in_proj_weight, in_proj_bias,
+                                 bias_k, bias_v, add_zero_attn, dropout_p, out_proj_weight, out_proj_bias,
+                                 training=True, key_padding_mask=None, need_weights=True, attn_mask=None,
                                  use_separate_proj_weight=False, q_proj_weight=None, k_proj_weight=None,
-                                 v_proj_weight=None, average_attn_weights=True, is_causal=False):
+                                 v_proj_weight=None, static_k=None, static_v=None, average_attn_weights=True,
+                                 is_causal=False):
     """Multi-head attention on sequence-first inputs, as torch.nn.functional's.
 
         head_i = softmax(Q W_i^Q (K W_i^K)^T / sqrt(d) + mask) V W_i^V,  d = E / heads
@@ -143,8 +144,11 @@ def multi_head_attention_forward(query, key, value, num_heads, in_proj_weight, i
 
     Args:
         query: (L, N, E) or unbatched (L, E).  key: (S, N, kdim).  value: (S, N, vdim).
+        embed_dim_to_check: E, checked against the query.
         key_padding_mask: (N, S) (or (S,) unbatched); bool True = ignore that key.
         attn_mask: (L, S) or (N * heads, L, S); bool True = not allowed.
+        static_k, static_v: (N * heads, S, E / heads) keys / values used as they
+            are, instead of projecting `key` / `value`.
         is_causal: a causal mask; when `attn_mask` is None one is built (PyTorch
             requires the mask itself and raises).
 
@@ -163,7 +167,9 @@ def multi_head_attention_forward(query, key, value, num_heads, in_proj_weight, i
         if key_padding_mask is not None:
             key_padding_mask = as_tensor(key_padding_mask).unsqueeze(0)
     L, N, E = query.shape
-    S_len = key.shape[0]
+    S_len = key.shape[0] if static_k is None else static_k.shape[1]
+    if E != embed_dim_to_check:
+        raise ValueError(f"{who}: expected embedding dimension {embed_dim_to_check}, got query {query.shape}")
     if E % num_heads:
         raise ValueError(f"{who}: embed_dim {E} is not divisible by num_heads {num_heads}")
     if key.shape[:2] != value.shape[:2] or key.shape[1] != N:
@@ -212,8 +218,19 @@ def multi_head_attention_forward(query, key, value, num_heads, in_proj_weight, i
         mask, padding = _append_column(mask), _append_column(padding)
 
     q, k, v = _split_heads(q, num_heads), _split_heads(k, num_heads), _split_heads(v, num_heads)
+    head_dim = E // num_heads
+    for name, static in (("static_k", static_k), ("static_v", static_v)):
+        if static is not None:
+            static = as_tensor(static)
+            if static.ndim != 3 or static.shape[0] != N * num_heads or static.shape[2] != head_dim:
+                raise ValueError(f"{who}: {name} must have shape ({N * num_heads}, S, {head_dim}), "
+                                 f"got {static.shape}")
+            if name == "static_k":
+                k = static.reshape(N, num_heads, static.shape[1], head_dim)
+            else:
+                v = static.reshape(N, num_heads, static.shape[1], head_dim)
     if add_zero_attn:  # one all-zero key/value that every query may attend
-        zeros = Tensor(np.zeros((N, num_heads, 1, E // num_heads), dtype=dtype))
+        zeros = Tensor(np.zeros((N, num_heads, 1, head_dim), dtype=dtype))
         k, v = cat([k, zeros], dim=2), cat([v, zeros], dim=2)
         mask, padding = _append_column(mask), _append_column(padding)
 
@@ -320,7 +337,7 @@ class MultiheadAttention(Module):
             key = query if same_qk else key.transpose(0, 1)
             value = key if same_kv else value.transpose(0, 1)
         out, weights = multi_head_attention_forward(
-            query, key, value, self.num_heads, self.in_proj_weight, self.in_proj_bias,
+            query, key, value, self.embed_dim, self.num_heads, self.in_proj_weight, self.in_proj_bias,
             self.bias_k, self.bias_v, self.add_zero_attn, self.dropout, self.out_proj.weight,
             self.out_proj.bias, training=self.training, key_padding_mask=key_padding_mask,
             need_weights=need_weights, attn_mask=attn_mask,
