@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import os
 import random as _pyrandom
-import uuid
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from ..io import write_npz_atomically
 from .dataset import TensorDataset
 
 
@@ -153,20 +153,6 @@ def _read_mnist1d_cache(path):
     return arrays
 
 
-def _write_atomically(path, arrays):
-    """np.savez into a temporary file beside `path`, fsync it, then rename it onto `path`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def load_mnist1d(seed=42) -> Split:
     """MNIST-1D (Greydanus, 2020): 4,000 training and 1,000 test signals of length 40.
 
@@ -182,7 +168,7 @@ def load_mnist1d(seed=42) -> Split:
     arrays = _read_mnist1d_cache(path) if path.exists() else None
     if arrays is None:
         arrays = _generate_mnist1d(int(seed))
-        _write_atomically(path, arrays)
+        write_npz_atomically(path, arrays)
     return Split(arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"], num_classes=10,
                  name="mnist1d")
 

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
 import zipfile
 from pathlib import Path
 
@@ -35,6 +34,7 @@ import numpy as np
 
 from .. import random as _random
 from ..autograd.tensor import Tensor
+from ..io import write_npz_atomically
 
 MAGIC = "deepnotes-checkpoint"
 VERSION = 1
@@ -111,19 +111,6 @@ def _decode(node, npz, where):
 # ------------------------------------------------------------------ files
 
 
-def _fsync_directory(directory):
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:  # not possible everywhere (Windows); the rename is still atomic
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def save(state, path):
     """Write `state` (a nested structure of arrays and plain values) to `path` atomically.
 
@@ -136,19 +123,7 @@ def save(state, path):
     arrays = {}
     header = {"magic": MAGIC, "version": VERSION, "tree": _encode(state, "", arrays)}
     arrays[_HEADER_KEY] = np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        # os.open honours the umask (mkstemp would make the checkpoint private, mode 0600)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    _fsync_directory(path.parent)
+    write_npz_atomically(path, arrays)
 
 
 def load(path):

@@ -1,0 +1,48 @@
+"""Crash-safe file writing shared by checkpoints and data caches.
+
+A file is written to a temporary name in the same directory, flushed and
+fsync'ed, then renamed onto its target with `os.replace` (atomic on POSIX),
+and the directory is fsync'ed so the rename itself survives a crash.  A
+reader therefore sees either the old complete file or the new complete file,
+never half of one.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import numpy as np
+
+
+def fsync_directory(directory) -> None:
+    """Make a rename inside `directory` durable (a no-op where directories can't be opened)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def write_npz_atomically(path, arrays: dict) -> Path:
+    """`np.savez(path, **arrays)` so that a crash never leaves a partial file at `path`."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        # os.open honours the umask (mkstemp would make the file private, mode 0600).
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    fsync_directory(path.parent)
+    return path
