@@ -499,3 +499,39 @@ def test_other_bad_arguments():
         F.smooth_l1_loss(dn.ones(2), dn.ones(2), beta=-1.0)
     with pytest.raises(ValueError, match="huber_loss: delta must be positive"):
         F.huber_loss(dn.ones(2), dn.ones(2), delta=0.0)
+
+
+@pytest.mark.covers("L2", "O5")
+@pytest.mark.parametrize("options", [{}, {"label_smoothing": 0.2}, {"ignore_index": 1}, {"weight": True}])
+def test_cross_entropy_second_derivatives_match_torch(options):
+    """Newton steps and Hessian-vector products through the fused cross-entropy kernel."""
+    from tests.oracle import check_grad_grad
+
+    rng = np.random.default_rng(3)
+    z = rng.standard_normal((5, 4))
+    y = rng.integers(0, 4, size=5)
+    kw = dict(options)
+    w = rng.uniform(0.5, 2.0, size=4) if kw.pop("weight", False) else None
+    check_grad_grad(
+        lambda a, t: F.cross_entropy(a, t, weight=None if w is None else dn.tensor(w), reduction="none", **kw),
+        lambda a, t: torch.nn.functional.cross_entropy(a, t, weight=None if w is None else torch.tensor(w),
+                                                       reduction="none", **kw),
+        [z, y],
+    )
+
+
+@pytest.mark.covers("L2", "O5")
+@pytest.mark.parametrize("pos_weight", [False, True])
+def test_bce_with_logits_second_derivatives_match_torch(pos_weight):
+    from tests.oracle import check_grad_grad
+
+    rng = np.random.default_rng(4)
+    x, t = rng.standard_normal((6, 3)) * 3, rng.uniform(0, 1, size=(6, 3))
+    pw = rng.uniform(0.5, 3.0, size=3) if pos_weight else None
+    check_grad_grad(
+        lambda a, b: F.binary_cross_entropy_with_logits(a, b, pos_weight=None if pw is None else dn.tensor(pw),
+                                                        reduction="none"),
+        lambda a, b: torch.nn.functional.binary_cross_entropy_with_logits(
+            a, b, pos_weight=None if pw is None else torch.tensor(pw), reduction="none"),
+        [x, t],
+    )

@@ -20,6 +20,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from .activation import log_softmax_array, stable_sigmoid
+from .elementwise import constant
 
 
 def class_axis_view(weight, ndim):
@@ -88,6 +89,19 @@ class CrossEntropy(Function):
         at_label = np.take_along_axis(dz, safe[:, None], axis=1) - onehot_part
         np.put_along_axis(dz, safe[:, None], at_label, axis=1)
         return dz
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        """The same gradient, p * sum(q) * g - q * g, from Tensor ops (differentiable again)."""
+        _, _, safe, w_label, keep = ctx.saved_arrays
+        z = ctx.inputs[0]
+        n_classes, eps = z.shape[1], ctx.eps
+        w = class_axis_view(ctx.weight, z.ndim) if ctx.weight is not None else np.ones((1,) * z.ndim)
+        q = np.broadcast_to((eps / n_classes) * w * keep[:, None], z.shape).astype(z.dtype)
+        np.put_along_axis(q, safe[:, None], _pick(q, safe)[:, None] + ((1 - eps) * w_label)[:, None], axis=1)
+        g = grad * constant(keep, grad.dtype)
+        p = z.softmax(dim=1)
+        return p * (g * constant(q.sum(axis=1), z.dtype)).unsqueeze(1) - constant(q, z.dtype) * g.unsqueeze(1)
 
 
 class SoftTargetCrossEntropy(Function):
@@ -209,6 +223,20 @@ class BinaryCrossEntropyWithLogits(Function):
             dx = g * ((1 + (pw - 1) * y) * s - pw * y) if pw is not None else g * (s - y)
         if ctx.needs_input_grad[1]:
             dy = g * (pw * sp_neg - (x + sp_neg)) if pw is not None else -g * x  # softplus(x) = x + softplus(-x)
+        return dx, dy
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        """dx and dy of the docstring from Tensor ops, so they can be differentiated again."""
+        x, y = ctx.inputs[0], ctx.inputs[1]
+        pw = None if ctx.pos_weight is None else constant(ctx.pos_weight, x.dtype)
+        g = grad * constant(ctx.weight, x.dtype) if ctx.weight is not None else grad
+        dx = dy = None
+        if ctx.needs_input_grad[0]:
+            dx = g * ((1 + (pw - 1) * y) * x.sigmoid() - pw * y) if pw is not None else g * (x.sigmoid() - y)
+        if ctx.needs_input_grad[1]:
+            softplus_neg = (-x).relu() + ((-x.abs()).exp() + 1).log()
+            dy = g * (pw * softplus_neg - (x + softplus_neg)) if pw is not None else -g * x
         return dx, dy
 
 
