@@ -8,6 +8,7 @@ reference implementation (PyTorch, scikit-learn, SciPy).
 """
 import numpy as _np
 
+from .allocator import keep_freed_memory as _keep_freed_memory
 from .autograd import Function, Tensor, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .autograd.creation import (
     arange, from_numpy, full, linspace, ones, ones_like, rand, randint, randn, tensor, zeros,
@@ -32,3 +33,6 @@ __version__ = "0.1.0"
 
 # The subpackages, so that `dn.nn`, `dn.optim`, `dn.data`, `dn.train` work after `import deepnotes as dn`.
 from . import data, nn, optim, train  # noqa: E402
+
+# Training steps reuse freed memory instead of page-faulting it back in (see allocator.py).
+_keep_freed_memory()

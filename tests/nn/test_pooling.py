@@ -201,3 +201,64 @@ def test_bad_input_raises_naming_the_layer():
         F.interpolate(dn.zeros(1, 1, 8, 8), size=4, align_corners=True)
     with pytest.raises(ValueError, match="exactly one"):
         F.interpolate(dn.zeros(1, 1, 8, 8))
+
+
+# ------------------------------------------------------------- disjoint tiles: the fast path
+TILES = [  # kernel, input shape: stride == kernel, no padding (rows / columns past the last tile unused)
+    (2, (2, 3, 8, 6)), (2, (1, 2, 9, 7)), (3, (2, 2, 9, 10)), ((2, 3), (2, 3, 6, 8)), ((1, 2), (1, 2, 3, 5)),
+]
+
+
+@pytest.mark.covers("C4")
+@pytest.mark.parametrize("kernel, shape", TILES)
+def test_max_pool_tiles_fast_path_matches_torch_and_the_general_scan(kernel, shape):
+    from deepnotes.ops.pool import MaxPoolTiles
+    x = random_inputs([shape], seed=len(shape))[0]
+    channel_major = np.ascontiguousarray(x.swapaxes(0, 1)).swapaxes(0, 1)  # the layout conv2d produces
+    for x in (x, _ties(shape, 3), channel_major):  # ties: the first maximum wins
+        check_fn(lambda t: F.max_pool2d(t, kernel), lambda t: TF.max_pool2d(t, kernel), [x])
+        # The same values and gradient as the general path (argmax indices + gather).
+        ours = dn.tensor(x, requires_grad=True)
+        general = dn.tensor(x, requires_grad=True)
+        y = F.max_pool2d(ours, kernel)
+        y_general, _ = F.max_pool2d(general, kernel, return_indices=True)
+        assert isinstance(y.grad_fn, MaxPoolTiles)
+        g = np.random.default_rng(1).uniform(0.5, 1.5, y.shape)
+        y.backward(g)
+        y_general.backward(g)
+        np.testing.assert_array_equal(y.data, y_general.data)
+        np.testing.assert_array_equal(ours.grad, general.grad)
+    check_module(nn.MaxPool2d(kernel), torch.nn.MaxPool2d(kernel), [_ties(shape, 5)])
+    check_module(nn.MaxPool1d(2), torch.nn.MaxPool1d(2), [_ties(shape[:3], 6)])
+
+
+@pytest.mark.covers("C4")
+def test_max_pool_tiles_route_nan_and_inf_like_torch():
+    """NaN propagates and the last NaN of a tile (row-major) takes the gradient; -inf tiles pick the first."""
+    x = np.random.default_rng(0).standard_normal((1, 2, 6, 6))
+    x[0, 0, :4, :4] = -np.inf
+    x[0, 1, 0, 0] = x[0, 1, 1, 0] = x[0, 1, 3, 3] = x[0, 1, 4, 5] = x[0, 1, 5, 4] = np.nan
+    x[0, 1, 2, 2] = np.inf
+    for kernel in (2, 3, (2, 3)):
+        check_fn(lambda t: F.max_pool2d(t, kernel), lambda t: TF.max_pool2d(t, kernel), [x])
+
+
+@pytest.mark.covers("C4")
+def test_max_pool_tiles_under_no_grad_and_float32():
+    x = dn.randn(2, 3, 8, 8)
+    with dn.no_grad():
+        y = F.max_pool2d(x, 2)
+    assert y.grad_fn is None and y.dtype == np.float32
+    np.testing.assert_array_equal(y.data, x.data.reshape(2, 3, 4, 2, 4, 2).max(axis=(3, 5)))
+
+
+@pytest.mark.covers("C4")
+def test_conv_relu_pool_stack_keeps_the_channel_major_layout_and_matches_torch():
+    """Conv2d hands MaxPool2d a channel-major array and col2im hands gradients back the same way."""
+    def stack(m):
+        return m.Sequential(m.Conv2d(2, 3, 3, padding=1), m.ReLU(), m.MaxPool2d(2), m.Conv2d(3, 4, 3, padding=1),
+                            m.ReLU(), m.MaxPool2d(2), m.Flatten())
+    x = random_inputs([(3, 2, 8, 10)], seed=7)[0]
+    check_module(stack(nn), stack(torch.nn), [x])
+    y = nn.Conv2d(2, 3, 3, padding=1)(dn.tensor(x.astype(np.float32)))
+    assert y.data.swapaxes(0, 1).flags.c_contiguous  # the layout the pooling kernel takes without a copy

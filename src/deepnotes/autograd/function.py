@@ -56,17 +56,26 @@ def unbroadcast(grad, shape):
 
 
 class Function:
-    """Base class of differentiable operations; an instance is a node of the graph."""
+    """Base class of differentiable operations; an instance is a node of the graph.
+
+    `tracked` says, before `forward` runs, whether the result will be recorded
+    (grad mode on and some input requires grad).  When it will not (inference
+    under `no_grad`), `save_for_backward` keeps nothing, and a forward pass may
+    skip work that only `backward` needs (argmax masks, caches).
+    """
 
     def __init__(self, inputs):
         self.inputs = inputs
-        self.needs_input_grad = tuple(t.requires_grad for t in inputs)
+        self.needs_input_grad = needs = tuple([t.requires_grad for t in inputs])
+        self.tracked = any(needs) and is_grad_enabled()
         self.saved_arrays = ()
         self.released = False
 
     def save_for_backward(self, *arrays):
-        """Keep the arrays `backward` needs; the engine frees them after use."""
-        self.saved_arrays = arrays
+        """Keep the arrays `backward` needs (nothing when the result is not tracked);
+        the engine frees them after use."""
+        if self.tracked:
+            self.saved_arrays = arrays
 
     @staticmethod
     def forward(ctx, *arrays, **params):  # pragma: no cover - abstract
@@ -100,14 +109,13 @@ class Function:
     def apply(cls, *inputs, **params):
         Tensor = _tensor_api["Tensor"]
         as_tensor = _tensor_api["as_tensor"]
-        tensors = tuple(t if isinstance(t, Tensor) else as_tensor(t) for t in inputs)
+        tensors = tuple([t if isinstance(t, Tensor) else as_tensor(t) for t in inputs])
         ctx = cls(tensors)
-        out = cls.forward(ctx, *(t.data for t in tensors), **params)
-        track = is_grad_enabled() and any(ctx.needs_input_grad)
-        result = Tensor._from_op(out, ctx if track else None)
-        if not track:
-            ctx.inputs = ()
-        return result
+        out = cls.forward(ctx, *[t.data for t in tensors], **params)
+        if ctx.tracked:
+            return Tensor._from_op(out, ctx)
+        ctx.inputs = ()
+        return Tensor._from_op(out, None)
 
 
 # `Tensor` and `as_tensor`, registered by tensor.py once they exist (tensor.py

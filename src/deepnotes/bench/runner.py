@@ -4,10 +4,16 @@ Method:
 * each (framework, workload) runs in its own worker process (peak RSS is its own);
 * after a warm-up, each repeat times K steps, K chosen so a repeat lasts ~0.3 s;
 * repeats alternate frameworks (dn, torch, torch, dn, ...) so slow drifts hit both;
-* before each repeat we wait for the machine to be idle, and a repeat during which
-  other processes used more than 15% of the CPUs (from /proc/stat minus the
-  worker's own CPU time) is thrown away and run again (at most 3 times);
+* before each repeat we wait (a bounded time) for the machine to be idle, and a
+  repeat during which other processes used more than 15% of the CPUs (from
+  /proc/stat minus the worker's own CPU time) is thrown away and run again (at
+  most 3 times; `reruns` counts them, and a busy machine shows there);
 * we report the median samples/s and the spread (min-max) over the repeats.
+
+Both workers import deepnotes (the worker module lives in it), so both run with
+the memory allocator settings `import deepnotes` applies (`deepnotes.allocator`):
+the comparison is on the same process configuration.  `--quick` is a smoke run:
+it waits at most a second for an idle machine and does not rerun.
 """
 from __future__ import annotations
 
@@ -76,11 +82,11 @@ class Worker:
         self.proc.wait(timeout=30)
 
 
-def _timed(worker, mode, k, retries=3):
+def _timed(worker, mode, k, retries=3, max_wait=10.0):
     """Time K steps; rerun when other processes loaded the machine meanwhile."""
     ncpu = os.cpu_count() or 1
     for attempt in range(retries + 1):
-        wait_for_idle()
+        wait_for_idle(max_wait)
         b0 = _cpu_busy_seconds()
         r = worker.ask(f"{mode} {k}")
         b1 = _cpu_busy_seconds()
@@ -96,8 +102,13 @@ def _steps_for(worker, mode, target=0.3):
     return max(1, int(target / max(worker.ask(f"{mode} 1")["wall"], 1e-6)))
 
 
-def bench_workload(name, scale=1.0, repeats=5, threads=None, modes=("train", "infer"), batch=None, width=None):
-    """Rows for one workload: one per (mode, framework)."""
+def bench_workload(name, scale=1.0, repeats=5, threads=None, modes=("train", "infer"), batch=None, width=None,
+                   patience=(3, 10.0)):
+    """Rows for one workload: one per (mode, framework).
+
+    `patience` = (reruns, seconds): how often a repeat disturbed by other processes is run
+    again, and how long to wait for an idle machine before each.
+    """
     threads = threads or blas_threads()
     d = dims(name, scale, batch)
     if width is not None and name == "W1":
@@ -113,7 +124,7 @@ def bench_workload(name, scale=1.0, repeats=5, threads=None, modes=("train", "in
             for r in range(repeats):
                 order = ("deepnotes", "torch") if r % 2 == 0 else ("torch", "deepnotes")
                 for fw in order:
-                    wall, again = _timed(workers[fw], mode, steps[fw])
+                    wall, again = _timed(workers[fw], mode, steps[fw], *patience)
                     times[fw].append(wall / steps[fw])
                     reruns[fw] += again
             step_flops = fwd_flops * (3 if mode == "train" else 1)
@@ -160,6 +171,17 @@ def blas_description():
     return f"{p.get('internal_api')} {p.get('version')}, kernel {p.get('architecture')}, {p.get('num_threads')} threads"
 
 
+def allocator_description():
+    from ..allocator import _USER_SETTINGS, keep_freed_memory
+
+    user = [name for name in _USER_SETTINGS if name in os.environ]
+    if user:
+        return f"glibc malloc as set by the environment ({', '.join(user)})"
+    if keep_freed_memory():  # idempotent: tells whether the settings apply in this environment
+        return "glibc malloc keeping freed memory (deepnotes.allocator)"
+    return "default (deepnotes.allocator off: DEEPNOTES_KEEP_FREED_MEMORY=0 or not glibc)"
+
+
 def sgemm_gflops(n=1024, repeats=5):
     """This machine's float32 GEMM speed through NumPy, in GFLOP/s (median of repeats)."""
     import numpy as np
@@ -191,12 +213,14 @@ def run(workloads=None, quick=False, repeats=None, as_json=False, out=sys.stdout
     scale = 0.25 if quick else 1.0
     repeats = repeats or (3 if quick else 5)
     names = workloads or list(WORKLOADS)
-    info = {"blas": blas_description(), "threads": blas_threads(), "sgemm_gflops": sgemm_gflops(512 if quick else 1024)}
+    info = {"blas": blas_description(), "threads": blas_threads(), "sgemm_gflops": sgemm_gflops(512 if quick else 1024),
+            "allocator": allocator_description()}
     print(f"BLAS: {info['blas']}; measured sgemm {info['sgemm_gflops']:.1f} GFLOP/s", file=out)
+    print(f"allocator (both frameworks): {info['allocator']}", file=out)
     rows = []
     for name in names:
         print(f"{name}: {WORKLOADS[name]}", file=out, flush=True)
-        rows += bench_workload(name, scale, repeats, info["threads"])
+        rows += bench_workload(name, scale, repeats, info["threads"], patience=(0, 1.0) if quick else (3, 10.0))
     print(format_rows(rows), file=out)
     if as_json:
         print(json.dumps({"machine": info, "rows": rows}))

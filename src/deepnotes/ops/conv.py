@@ -20,6 +20,12 @@ The backward pass is two more products:
 `col2im` loops over the kernel offsets only: for a fixed offset the windows
 touch a strided slice of xp, so one slice-add per offset accumulates them all.
 
+Memory layout.  `W @ cols` comes out as (O, N, *P); the output is that array seen as
+(N, O, *P) (a "channel-major" view, no copy), and col2im returns the input gradient
+the same way.  Elementwise ops and the pooling kernels keep this layout, so a
+Conv-ReLU-Pool stack never pays for a transposing copy; the next convolution's
+im2col reads channel-major input directly.
+
 Transposed convolution is the adjoint of convolution (Dumoulin & Visin, 2016):
 if conv is the linear map x -> C x, conv_transpose is y -> C^T y, which is exactly
 the input-gradient computation above; its own backward is a convolution.  It is
@@ -88,7 +94,8 @@ def col2im(cols, x_shape, kernel, stride, padding, dilation, groups, out):
     blocks = cols.reshape(c, *kernel, n, *out)  # (G, C/G) merged: channel-major like xp
     for offset in np.ndindex(*kernel):
         xp[EVERY + window_slices(offset, stride, dilation, out)] += blocks[(slice(None),) + offset]
-    return np.ascontiguousarray(np.moveaxis(xp[EVERY + _interior(size, padding)], 0, 1))
+    # Channel-major, like the convolution's output: (N, C, *S) over a C-contiguous (C, N, *S) array.
+    return np.ascontiguousarray(xp[EVERY + _interior(size, padding)]).swapaxes(0, 1)
 
 
 def _interior(size, padding):

@@ -66,7 +66,7 @@ class CrossEntropy(Function):
         if label_smoothing:
             w = class_axis_view(weight, z.ndim) if weight is not None else 1
             logp = shifted - log_total[:, None]
-            loss = loss - (label_smoothing / n_classes) * keep * (w * logp).sum(axis=1)
+            loss = loss - (label_smoothing / n_classes) * keep.astype(z.dtype) * (w * logp).sum(axis=1)
         # Backward needs softmax = e / total: keep e and total instead of a second exp.
         ctx.save_for_backward(e, total, safe, w_label, keep)
         ctx.weight, ctx.eps = weight, label_smoothing
@@ -80,7 +80,7 @@ class CrossEntropy(Function):
         g = np.where(keep, grad, 0)  # ignored samples get exactly no gradient (even if grad is inf)
         # sum_c q[n, c] = (1 - eps) w[y_n] + (eps / C) sum_c w_c
         w_total = weight.sum() if weight is not None else n_classes
-        q_sum = (1 - eps) * w_label + (eps / n_classes) * w_total * keep
+        q_sum = (1 - eps) * w_label + (eps / n_classes) * w_total * keep.astype(e.dtype)  # bool * float: float64
         dz = e * (g * q_sum / total)[:, None]  # softmax * sum(q) * g
         if eps:
             w = class_axis_view(weight, e.ndim) if weight is not None else 1

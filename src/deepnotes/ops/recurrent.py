@@ -52,6 +52,25 @@ def sigmoid(z):
         return 1.0 / (1.0 + np.exp(-z))
 
 
+def lstm_gates_(a, H):
+    """The LSTM's gate activations from the pre-activations a (..., 4H), in place; returns (i, f, g, o).
+
+    i, f, o = sigmoid and g = tanh of their blocks, with one exp for all four:
+    tanh(z) = 2 sigmoid(2z) - 1.  (Exact up to rounding: an absolute error of an ulp
+    of 1 where tanh is tiny, instead of a relative one.)
+    """
+    g = a[..., 2 * H : 3 * H]
+    g *= 2
+    np.negative(a, out=a)
+    with np.errstate(over="ignore"):  # e^-z = inf for z << 0 gives sigmoid = 0, its limit
+        np.exp(a, out=a)
+    a += 1
+    np.reciprocal(a, out=a)
+    g *= 2
+    g -= 1
+    return a[..., :H], a[..., H : 2 * H], g, a[..., 3 * H :]
+
+
 def _zoneout(keep, old, candidate):
     """k * old + (1 - k) * candidate; exact for a 0/1 mask (a kept unit is bit-identical to old)."""
     return candidate if keep is None else keep * old + (1 - keep) * candidate
@@ -122,14 +141,10 @@ class LSTMKernel:
 
     def forward(self, xp, hp, state, noise=_NO_NOISE):
         h_prev, c_prev = state
-        H = c_prev.shape[-1]
-        a = xp + hp
-        i_f = sigmoid(a[:, : 2 * H])
-        i, f = i_f[:, :H], i_f[:, H:]
-        g = np.tanh(a[:, 2 * H : 3 * H])
-        o = sigmoid(a[:, 3 * H :])
+        i, f, g, o = lstm_gates_(xp + hp, c_prev.shape[-1])
         update = i * g if noise.update is None else i * g * noise.update
-        c_candidate = f * c_prev + update
+        c_candidate = f * c_prev
+        c_candidate += update
         tanh_c = np.tanh(c_candidate)
         # Zoneout (Krueger et al. 2017, Sec. 3.2): h's candidate uses the candidate cell state.
         c = _zoneout(noise.keep_c, c_prev, c_candidate)
@@ -261,11 +276,20 @@ class RecurrentSequence(Function):
         h_in = np.empty((T, N, H), dtype=xp.dtype)  # h_{t-1} as it enters the product
         caches = [None] * T
         w_hh_t = w_hh.T
+        # a = xp + hp: unless the kernel needs hp on its own (GRU), add b_hh once for all steps.
+        bias_per_step = kernel.separate_hidden_grad
+        if not bias_per_step:
+            xp = xp + b_hh
         for t in steps:
-            h_in[t] = state[0] if hidden_mask is None else state[0] * hidden_mask
-            hp = h_in[t] @ w_hh_t
-            hp += b_hh
-            state, caches[t] = kernel.forward(xp[t], hp, state, _noise_at(noise, t))
+            h = state[0] if hidden_mask is None else state[0] * hidden_mask
+            if ctx.tracked:  # dW_hh needs every h_{t-1}
+                h_in[t] = h
+            hp = h @ w_hh_t
+            if bias_per_step:
+                hp += b_hh
+            state, cache = kernel.forward(xp[t], hp, state, _noise_at(noise, t))
+            if ctx.tracked:
+                caches[t] = cache
             out[t] = state[0]
         for k, extra in enumerate(state[1:]):
             out[T + k] = extra

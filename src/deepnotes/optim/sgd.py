@@ -7,6 +7,8 @@ noisy estimate of the full-batch one.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from .optimizer import Optimizer, check_hyperparameter
 
 
@@ -58,9 +60,10 @@ class SGD(Optimizer):
         if mu != 0:
             buf = state.get("momentum_buffer")
             if buf is None:
-                buf = state["momentum_buffer"] = g.copy()
+                buf = state["momentum_buffer"] = np.array(g, dtype=p.data.dtype)
             else:
                 buf *= mu
-                buf += (1.0 - float(group["dampening"])) * g
+                dampening = float(group["dampening"])
+                buf += g if dampening == 0 else (1.0 - dampening) * g  # in place: no new array per step
             g = g + mu * buf if group["nesterov"] else buf
         p.data -= lr * g

@@ -80,7 +80,8 @@ class Linear(Module):
                 f"{self._name()}: input dtype {x.dtype} differs from the weight's {self.weight.dtype}; "
                 f"cast one of them (x.astype(...), or layer.to(...))"
             )
-        if np.isnan(x.data.sum()) and np.isnan(x.data).any():
+        flat = x.data.reshape(-1)
+        if np.isnan(np.dot(flat, flat)):  # x . x is NaN exactly when x holds a NaN; BLAS, ~2x a sum's speed
             raise ValueError(
                 f"{self._name()}: input of shape {x.shape} contains {int(np.isnan(x.data).sum())} NaN value(s)"
             )

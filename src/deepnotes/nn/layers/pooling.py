@@ -16,8 +16,8 @@ import numpy as np
 from ..module import Module
 from ...autograd.tensor import Tensor, as_tensor
 from ...ops.pool import (
-    AvgPool, Resample, TakeSpatial, adaptive_avg_map, adaptive_max_indices, avg_pool_divisor, linear_map,
-    max_pool_indices, nearest_map, pool_output_length, pool_right_pad,
+    AvgPool, MaxPoolTiles, Resample, TakeSpatial, adaptive_avg_map, adaptive_max_indices, avg_pool_divisor, linear_map,
+    max_pool_indices, nearest_map, pool_output_length, pool_right_pad, tiles_evenly,
 )
 from .conv import batched, ntuple
 
@@ -49,6 +49,9 @@ def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_i
     x, unbatched = batched(input, n, name)
     kernel, stride, padding, dilation, out = _pool_geometry(
         x, kernel_size, stride, padding, dilation, ceil_mode, n, name, max_pool=True)
+    if not return_indices and tiles_evenly(x.shape[2:], kernel, stride, padding, dilation, out):
+        y = MaxPoolTiles.apply(x, kernel=kernel)  # the common MaxPool2d(2): no index arithmetic
+        return y.squeeze(0) if unbatched else y
     indices = max_pool_indices(x.data, kernel, stride, padding, dilation, out)
     y = TakeSpatial.apply(x, indices=indices)
     if unbatched:
