@@ -20,8 +20,9 @@ demo: $(STAMP)
 	$(VENV)/bin/deepnotes train --model mlp --dataset digits --epochs 30 \
 		--optimizer adamw --lr 0.003 --batch-size 64 --seed 0 --out runs/demo
 
+# OpenBLAS tuning variables (set on some machines) slow NumPy's kernels: unset them for this command only.
 bench: $(STAMP)
-	$(VENV)/bin/deepnotes bench
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(VENV)/bin/deepnotes bench
 
 clean:
 	rm -rf $(VENV) runs build *.egg-info src/*.egg-info

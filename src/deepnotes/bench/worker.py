@@ -16,20 +16,32 @@ def _peak_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux reports KiB
 
 
-def _deepnotes_steps(name, scale, threads, batch, width):
-    from threadpoolctl import threadpool_limits
+def _framework(name, threads):
+    """(the framework's top module, its nn.functional, its optim) with `threads` BLAS threads, seeded."""
+    if name == "deepnotes":
+        from threadpoolctl import threadpool_limits
 
-    import deepnotes as dn
-    import deepnotes.nn.functional as F
-    from deepnotes import optim
+        import deepnotes as lib
+        import deepnotes.nn.functional as F
 
+        threadpool_limits(threads)
+    else:
+        import torch as lib
+        import torch.nn.functional as F
+
+        lib.set_num_threads(threads)
+    lib.manual_seed(0)
+    return lib, F, lib.optim
+
+
+def _make_steps(framework, name, scale, threads, batch, width):
+    """`train(k)` and `infer(k)` closures running k steps of the workload in `framework`."""
     from .workloads import build
 
-    threadpool_limits(threads)
-    dn.manual_seed(0)
-    model, x, y, _ = build("deepnotes", name, scale, batch, width)
+    lib, F, optim = _framework(framework, threads)
+    model, x, y, _ = build(framework, name, scale, batch, width)
     opt = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    xt, yt = dn.tensor(x), dn.tensor(y)
+    xt, yt = lib.from_numpy(x), lib.from_numpy(y)
 
     def train(k):
         model.train()
@@ -41,36 +53,7 @@ def _deepnotes_steps(name, scale, threads, batch, width):
 
     def infer(k):
         model.eval()
-        with dn.no_grad():
-            for _ in range(k):
-                model(xt)
-
-    return train, infer
-
-
-def _torch_steps(name, scale, threads, batch, width):
-    import torch
-    import torch.nn.functional as F
-
-    from .workloads import build
-
-    torch.set_num_threads(threads)
-    torch.manual_seed(0)
-    model, x, y, _ = build("torch", name, scale, batch, width)
-    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
-
-    def train(k):
-        model.train()
-        for _ in range(k):
-            opt.zero_grad()
-            loss = F.cross_entropy(model(xt), yt)
-            loss.backward()
-            opt.step()
-
-    def infer(k):
-        model.eval()
-        with torch.no_grad():
+        with lib.no_grad():
             for _ in range(k):
                 model(xt)
 
@@ -82,8 +65,7 @@ def main(argv=None):
     framework, name, scale, threads = argv[0], argv[1], float(argv[2]), int(argv[3])
     batch = int(argv[4]) or None if len(argv) > 4 else None
     width = int(argv[5]) or None if len(argv) > 5 else None
-    make = _deepnotes_steps if framework == "deepnotes" else _torch_steps
-    train, infer = make(name, scale, threads, batch, width)
+    train, infer = _make_steps(framework, name, scale, threads, batch, width)
     base = _peak_mb()
     print(json.dumps({"ready": True}), flush=True)
     for line in sys.stdin:
