@@ -268,6 +268,7 @@ def _plot_scaling(series, path):
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import ScalarFormatter
 
     panels = [("W1", "batch"), ("W2", "batch"), ("W1", "width")]
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
@@ -276,7 +277,12 @@ def _plot_scaling(series, path):
             pts = sorted((s[2], s[4]) for s in series if s[0] == name and s[1] == axis and s[3] == fw)
             if pts:
                 ax.plot(*zip(*pts), style, label=fw)
-        ax.set(xscale="log", yscale="log", xlabel=axis, ylabel="ms per training step", title=f"{name} vs {axis}")
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.xaxis.set_major_formatter(ScalarFormatter())
+        ax.yaxis.set_major_formatter(ScalarFormatter())
+        ax.yaxis.set_minor_formatter(ScalarFormatter())
+        ax.set(xlabel=axis, ylabel="ms per training step", title=f"{name} vs {axis}")
         ax.grid(alpha=0.3, which="both")
         ax.legend()
     fig.tight_layout()
