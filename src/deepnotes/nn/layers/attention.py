@@ -31,7 +31,7 @@ from ...autograd.tensor import Tensor, as_tensor
 from ...ops import matmul as M
 from ...ops import shape as S
 from ...ops.api import cat
-from ...ops.attention import AttentionWeights, ScaledDotProductAttention
+from ...ops.attention import AttentionWeights, PackedScaledDotProductAttention, ScaledDotProductAttention
 from ...ops.dropout import check_probability, scaled_keep_mask
 from .. import init
 from ..module import Module, Parameter
@@ -117,10 +117,34 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     return weights @ v, weights
 
 
-def _split_heads(x, num_heads):
-    """(T, N, E) -> (N, heads, T, E / heads): heads become a batch axis for one matmul."""
-    T, N, E = x.shape
-    return x.reshape(T, N, num_heads, E // num_heads).permute(1, 2, 0, 3)
+def _split_heads(x, num_heads, batch_first=False):
+    """(T, N, E), or (N, T, E) if `batch_first`, -> (N, heads, T, E / heads):
+    heads become a batch axis for one matmul."""
+    A, B, E = x.shape
+    x = x.reshape(A, B, num_heads, E // num_heads)
+    return x.permute(0, 2, 1, 3) if batch_first else x.permute(1, 2, 0, 3)
+
+
+def _packed_self_attention(qkv, num_heads, mask, dropout_p, batch_first):
+    """Self-attention from the packed projection qkv = x W_in^T + b_in, (T, N, 3E) or
+    (N, T, 3E) if `batch_first`, to the heads' outputs (N, heads, T, E / heads).
+
+    One reshape and one permute give (3, N, heads, T, E / heads), which the fused
+    kernel takes whole: its backward fills one gradient array instead of the
+    three zero-padded ones that slicing out q, k and v would cost.
+    """
+    A, B, three_e = qkv.shape
+    head_dim = three_e // (3 * num_heads)
+    qkv = qkv.reshape(A, B, 3, num_heads, head_dim)
+    qkv = qkv.permute(2, 0, 3, 1, 4) if batch_first else qkv.permute(2, 1, 3, 0, 4)
+    N, T = qkv.shape[1], qkv.shape[3]
+    dropout_mask = None
+    if dropout_p > 0.0:
+        batch = np.broadcast_shapes((N, num_heads), () if mask is None else mask.shape[:-2])
+        dropout_mask = scaled_keep_mask(batch + (T, T), dropout_p, qkv.dtype)
+    extra = () if mask is None else (mask,)
+    return PackedScaledDotProductAttention.apply(qkv, *extra, scale=1.0 / math.sqrt(head_dim),
+                                                 dropout_mask=dropout_mask)
 
 
 def _append_column(mask):
@@ -136,7 +160,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
                                  training=True, key_padding_mask=None, need_weights=True, attn_mask=None,
                                  use_separate_proj_weight=False, q_proj_weight=None, k_proj_weight=None,
                                  v_proj_weight=None, static_k=None, static_v=None, average_attn_weights=True,
-                                 is_causal=False):
+                                 is_causal=False, batch_first=False):
     """Multi-head attention on sequence-first inputs, as torch.nn.functional's.
 
         head_i = softmax(Q W_i^Q (K W_i^K)^T / sqrt(d) + mask) V W_i^V,  d = E / heads
@@ -151,6 +175,8 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
             are, instead of projecting `key` / `value`.
         is_causal: a causal mask; when `attn_mask` is None one is built (PyTorch
             requires the mask itself and raises).
+        batch_first: (deepnotes only) batched query, key, value and output are
+            (N, L, E) instead of (L, N, E); saves transposing in and out.
 
     Returns:
         (output (L, N, E), weights (N, L, S) averaged over heads, or
@@ -159,6 +185,8 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     who = "multi_head_attention_forward"
     query, key, value = as_tensor(query), as_tensor(key), as_tensor(value)
     batched = query.ndim == 3
+    batch_first = batch_first and batched
+    seq_axis = 1 if batch_first else 0
     if query.ndim not in (2, 3) or key.ndim != query.ndim or value.ndim != query.ndim:
         raise ValueError(f"{who}: expected query, key, value all (L, N, E) or all unbatched (L, E), "
                          f"got {query.shape}, {key.shape}, {value.shape}")
@@ -167,12 +195,14 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         if key_padding_mask is not None:
             key_padding_mask = as_tensor(key_padding_mask).unsqueeze(0)
     L, N, E = query.shape
-    S_len = key.shape[0] if static_k is None else static_k.shape[1]
+    if batch_first:
+        N, L = L, N
+    S_len = key.shape[seq_axis] if static_k is None else static_k.shape[1]
     if E != embed_dim_to_check:
         raise ValueError(f"{who}: expected embedding dimension {embed_dim_to_check}, got query {query.shape}")
     if E % num_heads:
         raise ValueError(f"{who}: embed_dim {E} is not divisible by num_heads {num_heads}")
-    if key.shape[:2] != value.shape[:2] or key.shape[1] != N:
+    if key.shape[:2] != value.shape[:2] or key.shape[1 - seq_axis] != N:
         raise ValueError(f"{who}: key {key.shape} and value {value.shape} must share (S, N) with N = {N}")
     dtype = query.dtype
 
@@ -192,11 +222,22 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
             raise ValueError(f"{who}: attn_mask must have shape {(L, S_len)} or "
                              f"{(N * num_heads, L, S_len)}, got {tuple(mask.shape)}")
 
+    dropout_p = dropout_p if training else 0.0
+
     # Input projections.  Self-attention uses the packed (3E, E) weight in one GEMM.
+    self_attention = not use_separate_proj_weight and query is key and key is value
+    if self_attention and not (need_weights or add_zero_attn or static_k is not None or static_v is not None
+                               or (bias_k is not None and bias_v is not None)):
+        qkv = M.Linear.apply(query, in_proj_weight, *_opt(in_proj_bias))
+        if padding is not None:
+            padding = padding.reshape(N, 1, 1, S_len)
+            mask = padding if mask is None else mask + padding
+        out = _packed_self_attention(qkv, num_heads, mask, dropout_p, batch_first)
+        return _merge_heads(out, out_proj_weight, out_proj_bias, None, batched, batch_first, average_attn_weights)
     if not use_separate_proj_weight:
-        if query is key and key is value:
+        if self_attention:
             qkv = M.Linear.apply(query, in_proj_weight, *_opt(in_proj_bias))
-            qkv = qkv.reshape(L, N, 3, E).permute(2, 0, 1, 3)
+            qkv = qkv.reshape(*qkv.shape[:2], 3, E).permute(2, 0, 1, 3)
             q, k, v = qkv[0], qkv[1], qkv[2]
         else:
             w_q, w_k, w_v = in_proj_weight[:E], in_proj_weight[E:2 * E], in_proj_weight[2 * E:]
@@ -213,11 +254,12 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         v = M.Linear.apply(value, v_proj_weight, *_opt(b[2]))
 
     if bias_k is not None and bias_v is not None:  # one learned extra key/value (add_bias_kv)
-        k = cat([k, bias_k.expand(1, N, E)], dim=0)
-        v = cat([v, bias_v.expand(1, N, E)], dim=0)
+        extra_shape = (N, 1, E) if batch_first else (1, N, E)
+        k = cat([k, bias_k.expand(*extra_shape)], dim=seq_axis)
+        v = cat([v, bias_v.expand(*extra_shape)], dim=seq_axis)
         mask, padding = _append_column(mask), _append_column(padding)
 
-    q, k, v = _split_heads(q, num_heads), _split_heads(k, num_heads), _split_heads(v, num_heads)
+    q, k, v = (_split_heads(t, num_heads, batch_first) for t in (q, k, v))
     head_dim = E // num_heads
     for name, static in (("static_k", static_k), ("static_v", static_v)):
         if static is not None:
@@ -237,10 +279,17 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     if padding is not None:
         padding = padding.reshape(N, 1, 1, padding.shape[-1])
         mask = padding if mask is None else mask + padding
-    out = scaled_dot_product_attention(q, k, v, mask, dropout_p if training else 0.0,
-                                       need_weights=need_weights)
+    out = scaled_dot_product_attention(q, k, v, mask, dropout_p, need_weights=need_weights)
     out, weights = out if need_weights else (out, None)
-    out = out.permute(2, 0, 1, 3).reshape(L, N, E)
+    return _merge_heads(out, out_proj_weight, out_proj_bias, weights, batched, batch_first, average_attn_weights)
+
+
+def _merge_heads(out, out_proj_weight, out_proj_bias, weights, batched, batch_first, average_attn_weights):
+    """Heads' outputs (N, heads, L, d) -> concat(heads) W^O + b^O, (L, N, E) or (N, L, E)
+    if `batch_first` (or (L, E) unbatched); weights averaged over heads if asked."""
+    N, H, L, d = out.shape
+    out = out.permute(0, 2, 1, 3) if batch_first else out.permute(2, 0, 1, 3)
+    out = out.reshape(*out.shape[:2], H * d)
     out = M.Linear.apply(out, out_proj_weight, *_opt(out_proj_bias))
     if weights is not None and average_attn_weights:
         weights = weights.mean(dim=1)
@@ -329,13 +378,9 @@ class MultiheadAttention(Module):
         """
         query, key, value = as_tensor(query), as_tensor(key), as_tensor(value)
         self._check_dims(query, key, value)
-        batched = query.ndim == 3
-        if self.batch_first and batched:
-            # Keep `query is key` for self-attention, which takes the packed GEMM path.
-            same_qk, same_kv = key is query, value is key
-            query = query.transpose(0, 1)
-            key = query if same_qk else key.transpose(0, 1)
-            value = key if same_kv else value.transpose(0, 1)
+        # batch_first inputs go in as they are (no transposes): the functional form
+        # takes a batch_first flag, and `query is key is value` keeps the packed
+        # self-attention path.
         out, weights = multi_head_attention_forward(
             query, key, value, self.embed_dim, self.num_heads, self.in_proj_weight, self.in_proj_bias,
             self.bias_k, self.bias_v, self.add_zero_attn, self.dropout, self.out_proj.weight,
@@ -343,9 +388,7 @@ class MultiheadAttention(Module):
             need_weights=need_weights, attn_mask=attn_mask,
             use_separate_proj_weight=not self._qkv_same_embed_dim, q_proj_weight=self.q_proj_weight,
             k_proj_weight=self.k_proj_weight, v_proj_weight=self.v_proj_weight,
-            average_attn_weights=average_attn_weights, is_causal=is_causal)
-        if self.batch_first and batched:
-            out = out.transpose(0, 1)
+            average_attn_weights=average_attn_weights, is_causal=is_causal, batch_first=self.batch_first)
         return out, weights
 
     def _check_dims(self, query, key, value):
