@@ -27,7 +27,7 @@ def _batch(shape, seed, scale=2.0, shift=1.5):
     return random_inputs([shape], seed=seed)[0] * scale + shift
 
 
-def _train_steps_then_eval(dn_m, th_m, shape, steps=5):
+def _check_train_steps_then_eval(dn_m, th_m, shape, steps=5):
     """`steps` training steps on the same batches (outputs, all grads and every buffer compared after
     each step), then an eval-mode comparison that uses the running statistics."""
     _randomize_affine(dn_m, seed=7)
@@ -90,7 +90,7 @@ BN_CASES = [
 @pytest.mark.parametrize("layer, shape, options", BN_CASES)
 def test_batchnorm_train_steps_then_eval_matches_torch(layer, shape, options):
     dn_m, th_m = getattr(nn, layer)(shape[1], **options), getattr(torch.nn, layer)(shape[1], **options)
-    _train_steps_then_eval(dn_m, th_m, shape)
+    _check_train_steps_then_eval(dn_m, th_m, shape)
 
 
 @pytest.mark.covers("N1")
@@ -100,7 +100,7 @@ def test_batchnorm_train_steps_then_eval_matches_torch(layer, shape, options):
 def test_batchnorm_without_running_stats_uses_batch_stats_in_eval(layer, shape):
     dn_m = getattr(nn, layer)(shape[1], track_running_stats=False)
     th_m = getattr(torch.nn, layer)(shape[1], track_running_stats=False)
-    _train_steps_then_eval(dn_m, th_m, shape, steps=2)
+    _check_train_steps_then_eval(dn_m, th_m, shape, steps=2)
     assert dn_m.running_mean is None and list(dn_m.state_dict()) == ["weight", "bias"]
     x = _batch(shape, seed=5)
     with dn.no_grad():
@@ -324,7 +324,7 @@ IN_CASES = [
 @pytest.mark.parametrize("layer, shape, options", IN_CASES)
 def test_instancenorm_train_steps_then_eval_matches_torch(layer, shape, options):
     dn_m, th_m = getattr(nn, layer)(shape[1], **options), getattr(torch.nn, layer)(shape[1], **options)
-    _train_steps_then_eval(dn_m, th_m, shape)
+    _check_train_steps_then_eval(dn_m, th_m, shape)
 
 
 @pytest.mark.covers("N2")

@@ -9,13 +9,11 @@ dropout), so nothing changes at test time.  The math lives in
 """
 from __future__ import annotations
 
-import math
 
-import numpy as np
 
 from ...ops import dropout as F
-from .. import init
-from ..module import Module, Parameter
+from ..module import Module
+from .linear import Linear
 
 
 class _DropoutNd(Module):
@@ -106,7 +104,7 @@ class LockedDropout(_DropoutNd):
         return f"p={self.p}, batch_first={self.batch_first}"
 
 
-class DropConnectLinear(Module):
+class DropConnectLinear(Linear):
     """A Linear layer whose *weights* are dropped (DropConnect, Wan et al., 2013).
 
     Training: y = x (M * W)^T / (1 - p) + b, M ~ Bernoulli(1 - p) per weight,
@@ -129,21 +127,9 @@ class DropConnectLinear(Module):
     """
 
     def __init__(self, in_features, out_features, p=0.5, bias=True):
-        super().__init__()
         F.check_probability("DropConnectLinear", p)
-        self.in_features, self.out_features, self.p = int(in_features), int(out_features), p
-        self.weight = Parameter(np.empty((out_features, in_features), dtype=np.float32))
-        if bias:
-            self.bias = Parameter(np.empty(out_features, dtype=np.float32))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
-
-    def reset_parameters(self):
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            bound = 1.0 / math.sqrt(self.in_features) if self.in_features > 0 else 0.0
-            init.uniform_(self.bias, -bound, bound)
+        super().__init__(in_features, out_features, bias)  # Linear's parameters and PyTorch's init
+        self.p = p
 
     def forward(self, input):
         if input.ndim < 1 or input.shape[-1] != self.in_features:
