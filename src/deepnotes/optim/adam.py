@@ -32,6 +32,21 @@ def _check_adam_family(name, lr, betas, eps, weight_decay):
     check_hyperparameter(name, "weight_decay", weight_decay, weight_decay >= 0, ">= 0")
 
 
+def _decayed_gradient(p, grad, group, lr, wd):
+    """The gradient the Adam family uses, with weight decay applied one of two ways.
+
+    L2 (Adam): g + wd * p enters the moment estimates.  Decoupled (AdamW,
+    Loshchilov & Hutter 2019): p *= 1 - lr * wd, and the moments see the raw gradient.
+    """
+    g = -grad if group["maximize"] else grad
+    if wd != 0:
+        if group["decoupled_weight_decay"]:
+            p.data *= 1.0 - lr * wd
+        else:
+            g = g + wd * p.data
+    return g
+
+
 class Adam(Optimizer):
     r"""Adam (Kingma & Ba, 2015), with AMSGrad (Reddi et al., 2018), as `torch.optim.Adam`.
 
@@ -76,12 +91,7 @@ class Adam(Optimizer):
                 state["max_exp_avg_sq"] = np.zeros_like(p.data)
         state["step"] += 1
         t = state["step"]
-        g = -grad if group["maximize"] else grad
-        if wd != 0:
-            if group["decoupled_weight_decay"]:
-                p.data *= 1.0 - lr * wd
-            else:
-                g = g + wd * p.data
+        g = _decayed_gradient(p, grad, group, lr, wd)
         m, v = state["exp_avg"], state["exp_avg_sq"]
         m *= beta1
         m += (1.0 - beta1) * g
@@ -146,12 +156,7 @@ class NAdam(Optimizer):
             state["exp_avg_sq"] = np.zeros_like(p.data)
         state["step"] += 1
         t = state["step"]
-        g = -grad if group["maximize"] else grad
-        if wd != 0:
-            if group["decoupled_weight_decay"]:
-                p.data *= 1.0 - lr * wd
-            else:
-                g = g + wd * p.data
+        g = _decayed_gradient(p, grad, group, lr, wd)
         mu = beta1 * (1.0 - 0.5 * 0.96 ** (t * psi))
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
         state["mu_product"] *= mu

@@ -265,10 +265,8 @@ class _ConvNd(Module):
         return s
 
 
-class Conv1d(_ConvNd):
-    """1-d convolution over (N, C_in, L) -> (N, C_out, L_out); arguments as `Conv2d`."""
-
-    _n = 1
+class _Conv(_ConvNd):
+    """Forward convolution modules: PyTorch's constructor defaults, one forward for 1-d and 2-d."""
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
                  bias=True, padding_mode="zeros", dtype=None):
@@ -277,10 +275,16 @@ class Conv1d(_ConvNd):
 
     def forward(self, input):
         return _conv(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups,
-                     1, self._name(), self.padding_mode)
+                     self._n, self._name(), self.padding_mode)
 
 
-class Conv2d(_ConvNd):
+class Conv1d(_Conv):
+    """1-d convolution over (N, C_in, L) -> (N, C_out, L_out); arguments as `Conv2d`."""
+
+    _n = 1
+
+
+class Conv2d(_Conv):
     """2-d convolution: (N, C_in, H, W) -> (N, C_out, H_out, W_out)  (inventory C1, C3, C6).
 
     Args:
@@ -301,15 +305,6 @@ class Conv2d(_ConvNd):
         >>> nn.Conv2d(3, 8, 3, stride=2, padding=1)(dn.zeros(2, 3, 9, 9)).shape
         (2, 8, 5, 5)
     """
-
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
-                 bias=True, padding_mode="zeros", dtype=None):
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-                         padding_mode, dtype=dtype)
-
-    def forward(self, input):
-        return _conv(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups,
-                     2, self._name(), self.padding_mode)
 
 
 class _ConvTransposeNd(_ConvNd):
