@@ -212,23 +212,24 @@ def test_sequence_kernel_matches_a_torch_loop(kind, reverse, with_noise):
     """BPTT of the fused sequence node, with zoneout/update/hidden masks, against autograd of a loop."""
     kernel = KERNELS[kind]
     base, nonlinearity = ("rnn", "relu") if kind == "rnn_relu" else (kind, "tanh")
-    T, N, H = 5, 2, 3
+    T, N, H, H_in = 5, 2, 3, 4
     G = kernel.n_gates * H
     rng = np.random.default_rng(9)
     noise = _noise_arrays((T, N, H), base, with_noise, rng)
     hidden_mask = (rng.random((N, H)) >= 0.3) / 0.7 if with_noise else None
-    inputs = random_inputs([(T, N, G), (G, H), (G,)] + [(N, H)] * kernel.n_states, seed=4)
+    inputs = random_inputs([(T, N, H_in), (G, H_in), (G, H), (G,), (G,)] + [(N, H)] * kernel.n_states, seed=4)
 
-    def fused(xp, w_hh, b_hh, *state):
-        return RecurrentSequence.apply(xp, w_hh, b_hh, *state, kernel=kernel, reverse=reverse,
+    def fused(x, w_ih, w_hh, b_ih, b_hh, *state):
+        return RecurrentSequence.apply(x, w_ih, w_hh, b_ih, b_hh, *state, kernel=kernel, reverse=reverse,
                                        noise=StepNoise(*noise) if with_noise else None, hidden_mask=hidden_mask)
 
-    def torch_loop(xp, w_hh, b_hh, *state):
+    def torch_loop(x, w_ih, w_hh, b_ih, b_hh, *state):
         state, outs = list(state), [None] * T
         for t in (reversed(range(T)) if reverse else range(T)):
             h_in = state[0] if hidden_mask is None else state[0] * torch.tensor(hidden_mask)
             step_noise = [None if a is None else torch.tensor(a[t]) for a in noise]
-            state = reference_step(base, xp[t], h_in @ w_hh.T + b_hh, state, *step_noise, nonlinearity=nonlinearity)
+            xp = x[t] @ w_ih.T + b_ih
+            state = reference_step(base, xp, h_in @ w_hh.T + b_hh, state, *step_noise, nonlinearity=nonlinearity)
             outs[t] = state[0]
         return torch.stack(outs + state[1:])
 

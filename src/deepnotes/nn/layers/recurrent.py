@@ -9,10 +9,9 @@ unbatched (T, H_in)) and the returned `(output, h_n)` / `(output, (h_n, c_n))`.
 A state dict therefore loads into the PyTorch module and back.
 
 The step math of each cell is in `deepnotes.ops.recurrent` (`RNNKernel`,
-`LSTMKernel`, `GRUKernel`, equations in their docstrings).  A layer computes
-the input projection of all time steps with one GEMM, then runs one fused
-`RecurrentSequence` node per layer and direction whose loop over time is the
-only Python loop; the cells run one fused `RecurrentStep` node per call.
+`LSTMKernel`, `GRUKernel`, equations in their docstrings).  A layer runs one fused
+`RecurrentSequence` node per layer and direction (the input projection of all
+time steps as one GEMM, then a loop over time: the only Python loop); the cells run one fused `RecurrentStep` node per call.
 
 The recurrent regularizers (`nn.Zoneout`, `nn.RecurrentDropout`,
 `nn.WeightDrop`) wrap these modules and reach the kernels through `_forward`.
@@ -318,15 +317,14 @@ class _RNNBase(_RecurrentParameters):
             outputs = []
             for d, suffix in enumerate(directions):
                 w_ih, w_hh, b_ih, b_hh = self._weights(layer, suffix)
-                xp = _LinearFn.apply(layer_input, w_ih, *(() if b_ih is None else (b_ih,)))
-                if b_hh is None:
-                    b_hh = _constant_zeros(w_hh.shape[0], x.dtype)
+                if b_ih is None:
+                    b_ih = b_hh = _constant_zeros(w_hh.shape[0], x.dtype)
                 step_noise = self._step_noise(noise, (T, N, self.hidden_size), x.dtype)
                 hidden_mask = None if noise is None else noise.hidden_mask((N, self.hidden_size), x.dtype,
                                                                            self.training)
                 index = layer * len(directions) + d
                 y = RecurrentSequence.apply(
-                    xp, w_hh, b_hh, *states[index], kernel=self.kernel, reverse=bool(d),
+                    layer_input, w_ih, w_hh, b_ih, b_hh, *states[index], kernel=self.kernel, reverse=bool(d),
                     noise=step_noise, hidden_mask=hidden_mask,
                 )
                 outputs.append(y if self.kernel.n_states == 1 else y[:T])
