@@ -7,7 +7,7 @@ import torch
 
 import deepnotes as dn
 import deepnotes.nn as nn
-from deepnotes.ops.recurrent import GRUKernel, LSTMKernel, RecurrentSequence, RecurrentStep, RNNKernel, StepNoise
+from deepnotes.ops.recurrent import GRUKernel, LSTMKernel, RecurrentSequence, RNNKernel, StepNoise
 from tests.oracle import assert_close, check_fn, check_module, random_inputs
 
 MODES = {  # name -> (deepnotes class, torch class, extra kwargs, inventory ID)
@@ -171,21 +171,24 @@ def _lift(arrays, tensor_fn):
 @pytest.mark.parametrize("kind", list(KERNELS))
 @pytest.mark.parametrize("with_noise", [False, True], ids=["plain", "noise"])
 def test_fused_step_matches_composed_ops_and_torch(kind, with_noise):
+    """One step (a sequence of length 1, as the cells run it) against the step composed from primitives."""
     kernel = KERNELS[kind]
     base, nonlinearity = ("rnn", "relu") if kind == "rnn_relu" else (kind, "tanh")
-    N, H = 3, 4
+    N, H, H_in = 3, 4, 2
     G = kernel.n_gates * H
     rng = np.random.default_rng(5)
-    noise = _noise_arrays((N, H), base, with_noise, rng)
-    inputs = random_inputs([(N, G), (N, G)] + [(N, H)] * kernel.n_states, seed=2)
+    noise = _noise_arrays((1, N, H), base, with_noise, rng)
+    inputs = random_inputs([(1, N, H_in), (G, H_in), (G, H), (G,), (G,)] + [(N, H)] * kernel.n_states, seed=2)
 
-    def fused(xp, hp, *state):
-        return RecurrentStep.apply(xp, hp, *state, kernel=kernel, noise=StepNoise(*noise) if with_noise else None)
+    def fused(x, w_ih, w_hh, b_ih, b_hh, *state):
+        return RecurrentSequence.apply(x, w_ih, w_hh, b_ih, b_hh, *state, kernel=kernel,
+                                       noise=StepNoise(*noise) if with_noise else None)
 
     def composed(stack, tensor_fn):
-        def fn(xp, hp, *state):
-            out = reference_step(base, xp, hp, state, *_lift(noise, tensor_fn), nonlinearity=nonlinearity)
-            return out[0] if len(out) == 1 else stack(out)
+        def fn(x, w_ih, w_hh, b_ih, b_hh, *state):
+            xp, hp = x[0] @ w_ih.T + b_ih, state[0] @ w_hh.T + b_hh
+            step_noise = [None if a is None else tensor_fn(a[0]) for a in noise]
+            return stack(reference_step(base, xp, hp, state, *step_noise, nonlinearity=nonlinearity))
         return fn
 
     # Against torch, composed from torch ops.

@@ -10,8 +10,9 @@ A state dict therefore loads into the PyTorch module and back.
 
 The step math of each cell is in `deepnotes.ops.recurrent` (`RNNKernel`,
 `LSTMKernel`, `GRUKernel`, equations in their docstrings).  A layer runs one fused
-`RecurrentSequence` node per layer and direction (the input projection of all
-time steps as one GEMM, then a loop over time: the only Python loop); the cells run one fused `RecurrentStep` node per call.
+`RecurrentSequence` node per layer and direction (one GEMM and one kernel call
+per time step: the only Python loop); a cell runs the same node over a
+sequence of length 1.
 
 The recurrent regularizers (`nn.Zoneout`, `nn.RecurrentDropout`,
 `nn.WeightDrop`) wrap these modules and reach the kernels through `_forward`.
@@ -27,8 +28,7 @@ import numpy as np
 from ...autograd.tensor import Tensor, as_tensor
 from ...ops import api as ops
 from ...ops.dropout import check_probability, dropout
-from ...ops.matmul import Linear as _LinearFn
-from ...ops.recurrent import GRUKernel, LSTMKernel, RecurrentSequence, RecurrentStep, RNNKernel
+from ...ops.recurrent import GRUKernel, LSTMKernel, RecurrentSequence, RNNKernel
 from .. import init
 from ..module import Module, Parameter
 
@@ -132,12 +132,14 @@ class _CellBase(_RecurrentParameters):
                 "wrap the RNN/LSTM/GRU layer instead of the cell"
             )
         x, states, batched = self._prepare(input, states)
-        bias = () if self.bias_ih is None else (self.bias_ih,)
-        xp = _LinearFn.apply(x, self.weight_ih, *bias)
-        hp = _LinearFn.apply(states[0], self.weight_hh, *(() if self.bias_hh is None else (self.bias_hh,)))
-        step_noise = self._step_noise(noise, states[0].shape, x.dtype)
-        out = RecurrentStep.apply(xp, hp, *states, kernel=self.kernel, noise=step_noise)
-        new = [out] if self.kernel.n_states == 1 else [out[k] for k in range(self.kernel.n_states)]
+        b_ih, b_hh = self.bias_ih, self.bias_hh
+        if b_ih is None:
+            b_ih = b_hh = _constant_zeros(self.weight_hh.shape[0], x.dtype)
+        # One step is a sequence of length 1: the same fused node as the layers.
+        step_noise = self._step_noise(noise, (1,) + states[0].shape, x.dtype)
+        out = RecurrentSequence.apply(x.unsqueeze(0), self.weight_ih, self.weight_hh, b_ih, b_hh, *states,
+                                      kernel=self.kernel, noise=step_noise)
+        new = [out[k] for k in range(self.kernel.n_states)]
         return new if batched else [s.squeeze(0) for s in new]
 
 
