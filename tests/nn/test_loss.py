@@ -17,6 +17,7 @@ import torch.nn.functional as TF
 import deepnotes as dn
 import deepnotes.nn as nn
 import deepnotes.nn.functional as F
+from deepnotes.ops.loss import CrossEntropy, MeanCrossEntropy
 from tests.oracle import assert_close, check_fn, check_module, random_inputs
 
 REDUCTIONS = ["mean", "sum", "none"]
@@ -236,12 +237,32 @@ def test_fused_cross_entropy_equals_composed_primitives(n, c, weighted):
     composed_in = dn.tensor(z, requires_grad=True)
     fused = F.cross_entropy(fused_in, dn.tensor(labels), weight=None if weight is None else dn.tensor(weight))
     composed = _composed_cross_entropy(composed_in, labels, weight)
-    assert "CrossEntropy" in _node_names(fused) and "LogSoftmax" not in _node_names(fused)  # one fused node
+    fused_name = "CrossEntropy" if weighted else "MeanCrossEntropy"  # the unweighted mean: the hot-path kernel
+    assert fused_name in _node_names(fused) and "LogSoftmax" not in _node_names(fused)  # one fused node
     assert "LogSoftmax" in _node_names(composed)
     fused.backward()
     composed.backward()
     assert_close(fused, composed, "fused vs composed loss", atol=1e-14, rtol=1e-13)
     assert_close(fused_in.grad, composed_in.grad, "fused vs composed gradient", atol=1e-14, rtol=1e-12)
+
+
+@pytest.mark.covers("L2")
+@pytest.mark.parametrize("n,c", [(1, 3), (16, 10), (64, 2)])
+def test_mean_cross_entropy_kernel_equals_general_kernel_and_mean(n, c):
+    """The hot-path kernel against the general per-sample kernel followed by the mean: value and gradient."""
+    (z,) = random_inputs([(n, c)], seed=n + c, low=-6, high=6)
+    labels = np.random.default_rng(c).integers(0, c, size=n)
+    results = []
+    for reduce_in_kernel in (True, False):
+        t = dn.tensor(z, requires_grad=True)
+        if reduce_in_kernel:
+            loss = MeanCrossEntropy.apply(t, labels=labels)
+        else:
+            loss = CrossEntropy.apply(t, labels=labels).mean()
+        (loss * 1.7).backward()
+        results.append((loss.data, t.grad))
+    assert_close(results[0][0], results[1][0], "loss", atol=1e-14, rtol=1e-13)
+    assert_close(results[0][1], results[1][1], "gradient", atol=1e-14, rtol=1e-12)
 
 
 def _node_names(tensor):

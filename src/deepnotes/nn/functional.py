@@ -388,6 +388,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             f"floating-point, got dtype {np.dtype(target.dtype) if hasattr(target, 'dtype') else target_kind}"
         )
     labels = _class_labels(fn, x, target, n_classes, ignore_index, unbatched)
+    if (reduction == "mean" and w is None and not label_smoothing and x.ndim == 2 and len(labels)
+            and not (labels == ignore_index).any()):
+        return _L.MeanCrossEntropy.apply(x, labels=labels)  # the common case as one node
     per_sample = _L.CrossEntropy.apply(
         x, labels=labels, weight=w, ignore_index=ignore_index, label_smoothing=label_smoothing
     )
