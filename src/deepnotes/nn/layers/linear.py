@@ -12,10 +12,10 @@ import math
 
 import numpy as np
 
-from .. import functional as F
 from .. import init
 from ..module import Module, Parameter
 from ...autograd.tensor import as_tensor
+from ...ops.matmul import Linear as _LinearFn
 
 
 class Linear(Module):
@@ -71,13 +71,14 @@ class Linear(Module):
 
     def forward(self, input):
         x = as_tensor(input)
+        weight, bias = self._parameters["weight"], self._parameters["bias"]
         if x.dtype.kind != "f":
             raise TypeError(f"{self._name()}: expected a floating-point input tensor, got dtype {x.dtype}")
         if x.ndim == 0 or x.shape[-1] != self.in_features:
             raise ValueError(f"{self._name()}: expected input of shape (..., {self.in_features}), got {x.shape}")
-        if x.dtype != self.weight.dtype:
+        if x.dtype != weight.dtype:
             raise TypeError(
-                f"{self._name()}: input dtype {x.dtype} differs from the weight's {self.weight.dtype}; "
+                f"{self._name()}: input dtype {x.dtype} differs from the weight's {weight.dtype}; "
                 f"cast one of them (x.astype(...), or layer.to(...))"
             )
         flat = x.data.reshape(-1)
@@ -85,7 +86,8 @@ class Linear(Module):
             raise ValueError(
                 f"{self._name()}: input of shape {x.shape} contains {int(np.isnan(x.data).sum())} NaN value(s)"
             )
-        return F.linear(x, self.weight, self.bias)
+        # The checks above are F.linear's, so the fused op is applied directly (a hot path).
+        return _LinearFn.apply(x, weight) if bias is None else _LinearFn.apply(x, weight, bias)
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
