@@ -36,7 +36,8 @@ from threadpoolctl import threadpool_limits
 import deepnotes as dn
 import deepnotes.nn as nn
 from deepnotes import optim
-from deepnotes.nn.layers.output_layers import expected_code_length, output_layer_cost
+from deepnotes.nn.layers.output_cost import output_layer_cost
+from deepnotes.nn.layers.output_layers import expected_code_length
 from deepnotes.text import (
     SkipGram, Vocab, corpora, evaluate_analogies, evaluate_relatedness, kmeans, nearest_neighbors, pca_2d,
     purity,

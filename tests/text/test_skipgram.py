@@ -5,7 +5,7 @@ import pytest
 import deepnotes as dn
 import deepnotes.nn as nn
 from deepnotes.nn.layers.embedding import scatter_add_rows
-from deepnotes.nn.layers.output_layers import noise_distribution
+from deepnotes.nn.layers.sampled_losses import noise_distribution
 from deepnotes.text import (
     SkipGram, corpora, evaluate_analogies, evaluate_relatedness, hierarchical_softmax_grads, kmeans,
     negative_sampling_grads, purity,

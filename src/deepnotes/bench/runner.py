@@ -8,7 +8,10 @@ Method:
   repeat during which other processes used more than 15% of the CPUs (from
   /proc/stat minus the worker's own CPU time) is thrown away and run again (at
   most 3 times; `reruns` counts them, and a busy machine shows there);
-* we report the median samples/s and the spread (min-max) over the repeats.
+* we report the median samples/s and the spread (min-max) over the repeats, and as the
+  ratio the median over repeats of the *paired* ratio (deepnotes' speed / PyTorch's speed
+  in the same repeat, the two runs back to back): the machine's slow drifts cancel in each
+  pair, so the ratio varies less from run to run than the ratio of the two medians.
 
 Both workers import deepnotes (the worker module lives in it), so both run with
 the memory allocator settings `import deepnotes` applies (`deepnotes.allocator`):
@@ -128,6 +131,7 @@ def bench_workload(name, scale=1.0, repeats=5, threads=None, modes=("train", "in
                     times[fw].append(wall / steps[fw])
                     reruns[fw] += again
             step_flops = fwd_flops * (3 if mode == "train" else 1)
+            paired = paired_ratios(times["deepnotes"], times["torch"])
             for fw in workers:
                 med = statistics.median(times[fw])
                 rows.append({
@@ -136,6 +140,8 @@ def bench_workload(name, scale=1.0, repeats=5, threads=None, modes=("train", "in
                     "spread": [d["batch"] / max(times[fw]), d["batch"] / min(times[fw])],
                     "step_ms": med * 1e3, "gflops": step_flops / med / 1e9,
                     "repeats": repeats, "reruns": reruns[fw], "threads": threads,
+                    "ratio": statistics.median(paired) if fw == "deepnotes" else 1.0,
+                    "ratio_spread": [min(paired), max(paired)] if fw == "deepnotes" else [1.0, 1.0],
                 })
         for fw, w in workers.items():
             rss = w.ask("rss")
@@ -148,10 +154,13 @@ def bench_workload(name, scale=1.0, repeats=5, threads=None, modes=("train", "in
             w.close()
     by_key = {(r["mode"], r["framework"]): r for r in rows}
     for r in rows:
-        ref = by_key[(r["mode"], "torch")]
-        r["ratio"] = r["samples_per_s"] / ref["samples_per_s"]
-        r["memory_ratio"] = r["peak_rss_mb"] / ref["peak_rss_mb"]
+        r["memory_ratio"] = r["peak_rss_mb"] / by_key[(r["mode"], "torch")]["peak_rss_mb"]
     return rows
+
+
+def paired_ratios(deepnotes_times, torch_times):
+    """deepnotes' speed relative to PyTorch's in each repeat: torch time / deepnotes time, pair by pair."""
+    return [t_torch / t_dn for t_dn, t_torch in zip(deepnotes_times, torch_times, strict=True)]
 
 
 def blas_threads():
@@ -197,14 +206,16 @@ def sgemm_gflops(n=1024, repeats=5):
 
 
 def format_rows(rows):
-    head = (f"{'workload':<8} {'mode':<6} {'framework':<10} {'samples/s':>10} {'spread':>19} "
-            f"{'ratio':>6} {'GFLOP/s':>8} {'peak MB':>8} {'mem ratio':>9}")
+    head = (f"{'workload':<8} {'mode':<6} {'framework':<10} {'samples/s':>10} {'spread':>13} "
+            f"{'ratio':>6} {'ratio spread':>12} {'GFLOP/s':>8} {'peak MB':>8} {'mem ratio':>9}")
     lines = [head, "-" * len(head)]
     for r in rows:
         spread = f"{r['spread'][0]:.0f}-{r['spread'][1]:.0f}"
+        ratio_spread = f"{r['ratio_spread'][0]:.2f}-{r['ratio_spread'][1]:.2f}" if r["framework"] != "torch" else ""
         lines.append(
-            f"{r['workload']:<8} {r['mode']:<6} {r['framework']:<10} {r['samples_per_s']:>10.1f} {spread:>19} "
-            f"{r['ratio']:>6.2f} {r['gflops']:>8.2f} {r['peak_rss_mb']:>8.0f} {r['memory_ratio']:>9.2f}"
+            f"{r['workload']:<8} {r['mode']:<6} {r['framework']:<10} {r['samples_per_s']:>10.1f} {spread:>13} "
+            f"{r['ratio']:>6.2f} {ratio_spread:>12} {r['gflops']:>8.2f} {r['peak_rss_mb']:>8.0f} "
+            f"{r['memory_ratio']:>9.2f}"
         )
     return "\n".join(lines)
 

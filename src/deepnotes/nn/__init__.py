@@ -37,11 +37,10 @@ from .layers.blocks import FPN, InceptionBlock, ResidualBlock, resnet  # noqa: E
 from . import utils  # noqa: E402,F401  (nn.utils.count_parameters etc., as torch.nn.utils)
 
 # Attention, Transformer encoder, embeddings and large-vocabulary output layers (inventory S4-S7, N4, P4).
-from .layers.attention import (  # noqa: E402,F401
-    LearnedPositionalEmbedding, MultiheadAttention, SinusoidalPositionalEncoding,
-)
+from .layers.attention import MultiheadAttention  # noqa: E402,F401
+from .layers.positional import LearnedPositionalEmbedding, SinusoidalPositionalEncoding  # noqa: E402,F401
 from .layers.embedding import Embedding, EmbeddingBag  # noqa: E402,F401
-from .layers.output_layers import (  # noqa: E402,F401
-    HierarchicalSoftmax, NegativeSamplingLoss, SampledSoftmaxLoss, output_layer_cost,
-)
+from .layers.output_cost import output_layer_cost  # noqa: E402,F401
+from .layers.output_layers import HierarchicalSoftmax  # noqa: E402,F401
+from .layers.sampled_losses import NegativeSamplingLoss, SampledSoftmaxLoss  # noqa: E402,F401
 from .layers.transformer import TransformerEncoder, TransformerEncoderLayer  # noqa: E402,F401

@@ -31,7 +31,8 @@ import numpy as np
 
 from .. import random as _random
 from ..nn.layers.embedding import scatter_add_rows
-from ..nn.layers.output_layers import build_huffman_tree, log_sigmoid, noise_distribution
+from ..nn.layers.output_layers import build_huffman_tree, log_sigmoid
+from ..nn.layers.sampled_losses import noise_distribution
 from ..ops.activation import stable_sigmoid
 from .evaluate import nearest_neighbors
 from .vocab import Vocab

@@ -1,38 +1,32 @@
-"""Output layers for huge vocabularies: hierarchical softmax, negative sampling,
-sampled softmax, and what each costs (inventory S7, P4).
+"""Hierarchical softmax over huge vocabularies: a Huffman tree, its path
+log-probability kernel, and the layer built on them (inventory S7, P4).
 
 A full softmax over V classes costs O(V * H) per example, forward and
 backward, and its weight and logits grow with V.  With V = 10 million that
-stops fitting.  Two ways out:
+stops fitting.  Hierarchical softmax (Morin & Bengio 2005; Mikolov et al.
+2013) puts the words at the leaves of a binary tree, with one vector per inner
+node; the probability of a word is the product of the left/right decisions on
+its path, each a sigmoid.  Cost O(log V) per example, and the probabilities of
+all leaves still sum to one exactly.  With a Huffman tree built from word
+counts, frequent words get short paths, so the *average* cost is the entropy
+of the unigram distribution (in bits), less than log2 V; rare words pay with
+long paths.
 
-- Hierarchical softmax (Morin & Bengio 2005; Mikolov et al. 2013): put the
-  words at the leaves of a binary tree, with one vector per inner node; the
-  probability of a word is the product of the left/right decisions on its
-  path, each a sigmoid.  Cost O(log V) per example, and the probabilities of
-  all leaves still sum to one exactly.  With a Huffman tree built from word
-  counts, frequent words get short paths, so the *average* cost is the
-  entropy of the unigram distribution (in bits), less than log2 V; rare words
-  pay with long paths.
-- Sampling: score the target against a few sampled classes only.  Negative
-  sampling (Mikolov et al. 2013) trains binary "real vs noise" decisions;
-  sampled softmax (Jean et al. 2015) is a softmax over the target and the
-  samples, corrected by log Q, that approximates the full one.
-  Both are training-time tricks: evaluation still needs all V scores.
+The other way out, sampling, lives in `sampled_losses` (negative sampling,
+sampled softmax), which shares this file's `LogSigmoid` and argument checks;
+what each layer costs, in `output_cost`.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from ... import random as _random
 from ...autograd.function import Function
 from ...autograd.tensor import Tensor, as_tensor
 from ...ops import activation as A
-from ...ops.api import cat
 from ..module import Module, Parameter
-from .embedding import EmbeddingLookup, scatter_add_rows
+from .embedding import scatter_add_rows
 
 
 # ------------------------------------------------------------- Huffman tree
@@ -254,187 +248,7 @@ class HierarchicalSoftmax(Module):
                 f"max_code_length={int(self.tree.lengths.max())}")
 
 
-def noise_distribution(counts, power=0.75):
-    """Q(w) proportional to count(w)^power; 3/4 (Mikolov et al. 2013) flattens the
-    unigram distribution so rare words are drawn more often than their frequency."""
-    weights = np.asarray(counts, dtype=np.float64) ** power
-    return weights / weights.sum()
-
-
-class NegativeSamplingLoss(Module):
-    """Skip-gram negative sampling (Mikolov et al. 2013):
-
-        loss = -log sigmoid(<h, u_t>) - sum_{k=1..K} log sigmoid(-<h, u_{n_k}>),  n_k ~ Q
-
-    with Q = unigram^power.  Only K + 1 output vectors are touched per example.
-    It is not a normalized model: it learns which (h, word) pairs are real.
-
-    Args:
-        vocab_counts: (V,) counts for the noise distribution.
-        in_features: H.  num_negatives: K.  power: exponent of Q (0.75).
-        reduction: 'mean' | 'sum' | 'none'.
-
-    Parameter: `weight` (V, H), the output ("context") vectors, zero-initialized
-    as in word2vec.  Negatives equal to the target are kept (the original paper
-    does not exclude them; gensim skips them), so this loss and
-    `deepnotes.text.skipgram` agree exactly given the same draws.
-    """
-
-    def __init__(self, vocab_counts, in_features, num_negatives=5, power=0.75, reduction="mean"):
-        super().__init__()
-        counts = np.asarray(vocab_counts.data if isinstance(vocab_counts, Tensor) else vocab_counts)
-        self.vocab_size, self.in_features = counts.size, in_features
-        self.num_negatives, self.power, self.reduction = num_negatives, power, reduction
-        self.noise = noise_distribution(counts, power)
-        self._cumulative = np.cumsum(self.noise)
-        self.weight = Parameter(np.zeros((counts.size, in_features), dtype=np.float32))
-
-    def sample(self, shape, generator=None):
-        """Noise words of the given shape, drawn from Q (inverse-CDF sampling)."""
-        rng = generator or _random.default_generator()
-        draws = np.searchsorted(self._cumulative, rng.random(shape) * self._cumulative[-1], side="right")
-        return np.minimum(draws, self.vocab_size - 1)
-
-    def forward(self, h, targets, negatives=None):
-        """h (N, H), targets (N,), negatives (N, K) ints or None (drawn) -> loss."""
-        h, t = _check_io("NegativeSamplingLoss", h, targets, self.in_features, self.vocab_size)
-        negatives = self.sample((t.size, self.num_negatives)) if negatives is None else np.asarray(negatives)
-        positive = EmbeddingLookup.apply(self.weight, indices=t)                 # (N, H)
-        noise = EmbeddingLookup.apply(self.weight, indices=negatives)           # (N, K, H)
-        pos_score = (h * positive).sum(dim=1)
-        neg_score = (noise @ h.unsqueeze(2)).squeeze(2)                         # (N, K)
-        loss = -LogSigmoid.apply(pos_score) - LogSigmoid.apply(-neg_score).sum(dim=1)
-        return _reduce(loss, self.reduction, "NegativeSamplingLoss")
-
-    def extra_repr(self):
-        return f"vocab_size={self.vocab_size}, in_features={self.in_features}, " \
-               f"num_negatives={self.num_negatives}, power={self.power}"
-
-
-class SampledSoftmaxLoss(Module):
-    """Sampled softmax (Jean et al. 2015): cross-entropy over the target and S classes
-    drawn from Q, each logit corrected by -log(S Q(c)), which makes the sampled
-    softmax's expected gradient approach the full softmax's.
-
-        logits = [<h, u_t> + b_t - log(S Q(t)),  <h, u_s> + b_s - log(S Q(s))  for s in samples]
-        loss   = -log_softmax(logits)[target]
-
-    One set of S samples is shared by the batch (as TensorFlow does), so the
-    cost is one (N, H) x (H, S) product.  A sample equal to a row's target is
-    masked out of that row ("accidental hit").
-
-    Args:
-        vocab_counts: (V,) counts defining Q (unigram^power).
-        in_features: H.  num_samples: S.  power: Q's exponent (1.0 = unigram).
-
-    Parameters: `weight` (V, H), `bias` (V,), init as Linear(H, V).
-    """
-
-    def __init__(self, vocab_counts, in_features, num_samples=64, power=1.0, reduction="mean"):
-        super().__init__()
-        counts = np.asarray(vocab_counts.data if isinstance(vocab_counts, Tensor) else vocab_counts)
-        self.vocab_size, self.in_features = counts.size, in_features
-        self.num_samples, self.power, self.reduction = num_samples, power, reduction
-        self.noise = noise_distribution(counts, power)
-        bound = 1.0 / math.sqrt(in_features)
-        rng = _random.default_generator()
-        self.weight = Parameter(rng.uniform(-bound, bound, (counts.size, in_features)).astype(np.float32))
-        self.bias = Parameter(rng.uniform(-bound, bound, counts.size).astype(np.float32))
-
-    def forward(self, h, targets, samples=None):
-        h, t = _check_io("SampledSoftmaxLoss", h, targets, self.in_features, self.vocab_size)
-        if samples is None:
-            samples = _random.default_generator().choice(self.vocab_size, self.num_samples, p=self.noise)
-        samples = np.asarray(samples)
-        classes = np.concatenate([t, samples])
-        log_q = np.log(self.num_samples * self.noise[classes]).astype(h.dtype)
-        vecs = EmbeddingLookup.apply(self.weight, indices=classes)             # (N + S, H)
-        biases = EmbeddingLookup.apply(self.bias.reshape(-1, 1), indices=classes).reshape(-1)
-        corrected = biases - Tensor(log_q)
-        true_logit = (h * vecs[: t.size]).sum(dim=1) + corrected[: t.size]     # (N,)
-        sampled = h @ vecs[t.size:].T + corrected[t.size:]                      # (N, S)
-        hits = Tensor(np.where(samples[None, :] == t[:, None], -np.inf, 0.0).astype(h.dtype))
-        logits = cat([true_logit.unsqueeze(1), sampled + hits], dim=1)
-        loss = -A.LogSoftmax.apply(logits, axis=1)[:, 0]
-        return _reduce(loss, self.reduction, "SampledSoftmaxLoss")
-
-
-# ---------------------------------------------------------------- cost model
-@dataclass(frozen=True)
-class OutputLayerCost:
-    """Cost of one output layer for one batch (float32 unless told otherwise)."""
-
-    kind: str
-    parameters: int            # learnable values of the output layer
-    parameter_bytes: int
-    activation_bytes: int      # what the layer keeps for backward per batch
-    gradient_bytes: int        # the weight gradient written per batch (dense for 'full')
-    flops_forward: int         # multiply-adds counted as 2 FLOPs
-    flops_backward: int
-
-    @property
-    def flops(self):
-        return self.flops_forward + self.flops_backward
-
-    def summary(self):
-        return (f"{self.kind}: {self.parameters:,} parameters ({_human(self.parameter_bytes)}), "
-                f"activations {_human(self.activation_bytes)}, weight gradient {_human(self.gradient_bytes)}, "
-                f"{_human_flops(self.flops)} per batch")
-
-
-def _human_flops(n):
-    for unit, size in (("TFLOPs", 1e12), ("GFLOPs", 1e9), ("MFLOPs", 1e6), ("kFLOPs", 1e3)):
-        if n >= size:
-            return f"{n / size:,.1f} {unit}"
-    return f"{n} FLOPs"
-
-
-def _human(n):
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if n < 1024 or unit == "TiB":
-            return f"{n:,.1f} {unit}"
-        n /= 1024
-
-
 def expected_code_length(counts):
     """Count-weighted mean Huffman path length: the average number of sigmoids per example."""
     counts = np.asarray(counts, dtype=np.float64)
     return float((build_huffman_tree(counts).lengths * counts).sum() / counts.sum())
-
-
-def output_layer_cost(vocab_size, hidden_size, batch_size, kind="full", num_samples=None, counts=None,
-                      bytes_per_value=4):
-    """Parameters, memory and FLOPs of an output layer over `vocab_size` classes (P4).
-
-    - 'full': logits = h W^T + b with W (V, H).  Forward 2BHV FLOPs, backward
-      4BHV (dh and dW); keeps the (B, V) probabilities; dW is dense (V, H).
-    - 'hierarchical': L inner-node vectors per example, L = the expected
-      Huffman code length when `counts` are given, else ceil(log2 V) (a
-      balanced tree).  Keeps (B, L) scores; touches at most B L rows of W.
-    - 'sampled': the target plus `num_samples` (K) sampled classes per example
-      (negative sampling, or sampled softmax).  Keeps (B, K + 1) scores.
-
-    Example: V = 10 million, H = 512, B = 256: the full layer holds 5.1e9
-    parameters (19 GiB in float32) and 9.5 GiB of logits per batch; the
-    hierarchical one touches ~24 rows per example.
-    """
-    V, H, B = int(vocab_size), int(hidden_size), int(batch_size)
-    if kind == "full":
-        rows, params = V, V * H + V
-        activations, touched = B * V, V
-    elif kind == "hierarchical":
-        rows = expected_code_length(counts) if counts is not None else math.ceil(math.log2(V))
-        params, activations = (V - 1) * H, B * rows
-        touched = min(V - 1, B * rows)
-    elif kind == "sampled":
-        if not num_samples:
-            raise ValueError("output_layer_cost: kind='sampled' needs num_samples")
-        rows, params = num_samples + 1, V * H
-        activations, touched = B * rows, min(V, B * rows)
-    else:
-        raise ValueError(f"output_layer_cost: kind must be 'full', 'hierarchical' or 'sampled', got {kind!r}")
-    forward = 2 * B * H * rows
-    return OutputLayerCost(kind=kind, parameters=int(params), parameter_bytes=int(params * bytes_per_value),
-                           activation_bytes=int(round(activations * bytes_per_value)),
-                           gradient_bytes=int(round(touched * H * bytes_per_value)),
-                           flops_forward=int(round(forward)), flops_backward=int(round(2 * forward)))
