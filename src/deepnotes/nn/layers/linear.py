@@ -71,7 +71,15 @@ class Linear(Module):
 
     def forward(self, input):
         x = as_tensor(input)
+        self.check_input(x)
         weight, bias = self._parameters["weight"], self._parameters["bias"]
+        # The checks are F.linear's, so the fused op is applied directly (a hot path).
+        return _LinearFn.apply(x, weight) if bias is None else _LinearFn.apply(x, weight, bias)
+
+    def check_input(self, x):
+        """Raise the error `forward` gives for the tensor x: not floating point, wrong last
+        dimension, a dtype other than the weight's, or a NaN anywhere."""
+        weight = self._parameters["weight"]
         if x.dtype.kind != "f":
             raise TypeError(f"{self._name()}: expected a floating-point input tensor, got dtype {x.dtype}")
         if x.ndim == 0 or x.shape[-1] != self.in_features:
@@ -86,8 +94,6 @@ class Linear(Module):
             raise ValueError(
                 f"{self._name()}: input of shape {x.shape} contains {int(np.isnan(x.data).sum())} NaN value(s)"
             )
-        # The checks above are F.linear's, so the fused op is applied directly (a hot path).
-        return _LinearFn.apply(x, weight) if bias is None else _LinearFn.apply(x, weight, bias)
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
