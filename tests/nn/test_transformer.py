@@ -131,6 +131,7 @@ def test_fast_path_not_taken_in_training_with_masks_or_gradients():
         layer.eval()
         layer(x, src_key_padding_mask=np.zeros((2, 5), dtype=bool))
         layer(x, src_mask=generate_square_subsequent_mask(5))
+        layer(x, is_causal=True)
     layer(x)  # gradients wanted for the parameters
     assert calls == []
     with dn.no_grad():

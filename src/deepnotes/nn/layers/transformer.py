@@ -104,7 +104,7 @@ class TransformerEncoderLayer(Module):
             raise ValueError(f"TransformerEncoderLayer(d_model={self.d_model}): expected src of shape "
                              f"(L, N, {self.d_model}), (N, L, {self.d_model}) or (L, {self.d_model}), "
                              f"got {x.shape}")
-        if self._takes_fast_path(x, src_mask, src_key_padding_mask):
+        if not is_causal and self._takes_fast_path(x, src_mask, src_key_padding_mask):
             return Tensor(self._forward_arrays(x.data))
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
@@ -125,7 +125,8 @@ class TransformerEncoderLayer(Module):
     # ------------------------------------------------ the evaluation fast path
     def _takes_fast_path(self, x, *masks):
         """PyTorch's rule for its inference fast path, in short: evaluation mode (dropout off),
-        nothing to differentiate, no masks, packed q/k/v projections without extra keys."""
+        nothing to differentiate, no masks (nor a causal hint), packed q/k/v projections
+        without extra keys."""
         attn = self.self_attn
         if self.training or any(m is not None for m in masks) or attn.in_proj_weight is None:
             return False
