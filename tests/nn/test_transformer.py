@@ -135,8 +135,9 @@ def test_fast_path_not_taken_in_training_with_masks_or_gradients():
     layer(x)  # gradients wanted for the parameters
     assert calls == []
     with dn.no_grad():
-        layer(x)
+        out = layer(x)
     assert len(calls) == 1
+    assert out.dtype == np.float32 and out.shape == x.shape  # float32 in, float32 out
 
 
 @pytest.mark.covers("S5")
