@@ -74,6 +74,37 @@ def test_sdpa_fully_masked_query_gets_zero_output_as_torch():
 
 
 @pytest.mark.covers("S4")
+@pytest.mark.parametrize("score_scale", [1.0, 40.0])
+def test_sdpa_softmax_exact_for_rows_far_below_the_largest_score(score_scale):
+    """The softmax shifts every row by the largest score of the whole array (or not at all
+    when it is small); rows whose scores lie far below it (a float mask of -800 and -2000
+    here, beyond float64's underflow) are redone with their own maximum.  Large scores
+    (score_scale 40) take the shifted path.  Values and gradients as torch's."""
+    q, k, v = random_inputs(SHAPES[0], seed=6)
+    q *= score_scale
+    bias = np.zeros((2, 3, 5, 6))
+    bias[0, 1, 2] = -800.0
+    bias[1, :, 4] = -2000.0
+    bias[1, 2, 0, ::2] = -np.inf
+    ours, theirs = _sdpa_pair()
+    check_fn(ours, theirs, [q, k, v, bias])
+
+
+@pytest.mark.covers("S4")
+def test_sdpa_softmax_float32_rows_far_below_the_largest_score():
+    """float32 underflows sooner (exp(-104) is 0): a row 150 below the largest score still
+    gets float32-accurate weights."""
+    q, k, v = (a.astype(np.float32) for a in random_inputs(SHAPES[0], seed=7))
+    bias = np.zeros((2, 3, 5, 6), dtype=np.float32)
+    bias[0, 0, 1] = -150.0
+    bias[1, 2, 3, :3] = -90.0
+    ours = F.scaled_dot_product_attention(dn.tensor(q), dn.tensor(k), dn.tensor(v), dn.tensor(bias)).data
+    theirs = TF.scaled_dot_product_attention(*(torch.tensor(a) for a in (q, k, v, bias))).numpy()
+    assert ours.dtype == np.float32
+    np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.covers("S4")
 @pytest.mark.parametrize("mask_kind", [None, "bool", "float", "causal"])
 def test_sdpa_weights_path_equals_fused_kernel(mask_kind):
     """need_weights=True (weights node + matmul) and the fused node agree, values and gradients."""

@@ -30,15 +30,52 @@ import numpy as np
 from ..autograd.function import Function
 
 
-def masked_softmax(scores, masked=True):
-    """softmax along the last axis, computed in place; rows that are all -inf give zeros.
+_NO_SHIFT_NEEDED = 64.0  # |largest score| up to which softmax needs no shift: e^64 ~ 6e27 << float32's max
 
-    Subtracting the row maximum keeps exp() finite; a row whose maximum is
-    -inf has no key to attend to, so its shift is 0 and its sum 0, and the
-    division is skipped there (weights 0 instead of 0/0 = NaN).  With
-    `masked=False` (no bias was added, so every row has a finite maximum)
-    those two fix-ups are skipped.  The row sums use einsum, which is about
-    3x faster than `.sum(axis=-1)` on float32 rows of this length.
+
+def masked_softmax(scores, masked=True):
+    """softmax along the last axis, as a new array; rows that are all -inf give zeros.
+
+    softmax is unchanged by subtracting a constant from a row, and any constant
+    at least the row's maximum keeps exp() finite.  The largest score of the
+    whole array is such a constant for every row, and it is one fast pass,
+    where the per-row maxima are a slow reduction over short rows plus a
+    broadcast subtraction (about 6x the time on attention scores).  When the
+    largest score is within +-64, exp(score) itself neither overflows nor
+    loses precision (even in float32), and the shift is skipped too.  Only a
+    row whose own maximum lies far below the shift loses precision (its
+    exponentials underflow): the rows whose sum falls below tiny / eps, and the
+    rows with no finite score, are redone with their own maximum
+    (`_rowwise_softmax`).  The row sums use einsum, about 3x faster than
+    `.sum(axis=-1)` on float32 rows of this length.
+    """
+    if scores.size == 0:
+        return scores.copy()
+    top = scores.max()
+    if not np.isfinite(top):  # a NaN or +inf score, or every score -inf
+        return _rowwise_softmax(scores.copy(), masked)
+    if abs(top) <= _NO_SHIFT_NEEDED:
+        weights = np.exp(scores)
+    else:
+        weights = np.subtract(scores, top)
+        np.exp(weights, out=weights)
+    total = np.einsum("...j->...", weights)
+    info = np.finfo(weights.dtype)
+    low = total < info.tiny / info.eps
+    if low.any():
+        weights[low] = _rowwise_softmax(scores[low], masked)
+        total[low] = 1
+    weights /= total[..., None]
+    return weights
+
+
+def _rowwise_softmax(scores, masked):
+    """softmax along the last axis in place, each row shifted by its own maximum.
+
+    A row whose maximum is -inf has no key to attend to, so its shift is 0 and
+    its sum 0, and the division is skipped there (weights 0 instead of
+    0/0 = NaN).  With `masked=False` (no bias was added, so every row has a
+    finite maximum) those two fix-ups are skipped.
     """
     row_max = scores.max(axis=-1, keepdims=True)
     if masked:

@@ -23,13 +23,10 @@ argument of `TransformerEncoder`).
 from __future__ import annotations
 
 import copy
-import math
 
 import numpy as np
 
-from ...autograd.grad_mode import is_grad_enabled
 from ...autograd.tensor import Tensor, as_tensor
-from ...ops.attention import masked_softmax
 from .. import functional as F
 from ..containers import ModuleList
 from ..module import Module
@@ -37,6 +34,7 @@ from .attention import MultiheadAttention
 from .dropout import Dropout
 from .linear import Linear
 from .normalization import LayerNorm
+from .transformer_inference import encoder_layer_arrays, takes_fast_path
 
 
 def generate_square_subsequent_mask(sz, dtype=np.float32):
@@ -104,8 +102,10 @@ class TransformerEncoderLayer(Module):
             raise ValueError(f"TransformerEncoderLayer(d_model={self.d_model}): expected src of shape "
                              f"(L, N, {self.d_model}), (N, L, {self.d_model}) or (L, {self.d_model}), "
                              f"got {x.shape}")
-        if not is_causal and self._takes_fast_path(x, src_mask, src_key_padding_mask):
-            return Tensor(self._forward_arrays(x.data))
+        if not is_causal and takes_fast_path(self, x, (src_mask, src_key_padding_mask)):
+            out = self._forward_arrays(x.data)
+            if out is not None:
+                return Tensor(out)
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
             x = x + self._ff_block(self.norm2(x))
@@ -122,83 +122,13 @@ class TransformerEncoderLayer(Module):
     def _ff_block(self, x):
         return self.dropout2(self.linear2(self.dropout(self.activation(self.linear1(x)))))
 
-    # ------------------------------------------------ the evaluation fast path
-    def _takes_fast_path(self, x, *masks):
-        """PyTorch's rule for its inference fast path, in short: evaluation mode (dropout off),
-        nothing to differentiate, no masks (nor a causal hint), packed q/k/v projections
-        without extra keys."""
-        attn = self.self_attn
-        if self.training or any(m is not None for m in masks) or attn.in_proj_weight is None:
-            return False
-        if attn.bias_k is not None or attn.add_zero_attn:
-            return False
-        return not is_grad_enabled() or not (x.requires_grad or any(p.requires_grad for p in self.parameters()))
-
     def _forward_arrays(self, src):
-        """`forward` on arrays, adding the residuals and normalizing in place: the same math
-        with fewer passes over memory and no graph bookkeeping (tested equal to `forward`)."""
-        tokens = src.reshape(-1, self.d_model)
-        if self.norm_first:
-            h = self._attention_arrays(_layer_norm_(tokens.copy(), self.norm1), src.shape)
-            h += tokens
-            out = self._feed_forward_arrays(_layer_norm_(h.copy(), self.norm2))
-            out += h
-        else:
-            h = self._attention_arrays(tokens, src.shape)
-            h += tokens
-            out = self._feed_forward_arrays(_layer_norm_(h, self.norm1))
-            out += h
-            _layer_norm_(out, self.norm2)
-        return out.reshape(src.shape)
-
-    def _attention_arrays(self, tokens, shape):
-        """Multi-head self-attention of the rows of `tokens` (one per position of `shape`)."""
-        attn = self.self_attn
-        heads, head_dim = attn.num_heads, self.d_model // attn.num_heads
-        A, B = (shape[0], 1) if len(shape) == 2 else shape[:2]  # unbatched input: one sequence
-        batch_first = self.batch_first and len(shape) == 3
-        qkv = _linear_arrays(tokens, attn.in_proj_weight, attn.in_proj_bias).reshape(A, B, 3, heads, head_dim)
-        q, k, v = qkv.transpose((2, 0, 3, 1, 4) if batch_first else (2, 1, 3, 0, 4))  # each (N, heads, L, d)
-        q_scaled = np.empty(q.shape, dtype=q.dtype)
-        np.multiply(q, 1.0 / math.sqrt(head_dim), out=q_scaled)
-        p = masked_softmax(q_scaled @ np.swapaxes(np.ascontiguousarray(k), -1, -2), masked=False)
-        merged = np.empty((A, B, heads, head_dim), dtype=tokens.dtype)  # the heads side by side per position
-        np.matmul(p, v, out=merged.transpose((0, 2, 1, 3) if batch_first else (1, 2, 0, 3)))
-        return _linear_arrays(merged.reshape(A * B, self.d_model), attn.out_proj.weight, attn.out_proj.bias)
-
-    def _feed_forward_arrays(self, h):
-        self.linear1.check_input(Tensor(h))  # the errors `forward` would raise (a NaN, say)
-        hidden = _linear_arrays(h, self.linear1.weight, self.linear1.bias)
-        if self.activation is F.relu:
-            np.maximum(hidden, np.zeros(hidden.shape[-1], dtype=hidden.dtype), out=hidden)
-        else:
-            hidden = self.activation(Tensor(hidden)).data
-        self.linear2.check_input(Tensor(hidden))
-        return _linear_arrays(hidden, self.linear2.weight, self.linear2.bias)
+        """The inference fast path (`transformer_inference`): the output array, or None
+        when it holds a NaN (the graph path then reports it)."""
+        return encoder_layer_arrays(self, src)
 
     def extra_repr(self):
         return f"norm_first={self.norm_first}"
-
-
-def _linear_arrays(x, weight, bias):
-    """x W^T + b on arrays, for the fast path (weight and bias are Parameters, bias may be None)."""
-    y = x @ weight.data.T
-    if bias is not None:
-        y += bias.data
-    return y
-
-
-def _layer_norm_(rows, norm):
-    """LayerNorm `norm` applied to the rows of a 2-d array, in place; returns it."""
-    width = rows.shape[1]
-    rows -= (np.einsum("ij->i", rows) / width)[:, None]
-    var = np.einsum("ij,ij->i", rows, rows) / width
-    rows *= (1.0 / np.sqrt(var + norm.eps)).astype(rows.dtype)[:, None]
-    if norm.weight is not None:
-        rows *= norm.weight.data
-    if norm.bias is not None:
-        rows += norm.bias.data
-    return rows
 
 
 def _is_causal_mask(mask, size):
