@@ -126,6 +126,10 @@ class RNNKernel:
         h = _zoneout(noise.keep_h, h_prev, candidate)
         return (h,), (act, noise)
 
+    def infer(self, a, state):
+        """The new state only (inference without noise: nothing cached)."""
+        return self.forward(a, state)[0]
+
     def backward(self, dstate, cache, da):
         """Writes d(a) into da (H, N); returns the gradients of the previous states."""
         act, noise = cache
@@ -180,6 +184,23 @@ class LSTMKernel:
         c = _zoneout(noise.keep_c, c_prev, c_candidate)
         h = _zoneout(noise.keep_h, h_prev, o * tanh_c)
         return (h, c), (a, c_prev, tanh_c, noise)
+
+    def infer(self, a, state):
+        """The new state only (inference without noise): `forward`'s arithmetic, bit for bit,
+        without its cache, noise and zoneout bookkeeping (~5% of an LSTM inference step)."""
+        h_prev, c_prev = state
+        np.exp(a, out=a)
+        a += 1
+        np.reciprocal(a, out=a)
+        H = len(c_prev)
+        g = a[2 * H : 3 * H]
+        g *= 2
+        g -= 1
+        c = a[H : 2 * H] * c_prev
+        c += a[:H] * g
+        h = np.tanh(c)
+        h *= a[3 * H :]
+        return h, c
 
     def backward(self, dstate, cache, da):
         """Writes d(a) (unscaled) into da (4H, N); returns (dh_{t-1} or None, dc_{t-1})."""
@@ -267,6 +288,10 @@ class GRUKernel:
         h = _zoneout(noise.keep_h, h_prev, n_eff + z * (h_prev - n_eff))
         return (h,), (r, z, n, n_eff, hp_n, h_prev, noise)
 
+    def infer(self, a, state):
+        """The new state only (inference without noise: nothing cached)."""
+        return self.forward(a, state)[0]
+
     def backward(self, dstate, cache, da):
         """Writes d(a) into da (4H, N): d(xp_r + hp_r), d(xp_z + hp_z), d hp_n, d xp_n."""
         r, z, n, n_eff, hp_n, h_prev, noise = cache
@@ -343,20 +368,23 @@ class RecurrentSequence(Function):
         noise = _feature_major(noise)
         mask = None if hidden_mask is None else np.ascontiguousarray(hidden_mask.T)
         steps = range(T - 1, -1, -1) if reverse else range(T)
-        hs, caches = [None] * T, [None] * T  # per step: h_t (H, N) and the kernel's cache
+        caches = [None] * T  # per step, the kernel's cache (when tracked)
+        out = np.empty((T + kernel.n_states - 1, N, H), dtype=x.dtype)
         state = tuple(s.T for s in state)
+        lean = not ctx.tracked and all(v is None for v in noise)  # inference: the kernel's `infer`
         with np.errstate(over="ignore"):
             for t in steps:
                 if mask is None:
                     z[t, :H] = state[0]
                 else:
                     np.multiply(state[0], mask, out=z[t, :H])
-                state, cache = kernel.forward(w_scaled @ z[t], state, _noise_at(noise, t))
-                hs[t] = state[0]
-                if ctx.tracked:
-                    caches[t] = cache
-        out = np.empty((T + kernel.n_states - 1, N, H), dtype=x.dtype)
-        np.stack([h.T for h in hs], out=out[:T])
+                if lean:
+                    state = kernel.infer(w_scaled @ z[t], state)
+                else:
+                    state, cache = kernel.forward(w_scaled @ z[t], state, _noise_at(noise, t))
+                    if ctx.tracked:
+                        caches[t] = cache
+                out[t] = state[0].T
         for k, extra in enumerate(state[1:]):
             out[T + k] = extra.T
         if ctx.tracked:
