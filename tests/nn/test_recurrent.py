@@ -239,6 +239,35 @@ def test_sequence_kernel_matches_a_torch_loop(kind, reverse, with_noise):
     check_fn(fused, torch_loop, inputs)
 
 
+@pytest.mark.parametrize("mode", MODE_PARAMS)
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_inference_step_equals_the_tracked_step_bit_for_bit_and_torch(mode, bidirectional):
+    """Under no_grad the kernels run their lean `infer` step (no cache, no noise): the same
+    arithmetic as `forward`, so the outputs are identical, and torch's in evaluation mode."""
+    cls, tcls, kw, _ = MODES[mode]
+    ours = cls(3, 5, num_layers=2, bidirectional=bidirectional, **kw)
+    theirs = tcls(3, 5, num_layers=2, bidirectional=bidirectional, **kw).double()
+    theirs.load_state_dict({k: torch.tensor(v.data.astype(np.float64)) for k, v in ours.state_dict().items()})
+    x = np.random.default_rng(3).standard_normal((6, 2, 3)).astype(np.float32)
+    tracked = ours(dn.tensor(x))
+    with dn.no_grad():
+        lean = ours(dn.tensor(x))
+    for a, b in zip(_flat(lean), _flat(tracked)):
+        assert a.dtype == np.float32
+        np.testing.assert_array_equal(a, b)
+    with torch.no_grad():
+        reference = _flat(theirs(torch.tensor(x, dtype=torch.float64)))
+    for a, b in zip(_flat(lean), reference):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+
+
+def _flat(result):
+    """(output, h_n) or (output, (h_n, c_n)) -> list of arrays."""
+    out, final = result
+    finals = final if isinstance(final, tuple) else (final,)
+    return [t.data if isinstance(t, dn.Tensor) else t.numpy() for t in (out, *finals)]
+
+
 # ------------------------------------------------------------------ other behaviour
 
 
