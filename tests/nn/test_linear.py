@@ -114,6 +114,24 @@ def test_dtype_mismatch_is_a_type_error():
 
 
 @pytest.mark.covers("E4")
+@pytest.mark.parametrize("out_features", [2, 5, 0])
+@pytest.mark.parametrize("grad", [True, False])
+def test_nan_input_is_caught_whether_the_output_or_the_input_is_searched(out_features, grad):
+    """Narrowing layers search their (smaller) output for a NaN, widening ones their input:
+    either way a NaN input raises, naming the layer; a NaN weight is not the input's fault."""
+    layer = nn.Linear(3, out_features)
+    x = np.ones((4, 3), dtype=np.float32)
+    x[2, 1] = np.nan
+    with dn.set_grad_enabled(grad), pytest.raises(
+            ValueError, match=rf"Linear\(3, {out_features}\): input of shape \(4, 3\) contains 1 NaN"):
+        layer(dn.tensor(x))
+    if out_features:
+        layer.weight.data[0, 0] = np.nan
+        out = layer(dn.tensor(np.ones((4, 3), dtype=np.float32))).data
+        assert np.isnan(out[:, 0]).all() and not np.isnan(out[:, 1:]).any()
+
+
+@pytest.mark.covers("E4")
 def test_nan_input_names_the_layer_and_infinities_pass():
     layer = nn.Linear(3, 2)
     x = np.ones((4, 3), dtype=np.float32)
