@@ -7,7 +7,7 @@ import torch
 
 import deepnotes as dn
 import deepnotes.nn as nn
-from tests.oracle import check_module, random_inputs
+from tests.oracle import check_grad_grad, check_module, copy_parameters, random_inputs
 
 
 def _names(module):
@@ -19,6 +19,55 @@ def test_sequential_calls_in_order_and_matches_torch():
     ours = nn.Sequential(nn.Linear(4, 6), nn.Tanh(), nn.Linear(6, 3), nn.LogSoftmax(dim=1))
     theirs = torch.nn.Sequential(torch.nn.Linear(4, 6), torch.nn.Tanh(), torch.nn.Linear(6, 3), torch.nn.LogSoftmax(dim=1))
     check_module(ours, theirs, random_inputs([(5, 4)], seed=1))
+
+
+@pytest.mark.covers("E5")
+def test_relu_after_linear_and_conv_is_rectified_in_place_and_matches_torch():
+    """A ReLU right after a Linear or a convolution overwrites that layer's fresh output
+    (no new array); values, input and parameter gradients are torch's."""
+    ours = nn.Sequential(nn.Conv2d(2, 3, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(48, 5), nn.ReLU(),
+                         nn.Linear(5, 2))
+    theirs = torch.nn.Sequential(torch.nn.Conv2d(2, 3, 3, padding=1), torch.nn.ReLU(), torch.nn.Flatten(),
+                                 torch.nn.Linear(48, 5), torch.nn.ReLU(), torch.nn.Linear(5, 2))
+    check_module(ours, theirs, random_inputs([(4, 2, 4, 4)], seed=2))
+    x = dn.randn(4, 2, 4, 4, requires_grad=True).double()
+    rectified = ours[:2](x)
+    assert rectified.grad_fn.inputs[0].data is rectified.data  # the conv's output array, rectified
+    np.testing.assert_array_equal(rectified.data, np.maximum(ours[0](x).data, 0))
+    after_tanh = nn.Sequential(nn.Tanh(), nn.ReLU())(x)
+    assert after_tanh.grad_fn.inputs[0].data is not after_tanh.data  # Tanh keeps its output: a new array
+
+
+@pytest.mark.covers("E5")
+def test_relu_in_place_keeps_second_derivatives():
+    ours = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1)).double()
+    theirs = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 1)).double()
+    copy_parameters(ours, theirs)
+    check_grad_grad(lambda x: (ours(x) ** 2).sum(), lambda x: (theirs(x) ** 2).sum(), random_inputs([(5, 3)], seed=4))
+
+
+@pytest.mark.covers("E5")
+def test_relu_does_not_overwrite_what_a_subclass_or_a_wrapped_forward_returns():
+    """Only a plain Linear's or convolution's output is overwritten: a subclass may return
+    an array it keeps (here a cached output), and a wrapped `forward` has seen the output."""
+
+    class CachedLinear(nn.Linear):
+        def forward(self, x):
+            if not hasattr(self, "cache"):
+                self.cache = super().forward(x)
+            return self.cache
+
+    cached = CachedLinear(3, 4)
+    model = nn.Sequential(cached, nn.ReLU())
+    x = dn.tensor(np.random.default_rng(0).standard_normal((6, 3)).astype(np.float32))
+    model(x)
+    assert (cached.cache.data < 0).any()  # not rectified in place
+    seen = []
+    plain = nn.Linear(3, 4)
+    inner = plain.forward
+    plain.forward = lambda x: seen.append(inner(x)) or seen[-1]
+    nn.Sequential(plain, nn.ReLU())(x)
+    assert (seen[0].data < 0).any()
 
 
 @pytest.mark.covers("E5")

@@ -3,7 +3,27 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
+from ..ops.activation import ReLU as _ReLUFn
+from .layers.activation import ReLU
+from .layers.conv import Conv1d, Conv2d
+from .layers.linear import Linear
 from .module import Module
+
+# Layers whose output is a new array that nothing else keeps: their backward reads their
+# inputs, never their output (subclasses are left out: they may return something else).
+_PRIVATE_OUTPUT = (Linear, Conv1d, Conv2d)
+
+
+def _rectifies_in_place(previous, module):
+    """Whether `module` is a ReLU that may overwrite the output of `previous`, a layer in
+    `_PRIVATE_OUTPUT`: within a Sequential that output goes to the ReLU alone, so rectifying
+    it in place loses nothing and saves an allocation and a pass over memory (2% of W1's
+    training and inference step, 5% of W2's inference, paired A/B).  The ReLU saves the
+    rectified array for backward as always; the mask out > 0 is the same either way.
+    Not when either module's `forward` is wrapped on the instance (a monitor capturing
+    outputs, `train.monitor`): the wrapper must run and see what it saw before."""
+    return (type(module) is ReLU and type(previous) in _PRIVATE_OUTPUT
+            and "forward" not in module.__dict__ and "forward" not in previous.__dict__)
 
 
 class Sequential(Module):
@@ -20,8 +40,10 @@ class Sequential(Module):
                 self.add_module(str(i), m)
 
     def forward(self, x):
+        previous = None
         for m in self._modules.values():
-            x = m(x)
+            x = _ReLUFn.apply(x, overwrite=True) if _rectifies_in_place(previous, m) else m(x)
+            previous = m
         return x
 
     def __getitem__(self, idx):
