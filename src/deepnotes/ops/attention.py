@@ -25,6 +25,8 @@ q, k, v and to a float `bias` that requires them.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..autograd.function import Function
@@ -34,7 +36,7 @@ _NO_SHIFT_NEEDED = 64.0  # |largest score| up to which softmax needs no shift: e
 
 
 def masked_softmax(scores, masked=True):
-    """softmax along the last axis, as a new array; rows that are all -inf give zeros.
+    """softmax along the last axis, computed in place; rows that are all -inf give zeros.
 
     softmax is unchanged by subtracting a constant from a row, and any constant
     at least the row's maximum keeps exp() finite.  The largest score of the
@@ -42,31 +44,40 @@ def masked_softmax(scores, masked=True):
     where the per-row maxima are a slow reduction over short rows plus a
     broadcast subtraction (about 6x the time on attention scores).  When the
     largest score is within +-64, exp(score) itself neither overflows nor
-    loses precision (even in float32), and the shift is skipped too.  Only a
-    row whose own maximum lies far below the shift loses precision (its
-    exponentials underflow): the rows whose sum falls below tiny / eps, and the
-    rows with no finite score, are redone with their own maximum
+    loses precision (even in float32), and the shift is skipped too.
+
+    Only a row whose own maximum lies below shift + log(tiny / eps) would lose
+    precision (its largest exponential within 1/eps of underflow).  A row
+    whose first score is above that bound is safe; the others' maxima are
+    checked, and those found low (fully masked rows among them) are set aside
+    before the exponentials overwrite them and redone with their own maximum
     (`_rowwise_softmax`).  The row sums use einsum, about 3x faster than
     `.sum(axis=-1)` on float32 rows of this length.
     """
     if scores.size == 0:
-        return scores.copy()
+        return scores
     top = scores.max()
     if not np.isfinite(top):  # a NaN or +inf score, or every score -inf
-        return _rowwise_softmax(scores.copy(), masked)
-    if abs(top) <= _NO_SHIFT_NEEDED:
-        weights = np.exp(scores)
-    else:
-        weights = np.subtract(scores, top)
-        np.exp(weights, out=weights)
-    total = np.einsum("...j->...", weights)
-    info = np.finfo(weights.dtype)
-    low = total < info.tiny / info.eps
-    if low.any():
-        weights[low] = _rowwise_softmax(scores[low], masked)
-        total[low] = 1
-    weights /= total[..., None]
-    return weights
+        return _rowwise_softmax(scores, masked)
+    shift = 0.0 if abs(top) <= _NO_SHIFT_NEEDED else float(top)
+    info = np.finfo(scores.dtype)
+    floor = shift + math.log(info.tiny / info.eps)
+    low = None
+    maybe_low = np.nonzero(scores[..., 0] < floor)
+    if len(maybe_low[0]):
+        rows = scores[maybe_low]
+        really = rows.max(axis=-1) < floor
+        low = tuple(i[really] for i in maybe_low), rows[really]
+    if shift:
+        scores -= scores.dtype.type(shift)
+    np.exp(scores, out=scores)
+    total = np.einsum("...j->...", scores)
+    if low is not None:
+        where, rows = low
+        scores[where] = _rowwise_softmax(rows, masked)
+        total[where] = 1
+    scores /= total[..., None]
+    return scores
 
 
 def _rowwise_softmax(scores, masked):
