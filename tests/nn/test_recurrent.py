@@ -261,6 +261,19 @@ def test_inference_step_equals_the_tracked_step_bit_for_bit_and_torch(mode, bidi
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("mode", MODE_PARAMS)
+def test_cell_inference_equals_the_tracked_step_bit_for_bit(mode):
+    """A cell is the sequence node over one step: the lean path handles T = 1 too."""
+    cls = CELLS[mode][0]
+    cell = cls(3, 4, **CELLS[mode][2])
+    x = dn.tensor(np.random.default_rng(5).standard_normal((2, 3)).astype(np.float32))
+    tracked = cell(x)
+    with dn.no_grad():
+        lean = cell(x)
+    for a, b in zip(*(r if isinstance(r, tuple) else (r,) for r in (lean, tracked))):
+        np.testing.assert_array_equal(a.data, b.data)
+
+
 def _flat(result):
     """(output, h_n) or (output, (h_n, c_n)) -> list of arrays."""
     out, final = result

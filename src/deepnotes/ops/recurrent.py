@@ -126,9 +126,10 @@ class RNNKernel:
         h = _zoneout(noise.keep_h, h_prev, candidate)
         return (h,), (act, noise)
 
-    def infer(self, a, state):
-        """The new state only (inference without noise: nothing cached)."""
-        return self.forward(a, state)[0]
+    def infer(self, a, state, h_out=None):
+        """The new state only (inference without noise: nothing cached); h written into
+        `h_out` when given."""
+        return _state_into(self.forward(a, state)[0], h_out)
 
     def backward(self, dstate, cache, da):
         """Writes d(a) into da (H, N); returns the gradients of the previous states."""
@@ -185,9 +186,10 @@ class LSTMKernel:
         h = _zoneout(noise.keep_h, h_prev, o * tanh_c)
         return (h, c), (a, c_prev, tanh_c, noise)
 
-    def infer(self, a, state):
+    def infer(self, a, state, h_out=None):
         """The new state only (inference without noise): `forward`'s arithmetic, bit for bit,
-        without its cache, noise and zoneout bookkeeping (~5% of an LSTM inference step)."""
+        without its cache, noise and zoneout bookkeeping (~5% of an LSTM inference step);
+        h written into `h_out` when given."""
         h_prev, c_prev = state
         np.exp(a, out=a)
         a += 1
@@ -198,7 +200,7 @@ class LSTMKernel:
         g -= 1
         c = a[H : 2 * H] * c_prev
         c += a[:H] * g
-        h = np.tanh(c)
+        h = np.tanh(c, out=h_out)
         h *= a[3 * H :]
         return h, c
 
@@ -288,9 +290,10 @@ class GRUKernel:
         h = _zoneout(noise.keep_h, h_prev, n_eff + z * (h_prev - n_eff))
         return (h,), (r, z, n, n_eff, hp_n, h_prev, noise)
 
-    def infer(self, a, state):
-        """The new state only (inference without noise: nothing cached)."""
-        return self.forward(a, state)[0]
+    def infer(self, a, state, h_out=None):
+        """The new state only (inference without noise: nothing cached); h written into
+        `h_out` when given."""
+        return _state_into(self.forward(a, state)[0], h_out)
 
     def backward(self, dstate, cache, da):
         """Writes d(a) into da (4H, N): d(xp_r + hp_r), d(xp_z + hp_z), d hp_n, d xp_n."""
@@ -307,6 +310,33 @@ class GRUKernel:
         np.multiply(dan, r, out=da[2 * H : 3 * H])
         da[3 * H :] = dan
         return (dh_prev,)
+
+
+def _state_into(state, h_out):
+    """The state tuple with its h copied into `h_out` (when given)."""
+    if h_out is None:
+        return state
+    np.copyto(h_out, state[0])
+    return (h_out,) + tuple(state[1:])
+
+
+def _infer_sequence(kernel, w_scaled, z, state, steps, out):
+    """The loop of `RecurrentSequence.forward` for inference without noise: each step's h is
+    written by the kernel straight into the h rows of the next step's z_t, so the hidden
+    states are copied out once at the end rather than twice per step.  Fills out[:T]
+    (time order) and returns the final state."""
+    H, T = out.shape[2], len(steps)
+    z[steps[0], :H] = state[0]
+    for k, t in enumerate(steps):
+        state = kernel.infer(w_scaled @ z[t], state, z[steps[k + 1], :H] if k + 1 < T else None)
+    # h_t sits in the z of the step processed after t; the last one only in `state`.
+    if steps[0] == 0:
+        out[: T - 1] = z[1:, :H].transpose(0, 2, 1)
+        out[T - 1] = state[0].T
+    else:
+        out[1:T] = z[: T - 1, :H].transpose(0, 2, 1)
+        out[0] = state[0].T
+    return state
 
 
 def _scale_rows(kernel, array):
@@ -371,20 +401,20 @@ class RecurrentSequence(Function):
         caches = [None] * T  # per step, the kernel's cache (when tracked)
         out = np.empty((T + kernel.n_states - 1, N, H), dtype=x.dtype)
         state = tuple(s.T for s in state)
-        lean = not ctx.tracked and all(v is None for v in noise)  # inference: the kernel's `infer`
+        lean = not ctx.tracked and mask is None and all(v is None for v in noise)
         with np.errstate(over="ignore"):
-            for t in steps:
-                if mask is None:
-                    z[t, :H] = state[0]
-                else:
-                    np.multiply(state[0], mask, out=z[t, :H])
-                if lean:
-                    state = kernel.infer(w_scaled @ z[t], state)
-                else:
+            if lean:  # inference without noise: the kernels' `infer`, nothing cached
+                state = _infer_sequence(kernel, w_scaled, z, state, steps, out)
+            else:
+                for t in steps:
+                    if mask is None:
+                        z[t, :H] = state[0]
+                    else:
+                        np.multiply(state[0], mask, out=z[t, :H])
                     state, cache = kernel.forward(w_scaled @ z[t], state, _noise_at(noise, t))
                     if ctx.tracked:
                         caches[t] = cache
-                out[t] = state[0].T
+                    out[t] = state[0].T
         for k, extra in enumerate(state[1:]):
             out[T + k] = extra.T
         if ctx.tracked:
