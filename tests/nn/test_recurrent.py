@@ -7,7 +7,8 @@ import torch
 
 import deepnotes as dn
 import deepnotes.nn as nn
-from deepnotes.ops.recurrent import GRUKernel, LSTMKernel, RecurrentSequence, RNNKernel, StepNoise
+from deepnotes.ops.recurrent import RecurrentSequence
+from deepnotes.ops.recurrent_kernels import GRUKernel, LSTMKernel, RNNKernel, StepNoise
 from tests.oracle import assert_close, check_fn, check_module, random_inputs
 
 MODES = {  # name -> (deepnotes class, torch class, extra kwargs, inventory ID)

@@ -8,7 +8,7 @@ parameter, the input layouts ((T, N, H_in), (N, T, H_in) with batch_first,
 unbatched (T, H_in)) and the returned `(output, h_n)` / `(output, (h_n, c_n))`.
 A state dict therefore loads into the PyTorch module and back.
 
-The step math of each cell is in `deepnotes.ops.recurrent` (`RNNKernel`,
+The step math of each cell is in `deepnotes.ops.recurrent_kernels` (`RNNKernel`,
 `LSTMKernel`, `GRUKernel`, equations in their docstrings).  A layer runs one fused
 `RecurrentSequence` node per layer and direction (one GEMM and one kernel call
 per time step: the only Python loop); a cell runs the same node over a
@@ -28,7 +28,8 @@ import numpy as np
 from ...autograd.tensor import Tensor, as_tensor
 from ...ops import api as ops
 from ...ops.dropout import check_probability, dropout
-from ...ops.recurrent import GRUKernel, LSTMKernel, RecurrentSequence, RNNKernel
+from ...ops.recurrent import RecurrentSequence
+from ...ops.recurrent_kernels import GRUKernel, LSTMKernel, RNNKernel
 from .. import init
 from ..module import Module, Parameter
 

@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
 from ...ops.dropout import MaskMultiply, check_probability, keep_mask, scaled_keep_mask
-from ...ops.recurrent import StepNoise
+from ...ops.recurrent_kernels import StepNoise
 from ..module import Module
 
 
