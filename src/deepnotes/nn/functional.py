@@ -286,13 +286,11 @@ def _class_labels(fn, input, target, n_classes, ignore_index, unbatched):
     if labels.size and (labels.min() < 0 or labels.max() >= n_classes):  # two reductions in the common case
         bad = (labels < 0) | (labels >= n_classes)
         bad &= labels != ignore_index
-    else:
-        bad = None
-    if bad is not None and bad.any():
-        raise ValueError(
-            f"{fn}: target contains class index {labels[bad].flat[0]}, outside [0, {n_classes}) "
-            f"for {n_classes} classes (ignore_index={ignore_index})"
-        )
+        if bad.any():
+            raise ValueError(
+                f"{fn}: target contains class index {labels[bad].flat[0]}, outside [0, {n_classes}) "
+                f"for {n_classes} classes (ignore_index={ignore_index})"
+            )
     return labels.astype(np.intp, copy=False)
 
 
@@ -392,7 +390,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         )
     labels = _class_labels(fn, x, target, n_classes, ignore_index, unbatched)
     if (reduction == "mean" and w is None and not label_smoothing and x.ndim == 2 and len(labels)
-            and not (labels.min() <= ignore_index <= labels.max() and (labels == ignore_index).any())):
+            and not (labels == ignore_index).any()):
         return _L.MeanCrossEntropy.apply(x, labels=labels)  # the common case as one node
     per_sample = _L.CrossEntropy.apply(
         x, labels=labels, weight=w, ignore_index=ignore_index, label_smoothing=label_smoothing

@@ -78,7 +78,7 @@ class Linear(Module):
         # A NaN in x makes its whole output row NaN (NaN * w is NaN for every w), so when the
         # output is the smaller array it is searched instead of x; x is searched only when the
         # output holds a NaN (which a NaN weight could also have put there).
-        if 0 < out.data.size < x.data.size and not _holds_nan(out.data):
+        if 0 < out.data.size < x.data.size and not holds_nan(out.data):
             return out
         self.check_input(x)
         return out
@@ -96,7 +96,7 @@ class Linear(Module):
                 f"{self._name()}: input dtype {x.dtype} differs from the weight's {weight.dtype}; "
                 f"cast one of them (x.astype(...), or layer.to(...))"
             )
-        if nan and _holds_nan(x.data):
+        if nan and holds_nan(x.data):
             raise ValueError(
                 f"{self._name()}: input of shape {x.shape} contains {int(np.isnan(x.data).sum())} NaN value(s)"
             )
@@ -105,7 +105,7 @@ class Linear(Module):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
-def _holds_nan(array):
+def holds_nan(array):
     """Whether the array holds a NaN: x . x is NaN exactly then (one BLAS pass, ~2x a sum's speed)."""
     flat = array.reshape(-1)
     square = np.dot(flat, flat)

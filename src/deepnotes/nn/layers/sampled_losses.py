@@ -31,7 +31,19 @@ def noise_distribution(counts, power=0.75):
     return weights / weights.sum()
 
 
-class NegativeSamplingLoss(Module):
+class _NoiseSampledLoss(Module):
+    """What both losses share: the vocabulary size V from its (V,) word counts, the noise
+    distribution Q = unigram^power over it, the input width H and the reduction."""
+
+    def __init__(self, vocab_counts, in_features, power, reduction):
+        super().__init__()
+        counts = np.asarray(vocab_counts.data if isinstance(vocab_counts, Tensor) else vocab_counts)
+        self.vocab_size, self.in_features = counts.size, in_features
+        self.power, self.reduction = power, reduction
+        self.noise = noise_distribution(counts, power)
+
+
+class NegativeSamplingLoss(_NoiseSampledLoss):
     """Skip-gram negative sampling (Mikolov et al. 2013):
 
         loss = -log sigmoid(<h, u_t>) - sum_{k=1..K} log sigmoid(-<h, u_{n_k}>),  n_k ~ Q
@@ -51,13 +63,10 @@ class NegativeSamplingLoss(Module):
     """
 
     def __init__(self, vocab_counts, in_features, num_negatives=5, power=0.75, reduction="mean"):
-        super().__init__()
-        counts = np.asarray(vocab_counts.data if isinstance(vocab_counts, Tensor) else vocab_counts)
-        self.vocab_size, self.in_features = counts.size, in_features
-        self.num_negatives, self.power, self.reduction = num_negatives, power, reduction
-        self.noise = noise_distribution(counts, power)
+        super().__init__(vocab_counts, in_features, power, reduction)
+        self.num_negatives = num_negatives
         self._cumulative = np.cumsum(self.noise)
-        self.weight = Parameter(np.zeros((counts.size, in_features), dtype=np.float32))
+        self.weight = Parameter(np.zeros((self.vocab_size, in_features), dtype=np.float32))
 
     def sample(self, shape, generator=None):
         """Noise words of the given shape, drawn from Q (inverse-CDF sampling)."""
@@ -81,7 +90,7 @@ class NegativeSamplingLoss(Module):
                f"num_negatives={self.num_negatives}, power={self.power}"
 
 
-class SampledSoftmaxLoss(Module):
+class SampledSoftmaxLoss(_NoiseSampledLoss):
     """Sampled softmax (Jean et al. 2015): cross-entropy over the target and S classes
     drawn from Q, each logit corrected by -log(S Q(c)), which makes the sampled
     softmax's expected gradient approach the full softmax's.
@@ -101,15 +110,12 @@ class SampledSoftmaxLoss(Module):
     """
 
     def __init__(self, vocab_counts, in_features, num_samples=64, power=1.0, reduction="mean"):
-        super().__init__()
-        counts = np.asarray(vocab_counts.data if isinstance(vocab_counts, Tensor) else vocab_counts)
-        self.vocab_size, self.in_features = counts.size, in_features
-        self.num_samples, self.power, self.reduction = num_samples, power, reduction
-        self.noise = noise_distribution(counts, power)
+        super().__init__(vocab_counts, in_features, power, reduction)
+        self.num_samples = num_samples
         bound = 1.0 / math.sqrt(in_features)
         rng = _random.default_generator()
-        self.weight = Parameter(rng.uniform(-bound, bound, (counts.size, in_features)).astype(np.float32))
-        self.bias = Parameter(rng.uniform(-bound, bound, counts.size).astype(np.float32))
+        self.weight = Parameter(rng.uniform(-bound, bound, (self.vocab_size, in_features)).astype(np.float32))
+        self.bias = Parameter(rng.uniform(-bound, bound, self.vocab_size).astype(np.float32))
 
     def forward(self, h, targets, samples=None):
         h, t = _check_io("SampledSoftmaxLoss", h, targets, self.in_features, self.vocab_size)

@@ -40,6 +40,7 @@ from ...autograd.grad_mode import is_grad_enabled
 from ...autograd.tensor import Tensor
 from ...ops.attention import masked_softmax
 from .. import functional as F
+from .linear import holds_nan
 
 
 def takes_fast_path(layer, x, masks):
@@ -73,10 +74,7 @@ def encoder_layer_arrays(layer, src):
         out = _feed_forward(layer, _layer_norm_(h, layer.norm1))
         out += h
         _layer_norm_(out, layer.norm2)
-    flat = out.reshape(-1)
-    if np.isnan(np.dot(flat, flat)):  # x . x is NaN exactly when x holds a NaN (one BLAS pass)
-        return None
-    return out.reshape(src.shape)
+    return None if holds_nan(out) else out.reshape(src.shape)
 
 
 def _self_attention(layer, tokens, shape):
