@@ -6,6 +6,7 @@ import torch
 import deepnotes as dn
 from deepnotes.autograd import grad
 from tests.oracle import assert_close, check_fn, random_inputs
+from tests.doctests import assert_examples_run
 
 
 @pytest.mark.covers("E1")
@@ -256,9 +257,4 @@ def test_backward_with_create_graph_makes_grad_differentiable():
 
 @pytest.mark.covers("E1")
 def test_docstring_examples_run():
-    import doctest
-
-    import deepnotes.autograd.engine as module
-
-    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0 and result.failed == 0
+    assert_examples_run("deepnotes.autograd.engine")

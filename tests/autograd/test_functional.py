@@ -7,6 +7,7 @@ import torch.autograd.functional as TF
 import deepnotes as dn
 from deepnotes.autograd import functional as F
 from tests.oracle import assert_close
+from tests.doctests import assert_examples_run
 
 
 def rosenbrock(x):
@@ -155,9 +156,4 @@ def test_errors_name_the_problem():
 
 @pytest.mark.covers("O5")
 def test_docstring_examples_run():
-    import doctest
-
-    import deepnotes.autograd.functional as module
-
-    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0 and result.failed == 0
+    assert_examples_run("deepnotes.autograd.functional")

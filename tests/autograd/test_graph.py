@@ -8,6 +8,7 @@ import pytest
 
 import deepnotes as dn
 from deepnotes.autograd import render, to_dot
+from tests.doctests import assert_examples_run
 
 
 def _mlp_loss():
@@ -151,9 +152,4 @@ def test_drawing_does_not_change_the_gradients():
 
 @pytest.mark.covers("E2")
 def test_docstring_examples_run():
-    import doctest
-
-    import deepnotes.autograd.graph as module
-
-    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0 and result.failed == 0
+    assert_examples_run("deepnotes.autograd.graph")

@@ -4,6 +4,7 @@ import pytest
 import torch
 
 import deepnotes as dn
+from tests.doctests import assert_examples_run
 
 
 @pytest.mark.covers("E1")
@@ -129,9 +130,4 @@ def test_setitem_refuses_to_corrupt_a_graph_but_works_under_no_grad():
 
 @pytest.mark.covers("E1")
 def test_docstring_examples_run():
-    import doctest
-
-    import deepnotes.autograd.tensor as module
-
-    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0 and result.failed == 0
+    assert_examples_run("deepnotes.autograd.tensor")

@@ -10,6 +10,7 @@ import deepnotes as dn
 import deepnotes.nn as nn
 import deepnotes.nn.functional as F
 from tests.oracle import check_fn, check_module, gradcheck, random_inputs
+from tests.doctests import assert_examples_run
 
 
 # ------------------------------------------------- scaled_dot_product_attention
@@ -358,9 +359,4 @@ def test_attention_weights_show_where_the_model_looks():
 
 @pytest.mark.covers("S4")
 def test_docstring_examples_run():
-    import doctest
-
-    import deepnotes.nn.layers.attention as module
-
-    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0 and result.failed == 0
+    assert_examples_run("deepnotes.nn.layers.attention")

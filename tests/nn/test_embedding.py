@@ -9,6 +9,7 @@ import deepnotes.nn as nn
 import deepnotes.nn.functional as F
 from deepnotes.nn.layers.embedding import scatter_add_rows
 from tests.oracle import check_fn, check_module
+from tests.doctests import assert_examples_run
 
 INDEX_SETS = [
     np.array([3, 1, 3, 3, 0]),                    # repeated ids: gradients add up
@@ -144,9 +145,4 @@ def test_embedding_bag_errors():
 
 @pytest.mark.covers("S6")
 def test_docstring_examples_run():
-    import doctest
-
-    import deepnotes.nn.layers.embedding as module
-
-    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0 and result.failed == 0
+    assert_examples_run("deepnotes.nn.layers.embedding")

@@ -11,6 +11,7 @@ import deepnotes as dn
 import deepnotes.nn as nn
 from deepnotes.nn.layers.output_layers import build_huffman_tree, expected_code_length
 from tests.oracle import assert_close, gradcheck
+from tests.doctests import assert_examples_run
 
 COUNTS = [
     np.array([5, 9, 12, 13, 16, 45]),                         # the textbook example
@@ -181,9 +182,4 @@ def test_expected_huffman_length_is_within_one_bit_of_the_entropy():
 
 @pytest.mark.covers("S7")
 def test_docstring_examples_run():
-    import doctest
-
-    import deepnotes.nn.layers.output_layers as module
-
-    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0 and result.failed == 0
+    assert_examples_run("deepnotes.nn.layers.output_layers")

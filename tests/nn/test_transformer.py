@@ -8,6 +8,7 @@ import deepnotes.nn as nn
 import deepnotes.optim as optim
 from deepnotes.nn.layers.transformer import generate_square_subsequent_mask
 from tests.oracle import check_module, random_inputs
+from tests.doctests import assert_examples_run
 
 D_MODEL, NHEAD, FF = 8, 2, 16
 
@@ -168,9 +169,4 @@ def test_tiny_transformer_learns_to_find_a_token():
 
 @pytest.mark.covers("S5")
 def test_docstring_examples_run():
-    import doctest
-
-    import deepnotes.nn.layers.transformer as module
-
-    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0 and result.failed == 0
+    assert_examples_run("deepnotes.nn.layers.transformer")

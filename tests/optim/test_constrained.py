@@ -1,6 +1,4 @@
 """Augmented Lagrangian and the KKT checker against SciPy's SLSQP and closed forms (inventory T2)."""
-import doctest
-import importlib
 
 import numpy as np
 import pytest
@@ -8,6 +6,7 @@ from scipy.optimize import minimize
 
 import deepnotes as dn
 from deepnotes.optim import SGD, kkt_check, minimize_augmented_lagrangian
+from tests.doctests import assert_examples_run
 
 
 def slsqp(f_np, x0, eq_np=(), ineq_np=()):
@@ -165,6 +164,4 @@ def test_bad_inputs_raise():
 
 @pytest.mark.covers("T2")
 def test_docstring_examples():
-    module = importlib.import_module("deepnotes.optim.constrained")
-    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0 and result.failed == 0
+    assert_examples_run("deepnotes.optim.constrained")

@@ -1,11 +1,10 @@
 """The cost of an optimizer step: why full second-order methods do not scale (inventory O5)."""
-import doctest
-import importlib
 
 import pytest
 
 from deepnotes.optim import second_order_cost
 from deepnotes.optim.cost import cost_table
+from tests.doctests import assert_examples_run
 
 
 @pytest.mark.covers("O5")
@@ -51,6 +50,4 @@ def test_bad_sizes_raise():
 
 @pytest.mark.covers("O5")
 def test_docstring_examples():
-    module = importlib.import_module("deepnotes.optim.cost")
-    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0 and result.failed == 0
+    assert_examples_run("deepnotes.optim.cost")

@@ -1,6 +1,4 @@
 """FTRL-Proximal against a direct transcription of McMahan et al. (2013), Algorithm 1 (inventory O6)."""
-import doctest
-import importlib
 import math
 
 import numpy as np
@@ -9,6 +7,7 @@ import pytest
 import deepnotes as dn
 import deepnotes.nn.functional as F
 from deepnotes.optim import FTRL, SGD
+from tests.doctests import assert_examples_run
 
 
 def paper_ftrl(gradient, dim, steps, alpha, beta, l1, l2):
@@ -197,6 +196,4 @@ def test_bad_hyperparameters_raise():
 
 @pytest.mark.covers("O6")
 def test_docstring_examples():
-    module = importlib.import_module("deepnotes.optim.ftrl")
-    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0 and result.failed == 0
+    assert_examples_run("deepnotes.optim.ftrl")

@@ -1,6 +1,4 @@
 """L-BFGS against torch.optim.LBFGS: whole trajectories, the line search, the state (inventory O5)."""
-import doctest
-import importlib
 
 import numpy as np
 import pytest
@@ -11,6 +9,7 @@ import deepnotes as dn
 from deepnotes.optim import LBFGS
 from deepnotes.optim.lbfgs import cubic_interpolate, strong_wolfe
 from tests.optim.trajectory import compare_trajectories, torch_float64
+from tests.doctests import assert_examples_run
 
 # Settings whose trajectories stay well-conditioned on the MLP for 12 steps.  (With many unsafeguarded
 # iterations per step, L-BFGS on a non-convex loss amplifies 1e-16 rounding differences exponentially:
@@ -217,6 +216,4 @@ def test_bad_arguments_raise():
 
 @pytest.mark.covers("O5")
 def test_docstring_examples():
-    module = importlib.import_module("deepnotes.optim.lbfgs")
-    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0 and result.failed == 0
+    assert_examples_run("deepnotes.optim.lbfgs")

@@ -1,6 +1,4 @@
 """Damped Newton, exact and conjugate-gradient (Hessian-free), against closed forms and torch's Hessian (O5, O9)."""
-import doctest
-import importlib
 
 import numpy as np
 import pytest
@@ -9,6 +7,7 @@ import torch
 import deepnotes as dn
 from deepnotes.optim import SGD, Newton
 from deepnotes.optim import testfunctions as T
+from tests.doctests import assert_examples_run
 
 
 def _spd(rng, n, cond=1e3):
@@ -183,6 +182,4 @@ def test_float32_and_bad_arguments():
 
 @pytest.mark.covers("O5")
 def test_docstring_examples():
-    module = importlib.import_module("deepnotes.optim.newton")
-    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0 and result.failed == 0
+    assert_examples_run("deepnotes.optim.newton")

@@ -1,6 +1,5 @@
 """The Optimizer base: param groups, zero_grad, step(closure), state_dict / load_state_dict, dtypes (E3, O1, O3)."""
 import copy
-import doctest
 import pickle
 
 import numpy as np
@@ -11,6 +10,7 @@ import deepnotes as dn
 import deepnotes.optim.optimizer
 from deepnotes.optim import SGD, Adagrad, Adam, AdamW, NAdam, Optimizer, RMSprop
 from tests.optim.trajectory import Run, assert_runs_close, compare_trajectories, problem, torch_float64
+from tests.doctests import assert_examples_run
 
 # One factory per optimizer family, with its awkward options switched on.
 FACTORIES = {
@@ -272,8 +272,7 @@ def test_repr_lists_the_groups():
 
 @pytest.mark.parametrize("module", [deepnotes.optim.optimizer])
 def test_docstring_examples_run(module):
-    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0 and result.failed == 0
+    assert_examples_run(module)
 
 
 @pytest.mark.covers("O3")

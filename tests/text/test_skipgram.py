@@ -11,6 +11,7 @@ from deepnotes.text import (
     negative_sampling_grads, purity,
 )
 from deepnotes.text.skipgram import keep_probabilities, noise_table, skipgram_pairs
+from tests.doctests import assert_examples_run
 
 V, D, B = 12, 5, 9
 COUNTS = np.array([40, 30, 22, 15, 10, 8, 6, 5, 3, 2, 2, 1])
@@ -135,9 +136,4 @@ def test_skipgram_needs_an_output_layer_and_enough_words():
 
 @pytest.mark.covers("S6")
 def test_docstring_examples_run():
-    import doctest
-
-    import deepnotes.text.skipgram as module
-
-    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0 and result.failed == 0
+    assert_examples_run("deepnotes.text.skipgram")

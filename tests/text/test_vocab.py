@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from deepnotes.text import Vocab, corpora, tokenize
+from tests.doctests import assert_examples_run
 
 
 @pytest.mark.covers("S6")
@@ -63,9 +64,4 @@ def test_missing_gensim_says_how_to_install(monkeypatch):
 
 @pytest.mark.covers("S6")
 def test_docstring_examples_run():
-    import doctest
-
-    import deepnotes.text.vocab as module
-
-    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0 and result.failed == 0
+    assert_examples_run("deepnotes.text.vocab")

@@ -1,6 +1,4 @@
 """GradientMonitor: per-layer gradient and activation norms, as a fit callback and by hand (I2, I6, O7)."""
-import doctest
-import importlib
 
 import numpy as np
 import pytest
@@ -11,6 +9,7 @@ import deepnotes.optim as optim
 from deepnotes.data import DataLoader, TensorDataset
 from deepnotes.train import GradientMonitor, fit
 from deepnotes.train.monitor import capture_outputs
+from tests.doctests import assert_examples_run
 
 cross_entropy = nn.functional.cross_entropy
 
@@ -113,6 +112,4 @@ def test_plot_and_bad_arguments(tmp_path):
 
 @pytest.mark.covers("I2")
 def test_docstring_examples():
-    module = importlib.import_module("deepnotes.train.monitor")
-    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0 and result.failed == 0
+    assert_examples_run("deepnotes.train.monitor")
