@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: test demo bench clean
+.PHONY: test demo bench claims browser clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -13,7 +13,15 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-test: $(STAMP)
+# The site's browser tests drive Debian's Chromium (with CJK fonts); install them when missing
+# and when this machine can (root with apt-get). Without them those tests skip with a reason.
+browser:
+	@command -v chromium >/dev/null && dpkg -s fonts-noto-cjk >/dev/null 2>&1 || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; } ; } || \
+	  echo "make: could not install chromium + fonts-noto-cjk: the browser tests will be skipped"
+
+test: $(STAMP) browser
 	$(PY) -m pytest -q -n 2 --dist loadgroup
 
 demo: $(STAMP)

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import platform
 import shutil
@@ -22,6 +23,16 @@ COMMANDS = {
     "bench": "time reference workloads (MLP, CNN, LSTM, Transformer) in deepnotes and PyTorch",
     "doctor": "report the environment: Python, NumPy and its BLAS, optional GPU and test packages",
 }
+
+
+# Packages that add their own subcommands: each module has `register(subparsers)`, which adds
+# its parsers and sets `func` on them (imports inside `func`, so `deepnotes --help` stays fast).
+COMMAND_MODULES = [
+    "deepnotes.claims.commands",
+    "deepnotes.handbook.commands",
+    "deepnotes.metrics.commands",
+    "deepnotes.tune.commands",
+]
 
 
 def _parse_hidden(text):
@@ -230,6 +241,15 @@ def build_parser():
 
     p = sub.add_parser("doctor", help=COMMANDS["doctor"], description=COMMANDS["doctor"])
     p.set_defaults(func=cmd_doctor)
+
+    for module_name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if not module_name.startswith(exc.name or "-"):  # a missing dependency, not the module
+                raise
+            continue
+        module.register(sub)
     return parser
 
 
