@@ -10,9 +10,17 @@ torch.set_num_threads(1)
 threadpool_limits(1)
 
 
+def pytest_addoption(parser):
+    parser.addoption("--runslow", action="store_true", help="also run tests marked slow (long trainings)")
+
+
 def pytest_collection_modifyitems(config, items):
     known = load_inventory()
+    run_slow = config.getoption("--runslow") or "slow" in (config.getoption("-m") or "")
+    skip_slow = pytest.mark.skip(reason="slow: run with --runslow")
     for item in items:
+        if "slow" in item.keywords and not run_slow:
+            item.add_marker(skip_slow)
         for mark in item.iter_markers("covers"):
             unknown = [i for i in mark.args if i not in known]
             if unknown or not mark.args:
