@@ -85,7 +85,8 @@ def test_smooth_l1_is_quadratic_near_zero_and_linear_in_the_tails():
 # ----------------------------------------------------- binary cross-entropy (L2)
 @pytest.mark.covers("L2")
 @pytest.mark.parametrize("reduction", REDUCTIONS)
-@pytest.mark.parametrize("shape,weight_shape", [((1,), None), ((8,), (8,)), ((5, 3), None), ((5, 3), (3,)), ((2, 3, 4), (1, 3, 1))])
+@pytest.mark.parametrize("shape,weight_shape",
+                         [((1,), None), ((8,), (8,)), ((5, 3), None), ((5, 3), (3,)), ((2, 3, 4), (1, 3, 1))])
 def test_binary_cross_entropy_matches_torch(shape, weight_shape, reduction):
     p, y = random_inputs([shape, shape], seed=len(shape), low=0.02, high=0.98)
     dn_w, th_w = _const(None if weight_shape is None else random_inputs([weight_shape], seed=1, low=0.2, high=3)[0])

@@ -20,9 +20,10 @@ def _rectifies_in_place(previous, module):
     it in place loses nothing and saves an allocation and a pass over memory (2% of W1's
     training and inference step, 5% of W2's inference, paired A/B).  The ReLU saves the
     rectified array for backward as always; the mask out > 0 is the same either way.
-    Not when either module's `forward` is wrapped on the instance (a monitor capturing
-    outputs, `train.monitor`): the wrapper must run and see what it saw before."""
+    Not when either module has hooks or a `forward` replaced on the instance: those must run
+    and see what they would see without the shortcut."""
     return (type(module) is ReLU and type(previous) in _PRIVATE_OUTPUT
+            and not module.has_hooks and not previous.has_hooks
             and "forward" not in module.__dict__ and "forward" not in previous.__dict__)
 
 

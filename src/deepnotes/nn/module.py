@@ -14,6 +14,7 @@ import numpy as np
 
 from ..autograd.grad_mode import no_grad
 from ..autograd.tensor import Tensor
+from . import hooks as _hooks
 
 
 class Parameter(Tensor):
@@ -36,6 +37,9 @@ class Module:
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "training", True)
+        object.__setattr__(self, "_forward_pre_hooks", OrderedDict())  # id -> (hook, with_kwargs)
+        object.__setattr__(self, "_forward_hooks", OrderedDict())  # id -> (hook, with_kwargs)
+        object.__setattr__(self, "_backward_hooks", OrderedDict())  # id -> hook
 
     # ----------------------------------------------------------- registration
     def __setattr__(self, name, value):
@@ -193,7 +197,37 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args, **kwargs):
+        if self._forward_pre_hooks or self._forward_hooks or self._backward_hooks:
+            return _hooks.call_with_hooks(self, args, kwargs)
         return self.forward(*args, **kwargs)
+
+    @property
+    def has_hooks(self):
+        return bool(self._forward_pre_hooks or self._forward_hooks or self._backward_hooks)
+
+    # ------------------------------------------------------------------ hooks
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+        """Call ``hook(module, args)`` before every forward; a non-None result replaces the
+        positional arguments (a non-tuple is wrapped in a 1-tuple). With ``with_kwargs=True``:
+        ``hook(module, args, kwargs)`` returning None or ``(args, kwargs)``. Returns a handle."""
+        return _hooks.add_hook(self._forward_pre_hooks, hook, prepend, (hook, bool(with_kwargs)))
+
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False):
+        """Call ``hook(module, args, output)`` after every forward; a non-None result replaces
+        the output. With ``with_kwargs=True``: ``hook(module, args, kwargs, output)``."""
+        return _hooks.add_hook(self._forward_hooks, hook, prepend, (hook, bool(with_kwargs)))
+
+    def register_full_backward_hook(self, hook, prepend=False):
+        """Call ``hook(module, grad_input, grad_output)`` during backward, once the gradients
+        w.r.t. the module's tensor inputs are computed; a non-None result replaces grad_input."""
+        return _hooks.add_hook(self._backward_hooks, hook, prepend)
+
+    def apply(self, fn):
+        """Call ``fn`` on every submodule (children first, as PyTorch) and on self; returns self."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
 
     # ------------------------------------------------------------ state dicts
     def state_dict(self):

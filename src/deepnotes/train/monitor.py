@@ -12,9 +12,8 @@ every training step it sees,
 
 as lists aligned with `steps`, for plots and for `train.diagnose`.
 
-Module has no hook mechanism, so `capture_outputs` wraps the `forward` of the
-chosen modules (an instance attribute shadowing the class's method) and puts
-the original back afterwards; nothing in `Module` changes.
+Outputs are captured with forward hooks (`Module.register_forward_hook`), removed when
+the monitor detaches.
 """
 from __future__ import annotations
 
@@ -33,29 +32,10 @@ from .callbacks import Callback
 DEFAULT_LAYER_TYPES = (Linear, _ConvNd)
 
 
-def _wrap_forward(module, record):
-    """Make `module(...)` call `record(output)` after its forward; returns a function that undoes it.
-
-    Wrappers nest (the monitor and `diagnose` may watch the same layer); undo them in reverse order.
-    """
-    had_own = "forward" in module.__dict__
-    previous = module.__dict__.get("forward")
-    inner = module.forward  # the bound class method, or an earlier wrapper
-
-    def forward(*args, **kwargs):
-        out = inner(*args, **kwargs)
-        record(out)
-        return out
-
-    object.__setattr__(module, "forward", forward)
-
-    def undo():
-        if had_own:
-            object.__setattr__(module, "forward", previous)
-        else:
-            module.__dict__.pop("forward", None)
-
-    return undo
+def _watch_output(module, record):
+    """Call `record(output)` after every forward of `module`; returns a function that stops it."""
+    handle = module.register_forward_hook(lambda _module, _args, out: record(out))
+    return handle.remove
 
 
 @contextlib.contextmanager
@@ -70,7 +50,7 @@ def capture_outputs(model, layer_types):
     for name, module in model.named_modules():
         if isinstance(module, layer_types):
             outputs[name] = []
-            undos.append(_wrap_forward(module, lambda out, name=name: outputs[name].append(
+            undos.append(_watch_output(module, lambda out, name=name: outputs[name].append(
                 np.array(out.data if isinstance(out, Tensor) else out))))
     try:
         yield outputs
@@ -122,7 +102,7 @@ class GradientMonitor(Callback):
 
     # ------------------------------------------------------------- attaching
     def attach(self, model=None):
-        """Start watching `model` (wrap its layers' forward); returns self."""
+        """Start watching `model` (forward hooks on its layers); returns self."""
         self.detach()
         if model is not None:
             self.model = model
@@ -135,12 +115,12 @@ class GradientMonitor(Callback):
             for name, module in self.model.named_modules():
                 if isinstance(module, self.layer_types):
                     self.activation_norms.setdefault(name, [math.nan] * len(self.steps))
-                    self._undos.append(_wrap_forward(
+                    self._undos.append(_watch_output(
                         module, lambda out, name=name, module=module: self._remember(name, module, out)))
         return self
 
     def detach(self):
-        """Put the layers' forward methods back."""
+        """Remove the monitor's hooks."""
         for undo in reversed(self._undos):
             undo()
         self._undos = []
