@@ -67,7 +67,7 @@ class ReLU(Function):
         """overwrite: rectify z itself (only for an array nothing else holds or reads again;
         see `nn.Sequential`)."""
         # NumPy's maximum against a broadcast scalar runs a slow loop; against a row of
-        # zeros along a long last axis it runs its vector loop (W1, W4: 2-3% faster steps).
+        # zeros along a long last axis it runs its vector loop (measured: `deepnotes bench`).
         zero = np.zeros(z.shape[-1], dtype=z.dtype) if z.ndim and z.shape[-1] >= 64 else 0
         out = np.maximum(z, zero, out=z if overwrite else None)
         ctx.save_for_backward(out)

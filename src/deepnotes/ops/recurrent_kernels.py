@@ -178,7 +178,7 @@ class LSTMKernel:
 
     def infer(self, a, state, h_out=None):
         """The new state only (inference without noise): `forward`'s arithmetic, bit for bit,
-        without its cache, noise and zoneout bookkeeping (~5% of an LSTM inference step);
+        without its cache, noise and zoneout bookkeeping;
         h written into `h_out` when given."""
         h_prev, c_prev = state
         np.exp(a, out=a)
