@@ -9,7 +9,16 @@ __all__ = [
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
 ]
 
-from . import functional  # noqa: E402  (vjp, jacobian, hvp, hessian; needs the ops loaded)
 from .graph import render, to_dot  # noqa: E402
 
 __all__ += ["to_dot", "render", "functional"]
+
+
+def __getattr__(name):
+    # `autograd.functional` (jacobian, hessian, hvp) is built on the ops, which sit above
+    # this package: it is imported on first use, so the engine never imports upwards.
+    if name == "functional":
+        import importlib
+
+        return importlib.import_module(f"{__name__}.functional")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

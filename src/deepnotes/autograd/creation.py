@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import random as _random
-from .function import DEFAULT_FLOAT
+from .tensor import DEFAULT_FLOAT
 from .tensor import Tensor, _to_array
 
 

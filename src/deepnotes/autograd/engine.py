@@ -1,6 +1,7 @@
 """The backward pass: reverse-mode accumulation over the recorded graph (inventory E1).
 
-One walk serves `Tensor.backward` and `autograd.grad`:
+One walk serves `Tensor.backward` (defined here and attached to `Tensor`) and
+`autograd.grad`:
 
 1. order the tensors of the graph topologically, once (iteratively, so a chain
    of 100k ops does not hit Python's recursion limit);
@@ -26,8 +27,9 @@ import functools
 
 import numpy as np
 
-from .function import _tensor_api, unbroadcast  # Tensor: tensor.py imports this module
+from .function import unbroadcast
 from .grad_mode import enable_grad
+from .tensor import Tensor, private_array
 
 
 def topological_order(roots):
@@ -59,7 +61,6 @@ def make_seed(output, gradient, create_graph, caller):
             )
         seed = np.ones_like(output.data)
     else:
-        Tensor = _tensor_api["Tensor"]
         if create_graph and isinstance(gradient, Tensor):
             seed = gradient if gradient.dtype == output.dtype else gradient.astype(output.dtype)
         else:
@@ -74,21 +75,38 @@ def make_seed(output, gradient, create_graph, caller):
 
 
 def _constant(array):
-    return _tensor_api["Tensor"]._from_op(array, None)
+    return Tensor._from_op(array, None)
 
 
-def private_array(g, handed_out):
-    """`g`, or a copy of it when it is a view or already stored elsewhere.
+def backward(self, gradient=None, retain_graph=None, create_graph=False, *, grad=None):
+    """Accumulate d(self)/d(leaf) * gradient into `.grad` of every leaf that requires it.
 
-    Two leaves must never share one gradient array (an in-place update of one
-    `.grad` would change the other), and `.grad` must not be a read-only view.
+    Backward only fills `.grad`; it changes no value.  Updating parameters
+    is the optimizer's separate step (inventory E3).
+
+    Args:
+        gradient: the gradient of some scalar w.r.t. this tensor, of this
+            tensor's shape; may be omitted only when this tensor has one
+            element (it is then 1).  `grad=` is accepted as an alias.
+        retain_graph: keep saved arrays so backward can run through the
+            graph again; by default (False, or `create_graph`) they are
+            freed as soon as they are used, and a second backward raises.
+        create_graph: record the backward pass so the gradients can be
+            differentiated again (higher-order gradients).  `.grad` then
+            holds Tensors that are part of a graph instead of arrays; set
+            it to None after use (it references the graph), or prefer
+            `deepnotes.autograd.grad`, which leaves `.grad` alone.
     """
-    if g.base is None and g.flags.writeable and id(g) not in handed_out:
-        out = g
-    else:
-        out = np.array(g)
-    handed_out.add(id(out))
-    return out
+    if grad is not None:
+        gradient = grad
+    if not self.requires_grad:
+        raise RuntimeError("backward: this tensor does not require grad and has no grad_fn")
+    seed = make_seed(self, gradient, create_graph, "backward")
+    retain = create_graph if retain_graph is None else retain_graph
+    run_backward((self,), (seed,), retain, create_graph)
+
+
+Tensor.backward = backward
 
 
 def run_backward(roots, seeds, retain_graph=False, create_graph=False, inputs=None):
@@ -109,7 +127,6 @@ def run_backward(roots, seeds, retain_graph=False, create_graph=False, inputs=No
     order = topological_order(roots)
     captured = wanted = leads = None
     if inputs is None:  # Tensor.backward: add into each leaf's .grad
-        Tensor = _tensor_api["Tensor"]
         sink = Tensor._accumulate_graph if create_graph else Tensor._accumulate
         to_leaf = functools.partial(sink, handed_out=set())
     else:
@@ -221,7 +238,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         >>> float(dx.data), float(dxx.data)
         (27.0, 18.0)
     """
-    Tensor = _tensor_api["Tensor"]
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
     if grad_outputs is None or isinstance(grad_outputs, Tensor):

@@ -33,9 +33,9 @@ so the ordinary path stores nothing extra.
 """
 from __future__ import annotations
 
-import numpy as np
 
 from .grad_mode import is_grad_enabled
+from .tensor import DEFAULT_FLOAT, Tensor, as_tensor  # noqa: F401  (DEFAULT_FLOAT: re-exported)
 
 
 def unbroadcast(grad, shape):
@@ -107,8 +107,6 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs, **params):
-        Tensor = _tensor_api["Tensor"]
-        as_tensor = _tensor_api["as_tensor"]
         tensors = tuple([t if isinstance(t, Tensor) else as_tensor(t) for t in inputs])
         ctx = cls(tensors)
         out = cls.forward(ctx, *[t.data for t in tensors], **params)
@@ -118,16 +116,7 @@ class Function:
         return Tensor._from_op(out, None)
 
 
-# `Tensor` and `as_tensor`, registered by tensor.py once they exist (tensor.py
-# imports this module, so this one cannot import it at the top; an import
-# inside `apply` would cost about a microsecond on every op).
-_tensor_api = {}
-
-
 def grads_as_tuple(grads):
     """Normalize what `backward` returned to a tuple."""
     return grads if isinstance(grads, tuple) else (grads,)
 
-
-# The dtype that a Python float becomes, as in PyTorch.
-DEFAULT_FLOAT = np.float32

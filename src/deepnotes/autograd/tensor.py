@@ -1,27 +1,23 @@
 """`Tensor`: an n-d array that remembers how it was computed (inventory E1, E3).
 
-Reverse-mode autodiff in one method: `Tensor.backward` orders the graph
-topologically once, seeds the output's gradient, walks the order backwards and
-lets every node (`Function`) push gradients to its inputs.  Gradients of a
-tensor used several times are *added*; leaves keep theirs in `.grad`.
+This module is the data structure alone: the array, its gradient, the node that
+made it (`grad_fn`), and PyTorch's dtype rules.  What a tensor *does* is added by
+the modules that implement it, each in one place:
 
-Backprop only computes gradients; an optimizer consumes them (`optimizer.step()`):
-the two are separate calls, as in PyTorch (E3).
+* `Tensor.backward` -- the backward walk, in `autograd/engine.py`;
+* the operators (`+`, `@`, `[]`, ...) and the math methods (`exp`, `sum`,
+  `reshape`, ...) -- the same functions as `dn.exp`, `dn.sum`, ..., attached in
+  `ops/tensor_methods.py` from the one table there.
 
 Dtypes follow PyTorch: a NumPy array keeps its dtype, Python floats (and lists
 of them) become float32, Python ints int64, bools bool.
 """
 from __future__ import annotations
 
-from collections import namedtuple
-
 import numpy as np
 
-from .engine import make_seed, private_array, run_backward
-from .function import DEFAULT_FLOAT, Function
-from .grad_mode import is_grad_enabled
-
-ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
+# The dtype that a Python float becomes, as in PyTorch.
+DEFAULT_FLOAT = np.float32
 
 
 def _to_array(data, dtype=None):
@@ -122,6 +118,9 @@ class Tensor:
         >>> (x * x).sum().backward()
         >>> x.grad
         array([2., 4., 6.], dtype=float32)
+
+    The operators and math methods are attached by `deepnotes.ops.tensor_methods`;
+    `backward` by `deepnotes.autograd.engine`.
     """
 
     __slots__ = ("data", "grad", "requires_grad", "grad_fn", "retains_grad", "name", "__weakref__")
@@ -158,8 +157,6 @@ class Tensor:
     dtype = property(lambda self: self.data.dtype)
     ndim = property(lambda self: self.data.ndim)
     is_leaf = property(lambda self: self.grad_fn is None)
-    T = property(lambda self: self.permute(*reversed(range(self.ndim))))
-    mT = property(lambda self: self.transpose(-2, -1))
 
     def size(self, dim=None):
         return self.data.shape if dim is None else self.data.shape[dim]
@@ -223,33 +220,6 @@ class Tensor:
         self.retains_grad = True
         return self
 
-    def backward(self, gradient=None, retain_graph=None, create_graph=False, *, grad=None):
-        """Accumulate d(self)/d(leaf) * gradient into `.grad` of every leaf that requires it.
-
-        Backward only fills `.grad`; it changes no value.  Updating parameters
-        is the optimizer's separate step (inventory E3).
-
-        Args:
-            gradient: the gradient of some scalar w.r.t. this tensor, of this
-                tensor's shape; may be omitted only when this tensor has one
-                element (it is then 1).  `grad=` is accepted as an alias.
-            retain_graph: keep saved arrays so backward can run through the
-                graph again; by default (False, or `create_graph`) they are
-                freed as soon as they are used, and a second backward raises.
-            create_graph: record the backward pass so the gradients can be
-                differentiated again (higher-order gradients).  `.grad` then
-                holds Tensors that are part of a graph instead of arrays; set
-                it to None after use (it references the graph), or prefer
-                `deepnotes.autograd.grad`, which leaves `.grad` alone.
-        """
-        if grad is not None:
-            gradient = grad
-        if not self.requires_grad:
-            raise RuntimeError("backward: this tensor does not require grad and has no grad_fn")
-        seed = make_seed(self, gradient, create_graph, "backward")
-        retain = create_graph if retain_graph is None else retain_graph
-        run_backward((self,), (seed,), retain, create_graph)
-
     def _accumulate(self, g, handed_out):
         """Add the array `g` to `.grad` (the engine's sink for leaves and retained grads)."""
         if self.grad is None:
@@ -272,301 +242,16 @@ class Tensor:
     def zero_grad_(self):
         self.grad = None
 
-    # ------------------------------------------------------------ conversion
-    def astype(self, dtype):
-        dtype = np.dtype(dtype)
-        if dtype == self.dtype:
-            return self
-        if self.requires_grad and dtype.kind == "f":
-            return _Cast.apply(self, dtype=dtype)
-        return Tensor(self.data.astype(dtype))
 
-    to = astype
-
-    def float(self):
-        return self.astype(np.float32)
-
-    def double(self):
-        return self.astype(np.float64)
-
-    def long(self):
-        return self.astype(np.int64)
-
-    def int(self):
-        return self.astype(np.int32)
-
-    def bool(self):
-        return self.astype(np.bool_)
-
-    def clone(self):
-        return _Cast.apply(self, dtype=self.dtype, copy=True)
-
-    def contiguous(self):
-        return self
-
-    # ------------------------------------------------------------- operators
-    def __add__(self, other):
-        return E.Add.apply(*binary_operands(self, other))
-
-    def __radd__(self, other):
-        return E.Add.apply(*binary_operands(other, self))
-
-    def __sub__(self, other):
-        return E.Sub.apply(*binary_operands(self, other))
-
-    def __rsub__(self, other):
-        return E.Sub.apply(*binary_operands(other, self))
-
-    def __mul__(self, other):
-        return E.Mul.apply(*binary_operands(self, other))
-
-    def __rmul__(self, other):
-        return E.Mul.apply(*binary_operands(other, self))
-
-    def __truediv__(self, other):
-        return E.Div.apply(*true_divide_operands(self, other))
-
-    def __rtruediv__(self, other):
-        return E.Div.apply(*true_divide_operands(other, self))
-
-    def __pow__(self, other):
-        return E.Pow.apply(*binary_operands(self, other))
-
-    def __rpow__(self, other):
-        return E.Pow.apply(*binary_operands(other, self))
-
-    def __neg__(self):
-        return E.Neg.apply(self)
-
-    def __matmul__(self, other):
-        return M.MatMul.apply(self, as_tensor(other))
-
-    def __rmatmul__(self, other):
-        return M.MatMul.apply(as_tensor(other), self)
-
-    def _compare(self, other, op):
-        other = other.data if isinstance(other, Tensor) else other
-        return Tensor(op(self.data, other))
-
-    __lt__ = lambda self, o: self._compare(o, np.less)  # noqa: E731
-    __le__ = lambda self, o: self._compare(o, np.less_equal)  # noqa: E731
-    __gt__ = lambda self, o: self._compare(o, np.greater)  # noqa: E731
-    __ge__ = lambda self, o: self._compare(o, np.greater_equal)  # noqa: E731
-    __eq__ = lambda self, o: self._compare(o, np.equal)  # noqa: E731
-    __ne__ = lambda self, o: self._compare(o, np.not_equal)  # noqa: E731
-
-    def __getitem__(self, index):
-        return S.GetItem.apply(self, index=_plain_index(index))
-
-    def __setitem__(self, index, value):
-        if self.requires_grad and is_grad_enabled():
-            raise RuntimeError(
-                "Tensor.__setitem__: in-place assignment into a tensor that requires grad would "
-                "corrupt its gradient; do it under dn.no_grad() or build a new tensor"
-            )
-        self.data[_plain_index(index)] = value.data if isinstance(value, Tensor) else value
-
-    # ------------------------------------------------------------ elementwise
-    def exp(self):
-        return E.Exp.apply(self)
-
-    def log(self):
-        return E.Log.apply(self)
-
-    def sqrt(self):
-        return E.Sqrt.apply(self)
-
-    def abs(self):
-        return E.Abs.apply(self)
-
-    def pow(self, exponent):
-        return self ** exponent
-
-    def clamp(self, min=None, max=None):  # noqa: A002 - PyTorch's names
-        if min is None and max is None:
-            raise ValueError("clamp: at least one of min and max must be given")
-        return E.Clip.apply(self, low=min, high=max)
-
-    clip = clamp
-
-    def sigmoid(self):
-        return A.Sigmoid.apply(self)
-
-    def tanh(self):
-        return A.Tanh.apply(self)
-
-    def relu(self):
-        return A.ReLU.apply(self)
-
-    def softmax(self, dim=-1, temperature=1.0):
-        return A.Softmax.apply(self, axis=dim, temperature=temperature)
-
-    def log_softmax(self, dim=-1, temperature=1.0):
-        return A.LogSoftmax.apply(self, axis=dim, temperature=temperature)
-
-    # ------------------------------------------------------------- reductions
-    def sum(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        dim, keepdim = _alias(dim, axis, keepdim, keepdims)
-        return R.Sum.apply(self, axes=R.normalize_dims(dim, self.ndim), keepdim=keepdim)
-
-    def mean(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        dim, keepdim = _alias(dim, axis, keepdim, keepdims)
-        return R.Mean.apply(self, axes=R.normalize_dims(dim, self.ndim), keepdim=keepdim)
-
-    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
-        """Variance; unbiased (correction=1) by default, as in PyTorch."""
-        dim, keepdim = _alias(dim, axis, keepdim, keepdims)
-        if correction is None:
-            correction = 1 if unbiased is None or unbiased else 0
-        return R.Var.apply(self, axes=R.normalize_dims(dim, self.ndim), correction=correction, keepdim=keepdim)
-
-    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
-        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
-
-    def amax(self, dim=None, keepdim=False):
-        return R.Amax.apply(self, axes=R.normalize_dims(dim, self.ndim), keepdim=keepdim)
-
-    def amin(self, dim=None, keepdim=False):
-        return R.Amin.apply(self, axes=R.normalize_dims(dim, self.ndim), keepdim=keepdim)
-
-    def max(self, dim=None, keepdim=False):
-        """Without `dim`: the maximum (ties share the gradient).  With an int `dim`:
-        (values, indices) as in PyTorch, the gradient going to the returned index."""
-        if dim is None:
-            return self.amax()
-        values = R.MaxAlongDim.apply(self, dim=dim, keepdim=keepdim)
-        return ValuesIndices(values, self.argmax(dim, keepdim))
-
-    def min(self, dim=None, keepdim=False):
-        if dim is None:
-            return self.amin()
-        values = R.MinAlongDim.apply(self, dim=dim, keepdim=keepdim)
-        return ValuesIndices(values, self.argmin(dim, keepdim))
-
-    def argmax(self, dim=None, keepdim=False):
-        return Tensor(_arg_reduce(np.argmax, self.data, dim, keepdim))
-
-    def argmin(self, dim=None, keepdim=False):
-        return Tensor(_arg_reduce(np.argmin, self.data, dim, keepdim))
-
-    def logsumexp(self, dim=None, keepdim=False):
-        return R.LogSumExp.apply(self, axes=R.normalize_dims(dim, self.ndim), keepdim=keepdim)
-
-    # ------------------------------------------------------------------ shape
-    def reshape(self, *shape):
-        shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
-        return S.Reshape.apply(self, shape=shape)
-
-    view = reshape
-
-    def flatten(self, start_dim=0, end_dim=-1):
-        if self.ndim == 0:
-            return self.reshape(1)
-        start, end = start_dim % self.ndim, end_dim % self.ndim
-        return self.reshape(self.shape[:start] + (-1,) + self.shape[end + 1 :])
-
-    def permute(self, *dims):
-        dims = tuple(dims[0]) if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
-        return S.Permute.apply(self, axes=tuple(d % self.ndim for d in dims))
-
-    def transpose(self, dim0, dim1):
-        axes = list(range(self.ndim))
-        axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
-        return S.Permute.apply(self, axes=tuple(axes))
-
-    def expand(self, *shape):
-        shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
-        lead = len(shape) - self.ndim
-        full = tuple(self.shape[i - lead] if s == -1 else s for i, s in enumerate(shape))
-        return S.Expand.apply(self, shape=full)
-
-    def squeeze(self, dim=None):
-        if dim is None:
-            return self.reshape(tuple(n for n in self.shape if n != 1))
-        dims = {d % self.ndim for d in ((dim,) if isinstance(dim, int) else dim)}
-        return self.reshape(tuple(n for i, n in enumerate(self.shape) if not (i in dims and n == 1)))
-
-    def unsqueeze(self, dim):
-        dim = dim % (self.ndim + 1)
-        return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
-
-    def split(self, split_size_or_sections, dim=0):
-        """Split into chunks of `split_size` (int) or of the given sizes (list), as torch.split."""
-        n = self.shape[dim]
-        if isinstance(split_size_or_sections, int):
-            sizes = [split_size_or_sections] * (n // split_size_or_sections)
-            if n % split_size_or_sections:
-                sizes.append(n % split_size_or_sections)
-        else:
-            sizes = list(split_size_or_sections)
-            if sum(sizes) != n:
-                raise ValueError(f"split: sizes {sizes} do not add up to {n}, the size of dim {dim}")
-        pieces, start = [], 0
-        lead = (slice(None),) * (dim % self.ndim)
-        for size in sizes:
-            pieces.append(self[lead + (slice(start, start + size),)])
-            start += size
-        return tuple(pieces)
-
-    def gather(self, dim, index):
-        """out[i][j][k] = self[index[i][j][k]][j][k] for dim=0, etc. (torch.gather).
-
-        `index` has as many dimensions as `self` and may be smaller than it
-        along the other dimensions; it does not broadcast.
-        """
-        return S.Gather.apply(self, indices=_index_array(index), axis=dim)
-
-    def matmul(self, other):
-        return self @ other
-
-
-class _Cast(Function):
-    """Change dtype (or copy); the gradient is cast back to the input's dtype by the engine."""
-
-    @staticmethod
-    def forward(ctx, a, dtype=None, copy=False):
-        return a.astype(dtype, copy=True) if copy else a.astype(dtype)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad
-
-    @staticmethod
-    def backward_graph(ctx, grad):
-        return grad
-
-
-def _alias(dim, axis, keepdim, keepdims):
-    """Accept NumPy's `axis`/`keepdims` as well as PyTorch's `dim`/`keepdim`."""
-    return (axis if dim is None else dim), (keepdim if keepdims is None else keepdims)
-
-
-def _arg_reduce(fn, data, dim, keepdim):
-    if dim is None:
-        out = fn(data)
-        return np.asarray(out).reshape((1,) * data.ndim) if keepdim else np.asarray(out)
-    out = fn(data, axis=dim)
-    return np.expand_dims(out, dim) if keepdim else out
-
-
-def _index_array(index):
-    return index.data if isinstance(index, Tensor) else np.asarray(index)
-
-
-def _plain_index(index):
-    """Replace Tensors inside an index by their arrays."""
-    if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
-    return index.data if isinstance(index, Tensor) else index
-
-
-from . import function as _function  # noqa: E402
-
-_function._tensor_api.update(Tensor=Tensor, as_tensor=as_tensor)
-
-# The ops import Function from this package; import them after Tensor exists.
-from ..ops import activation as A  # noqa: E402
-from ..ops import elementwise as E  # noqa: E402
-from ..ops import matmul as M  # noqa: E402
-from ..ops import reduce as R  # noqa: E402
-from ..ops import shape as S  # noqa: E402
+def private_array(g, handed_out):
+    """`g`, or a copy of it when it is a view or already stored elsewhere.
+
+    Two leaves must never share one gradient array (an in-place update of one
+    `.grad` would change the other), and `.grad` must not be a read-only view.
+    """
+    if g.base is None and g.flags.writeable and id(g) not in handed_out:
+        out = g
+    else:
+        out = np.array(g)
+    handed_out.add(id(out))
+    return out

@@ -1,1 +1,5 @@
-"""Differentiable primitives, one file per family; see each module for the math."""
+"""Differentiable primitives, one file per family; see each module for the math.
+
+Importing this package gives `Tensor` its operators and methods (`tensor_methods`).
+"""
+from . import tensor_methods  # noqa: F401

@@ -1,16 +1,72 @@
-"""Tensor functions under the top-level namespace: `dn.exp(x)`, `dn.cat([a, b])`, ...
+"""The tensor functions, written once: `dn.exp(x)` and `x.exp()` are the same function.
 
 Each is a thin wrapper over a `Function` of the families in this package, with
-PyTorch's name and signature.
+PyTorch's name and signature; `ops/tensor_methods.py` attaches them to `Tensor`
+as methods and operators (`x.sum(1)`, `x + y`, `x[0]`), so a method and the
+top-level function cannot drift apart.  Where PyTorch's method takes varargs
+(`x.reshape(2, 3)`) the function accepts both forms (`dn.reshape(x, (2, 3))`).
 """
 from __future__ import annotations
 
+from collections import namedtuple
+
+import builtins
+
 import numpy as np
 
+from ..autograd.grad_mode import is_grad_enabled
 from ..autograd.tensor import Tensor, as_tensor, binary_operands, true_divide_operands
 from . import activation as A
 from . import elementwise as E
+from . import matmul as M
+from . import reduce as R
 from . import shape as S
+
+_python_sum = builtins.sum  # `sum` below is the tensor reduction
+
+ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
+
+
+def _dims(dims):
+    """Accept f(x, 2, 3) as well as f(x, (2, 3)) (PyTorch's varargs methods)."""
+    return tuple(dims[0]) if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else tuple(dims)
+
+
+def _alias(dim, axis, keepdim, keepdims):
+    """Accept NumPy's `axis`/`keepdims` as well as PyTorch's `dim`/`keepdim`."""
+    return (axis if dim is None else dim), (keepdim if keepdims is None else keepdims)
+
+
+def _index_array(index):
+    return index.data if isinstance(index, Tensor) else np.asarray(index)
+
+
+def _plain_index(index):
+    """Replace Tensors inside an index by their arrays."""
+    if isinstance(index, tuple):
+        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    return index.data if isinstance(index, Tensor) else index
+
+
+# ------------------------------------------------------------------ conversion
+def astype(x, dtype):
+    """`x` as `dtype` (the same tensor when it already is); differentiable between float dtypes."""
+    x = as_tensor(x)
+    dtype = np.dtype(dtype)
+    if dtype == x.dtype:
+        return x
+    if x.requires_grad and dtype.kind == "f":
+        return E.Cast.apply(x, dtype=dtype)
+    return Tensor(x.data.astype(dtype))
+
+
+def clone(x):
+    """A copy that stays in the graph (its gradient flows back to `x`)."""
+    x = as_tensor(x)
+    return E.Cast.apply(x, dtype=x.dtype, copy=True)
+
+
+# ------------------------------------------------------------------ arithmetic
 
 
 def add(a, b):
@@ -31,27 +87,31 @@ def div(a, b):
 
 
 def neg(x):
-    return -as_tensor(x)
+    return E.Neg.apply(as_tensor(x))
+
+
+def pow(x, exponent):  # noqa: A001 - PyTorch's name
+    return E.Pow.apply(*binary_operands(x, exponent))
+
+
+def matmul(a, b):
+    return M.MatMul.apply(as_tensor(a), as_tensor(b))
 
 
 def exp(x):
-    return as_tensor(x).exp()
+    return E.Exp.apply(as_tensor(x))
 
 
 def log(x):
-    return as_tensor(x).log()
+    return E.Log.apply(as_tensor(x))
 
 
 def sqrt(x):
-    return as_tensor(x).sqrt()
+    return E.Sqrt.apply(as_tensor(x))
 
 
 def abs(x):  # noqa: A001 - PyTorch's name
-    return as_tensor(x).abs()
-
-
-def pow(x, exponent):  # noqa: A001
-    return as_tensor(x) ** exponent
+    return E.Abs.apply(as_tensor(x))
 
 
 def maximum(a, b):
@@ -64,8 +124,10 @@ def minimum(a, b):
     return E.Minimum.apply(*binary_operands(a, b))
 
 
-def clamp(x, min=None, max=None):  # noqa: A002
-    return as_tensor(x).clamp(min, max)
+def clamp(x, min=None, max=None):  # noqa: A002 - PyTorch's names
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of min and max must be given")
+    return E.Clip.apply(as_tensor(x), low=min, high=max)
 
 
 clip = clamp
@@ -82,72 +144,139 @@ def where(condition, a, b):
     return E.Where.apply(*binary_operands(a, b), cond=cond.astype(bool))
 
 
-def matmul(a, b):
-    return as_tensor(a) @ b
+# ------------------------------------------------------------------ reductions
+def sum(x, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noqa: A001
+    x = as_tensor(x)
+    dim, keepdim = _alias(dim, axis, keepdim, keepdims)
+    return R.Sum.apply(x, axes=R.normalize_dims(dim, x.ndim), keepdim=keepdim)
 
 
-def sum(x, dim=None, keepdim=False):  # noqa: A001
-    return as_tensor(x).sum(dim, keepdim)
+def mean(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    x = as_tensor(x)
+    dim, keepdim = _alias(dim, axis, keepdim, keepdims)
+    return R.Mean.apply(x, axes=R.normalize_dims(dim, x.ndim), keepdim=keepdim)
 
 
-def mean(x, dim=None, keepdim=False):
-    return as_tensor(x).mean(dim, keepdim)
+def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
+    """Variance; unbiased (correction=1) by default, as in PyTorch."""
+    x = as_tensor(x)
+    dim, keepdim = _alias(dim, axis, keepdim, keepdims)
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
+    return R.Var.apply(x, axes=R.normalize_dims(dim, x.ndim), correction=correction, keepdim=keepdim)
 
 
-def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return as_tensor(x).var(dim, unbiased, keepdim, correction=correction)
+def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return sqrt(var(x, dim, unbiased, keepdim, correction=correction))
 
 
 def amax(x, dim=None, keepdim=False):
-    return as_tensor(x).amax(dim, keepdim)
+    x = as_tensor(x)
+    return R.Amax.apply(x, axes=R.normalize_dims(dim, x.ndim), keepdim=keepdim)
 
 
 def amin(x, dim=None, keepdim=False):
-    return as_tensor(x).amin(dim, keepdim)
+    x = as_tensor(x)
+    return R.Amin.apply(x, axes=R.normalize_dims(dim, x.ndim), keepdim=keepdim)
 
 
 def max(x, dim=None, keepdim=False):  # noqa: A001
-    return as_tensor(x).max(dim, keepdim)
+    """Without `dim`: the maximum (ties share the gradient).  With an int `dim`:
+    (values, indices) as in PyTorch, the gradient going to the returned index."""
+    if dim is None:
+        return amax(x)
+    x = as_tensor(x)
+    return ValuesIndices(R.MaxAlongDim.apply(x, dim=dim, keepdim=keepdim), argmax(x, dim, keepdim))
 
 
 def min(x, dim=None, keepdim=False):  # noqa: A001
-    return as_tensor(x).min(dim, keepdim)
+    if dim is None:
+        return amin(x)
+    x = as_tensor(x)
+    return ValuesIndices(R.MinAlongDim.apply(x, dim=dim, keepdim=keepdim), argmin(x, dim, keepdim))
+
+
+def _arg_reduce(fn, data, dim, keepdim):
+    if dim is None:
+        out = fn(data)
+        return np.asarray(out).reshape((1,) * data.ndim) if keepdim else np.asarray(out)
+    out = fn(data, axis=dim)
+    return np.expand_dims(out, dim) if keepdim else out
 
 
 def argmax(x, dim=None, keepdim=False):
-    return as_tensor(x).argmax(dim, keepdim)
+    return Tensor(_arg_reduce(np.argmax, as_tensor(x).data, dim, keepdim))
 
 
 def argmin(x, dim=None, keepdim=False):
-    return as_tensor(x).argmin(dim, keepdim)
+    return Tensor(_arg_reduce(np.argmin, as_tensor(x).data, dim, keepdim))
 
 
 def logsumexp(x, dim=None, keepdim=False):
-    return as_tensor(x).logsumexp(dim, keepdim)
+    x = as_tensor(x)
+    return R.LogSumExp.apply(x, axes=R.normalize_dims(dim, x.ndim), keepdim=keepdim)
 
 
-def reshape(x, shape):
-    return as_tensor(x).reshape(shape)
-
-
-def permute(x, dims):
-    return as_tensor(x).permute(dims)
-
-
-def transpose(x, dim0, dim1):
-    return as_tensor(x).transpose(dim0, dim1)
-
-
-def squeeze(x, dim=None):
-    return as_tensor(x).squeeze(dim)
-
-
-def unsqueeze(x, dim):
-    return as_tensor(x).unsqueeze(dim)
+# ----------------------------------------------------------------------- shape
+def reshape(x, *shape):
+    return S.Reshape.apply(as_tensor(x), shape=_dims(shape))
 
 
 def flatten(x, start_dim=0, end_dim=-1):
-    return as_tensor(x).flatten(start_dim, end_dim)
+    x = as_tensor(x)
+    if x.ndim == 0:
+        return reshape(x, 1)
+    start, end = start_dim % x.ndim, end_dim % x.ndim
+    return reshape(x, x.shape[:start] + (-1,) + x.shape[end + 1 :])
+
+
+def permute(x, *dims):
+    x = as_tensor(x)
+    return S.Permute.apply(x, axes=tuple(d % x.ndim for d in _dims(dims)))
+
+
+def transpose(x, dim0, dim1):
+    x = as_tensor(x)
+    axes = list(range(x.ndim))
+    axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
+    return S.Permute.apply(x, axes=tuple(axes))
+
+
+def expand(x, *shape):
+    x = as_tensor(x)
+    shape = _dims(shape)
+    lead = len(shape) - x.ndim
+    full = tuple(x.shape[i - lead] if s == -1 else s for i, s in enumerate(shape))
+    return S.Expand.apply(x, shape=full)
+
+
+def squeeze(x, dim=None):
+    x = as_tensor(x)
+    if dim is None:
+        return reshape(x, tuple(n for n in x.shape if n != 1))
+    dims = {d % x.ndim for d in ((dim,) if isinstance(dim, int) else dim)}
+    return reshape(x, tuple(n for i, n in enumerate(x.shape) if not (i in dims and n == 1)))
+
+
+def unsqueeze(x, dim):
+    x = as_tensor(x)
+    dim = dim % (x.ndim + 1)
+    return reshape(x, x.shape[:dim] + (1,) + x.shape[dim:])
+
+
+def getitem(x, index):
+    """x[index] (basic and advanced indexing); the gradient scatters back."""
+    return S.GetItem.apply(as_tensor(x), index=_plain_index(index))
+
+
+def setitem(x, index, value):
+    """x[index] = value, in place; refused on a tensor that requires grad while grad mode is on."""
+    if x.requires_grad and is_grad_enabled():
+        raise RuntimeError(
+            "Tensor.__setitem__: in-place assignment into a tensor that requires grad would "
+            "corrupt its gradient; do it under dn.no_grad() or build a new tensor"
+        )
+    x.data[_plain_index(index)] = value.data if isinstance(value, Tensor) else value
 
 
 def cat(tensors, dim=0):
@@ -173,12 +302,32 @@ def stack(tensors, dim=0):
 
 
 def split(x, split_size_or_sections, dim=0):
-    return as_tensor(x).split(split_size_or_sections, dim)
+    """Split into chunks of `split_size` (int) or of the given sizes (list), as torch.split."""
+    x = as_tensor(x)
+    n = x.shape[dim]
+    if isinstance(split_size_or_sections, int):
+        sizes = [split_size_or_sections] * (n // split_size_or_sections)
+        if n % split_size_or_sections:
+            sizes.append(n % split_size_or_sections)
+    else:
+        sizes = list(split_size_or_sections)
+        if _python_sum(sizes) != n:
+            raise ValueError(f"split: sizes {sizes} do not add up to {n}, the size of dim {dim}")
+    pieces, start = [], 0
+    lead = (slice(None),) * (dim % x.ndim)
+    for size in sizes:
+        pieces.append(getitem(x, lead + (slice(start, start + size),)))
+        start += size
+    return tuple(pieces)
 
 
 def gather(x, dim, index):
-    """out[i][j] = x[index[i][j]][j] for dim=0, etc. (torch.gather)."""
-    return as_tensor(x).gather(dim, index)
+    """out[i][j][k] = x[index[i][j][k]][j][k] for dim=0, etc. (torch.gather).
+
+    `index` has as many dimensions as `x` and may be smaller than it along the
+    other dimensions; it does not broadcast.
+    """
+    return S.Gather.apply(as_tensor(x), indices=_index_array(index), axis=dim)
 
 
 def take_along_dim(x, indices, dim):
@@ -191,7 +340,7 @@ def take_along_dim(x, indices, dim):
     common = list(np.broadcast_shapes(tuple(x_shape), tuple(idx_shape)))
     x_target, idx_target = list(common), list(common)
     x_target[dim], idx_target[dim] = x.shape[dim], idx.shape[dim]
-    return x.expand(tuple(x_target)).gather(dim, np.broadcast_to(idx, tuple(idx_target)))
+    return gather(expand(x, tuple(x_target)), dim, np.broadcast_to(idx, tuple(idx_target)))
 
 
 def pad_constant(x, pad_width, value=0.0):
@@ -199,16 +348,17 @@ def pad_constant(x, pad_width, value=0.0):
     return S.Pad.apply(as_tensor(x), pad_width=tuple(tuple(p) for p in pad_width), value=value)
 
 
+# ----------------------------------------------------------------- activations
 def sigmoid(x):
-    return as_tensor(x).sigmoid()
+    return A.Sigmoid.apply(as_tensor(x))
 
 
 def tanh(x):
-    return as_tensor(x).tanh()
+    return A.Tanh.apply(as_tensor(x))
 
 
 def relu(x):
-    return as_tensor(x).relu()
+    return A.ReLU.apply(as_tensor(x))
 
 
 def leaky_relu(x, negative_slope=0.01):

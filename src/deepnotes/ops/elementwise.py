@@ -21,6 +21,20 @@ def constant(array, dtype):
     return Tensor._from_op(np.asarray(array, dtype=dtype), None)
 
 
+class Cast(Function):
+    """out = a as another dtype (or a copy);  da = g, cast back to a's dtype by the engine."""
+
+    @staticmethod
+    def forward(ctx, a, dtype=None, copy=False):
+        return a.astype(dtype, copy=True) if copy else a.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+    backward_graph = backward
+
+
 class Add(Function):
     """out = a + b;  da = g, db = g."""
 

@@ -1,0 +1,88 @@
+"""The one table of Tensor methods: each is a function of `ops.api`, attached to `Tensor`.
+
+`x.exp()` *is* `dn.exp(x)`, `x.sum(1)` is `dn.sum(x, 1)`, `x + y` is `dn.add(x, y)`:
+one function, so a method and the top-level function cannot drift apart. The
+reflected operators (`2 - x`) swap their operands. `autograd/tensor.py` holds the
+data structure; this module gives it its math.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.tensor import Tensor
+from . import api
+
+# method name -> the function it is (the tensor is the first argument)
+METHODS = {
+    # conversion
+    "astype": api.astype, "to": api.astype, "clone": api.clone,
+    # arithmetic and math
+    "add": api.add, "sub": api.sub, "mul": api.mul, "div": api.div, "neg": api.neg, "pow": api.pow,
+    "matmul": api.matmul, "exp": api.exp, "log": api.log, "sqrt": api.sqrt, "abs": api.abs,
+    "maximum": api.maximum, "minimum": api.minimum, "clamp": api.clamp, "clip": api.clamp,
+    "sigmoid": api.sigmoid, "tanh": api.tanh, "relu": api.relu,
+    "softmax": api.softmax, "log_softmax": api.log_softmax,
+    # reductions
+    "sum": api.sum, "mean": api.mean, "var": api.var, "std": api.std, "amax": api.amax, "amin": api.amin,
+    "max": api.max, "min": api.min, "argmax": api.argmax, "argmin": api.argmin, "logsumexp": api.logsumexp,
+    # shape
+    "reshape": api.reshape, "view": api.reshape, "flatten": api.flatten, "permute": api.permute,
+    "transpose": api.transpose, "expand": api.expand, "squeeze": api.squeeze, "unsqueeze": api.unsqueeze,
+    "split": api.split, "gather": api.gather,
+    # operators
+    "__add__": api.add, "__sub__": api.sub, "__mul__": api.mul, "__truediv__": api.div, "__pow__": api.pow,
+    "__matmul__": api.matmul, "__neg__": api.neg, "__getitem__": api.getitem, "__setitem__": api.setitem,
+}
+
+# reflected operators: `other OP x` with the tensor on the right
+REFLECTED = {"__radd__": api.add, "__rsub__": api.sub, "__rmul__": api.mul, "__rtruediv__": api.div,
+             "__rpow__": api.pow, "__rmatmul__": api.matmul}
+
+# comparisons give a bool tensor outside the graph
+COMPARISONS = {"__lt__": np.less, "__le__": np.less_equal, "__gt__": np.greater, "__ge__": np.greater_equal,
+               "__eq__": np.equal, "__ne__": np.not_equal}
+
+# dtype shorthands, as PyTorch's
+CASTS = {"float": np.float32, "double": np.float64, "long": np.int64, "int": np.int32, "bool": np.bool_}
+
+
+def _reflected(fn):
+    def method(self, other):
+        return fn(other, self)
+
+    method.__name__, method.__doc__ = fn.__name__, f"`other {fn.__name__} self` ({fn.__name__} with operands swapped)."
+    return method
+
+
+def _comparison(ufunc):
+    def method(self, other):
+        return Tensor(ufunc(self.data, other.data if isinstance(other, Tensor) else other))
+
+    method.__name__ = ufunc.__name__
+    return method
+
+
+def _cast(dtype):
+    def method(self):
+        return api.astype(self, dtype)
+
+    method.__name__ = np.dtype(dtype).name
+    return method
+
+
+def _attach():
+    for name, fn in METHODS.items():
+        setattr(Tensor, name, fn)
+    for name, fn in REFLECTED.items():
+        setattr(Tensor, name, _reflected(fn))
+    for name, ufunc in COMPARISONS.items():
+        setattr(Tensor, name, _comparison(ufunc))
+    for name, dtype in CASTS.items():
+        setattr(Tensor, name, _cast(dtype))
+    Tensor.contiguous = lambda self: self  # arrays here have no layout to fix
+    Tensor.T = property(lambda self: api.permute(self, *reversed(range(self.ndim))))
+    Tensor.mT = property(lambda self: api.transpose(self, -2, -1))
+    Tensor.__hash__ = object.__hash__  # defining __eq__ would otherwise drop it
+
+
+_attach()
