@@ -32,7 +32,11 @@ bool_ = _np.bool_
 __version__ = "0.1.0"
 
 # The subpackages, so that `dn.nn`, `dn.optim`, `dn.data`, `dn.train` work after `import deepnotes as dn`.
-from . import data, nn, optim, train  # noqa: E402
+from . import data, fast, nn, optim, train  # noqa: E402
+from .fast import fast_paths_enabled, set_fast_paths  # noqa: E402
+
+# The speed shortcuts register themselves with `fast` (they use nn, so they load after it).
+from .fast import cross_entropy, pooling, recurrent, sequential, transformer  # noqa: E402,F401
 
 # Training steps reuse freed memory instead of page-faulting it back in (see allocator.py).
 _keep_freed_memory()

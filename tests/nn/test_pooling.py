@@ -212,7 +212,7 @@ TILES = [  # kernel, input shape: stride == kernel, no padding (rows / columns p
 @pytest.mark.covers("C4")
 @pytest.mark.parametrize("kernel, shape", TILES)
 def test_max_pool_tiles_fast_path_matches_torch_and_the_general_scan(kernel, shape):
-    from deepnotes.ops.pool import MaxPoolTiles
+    from deepnotes.fast.pooling import MaxPoolTiles
     x = random_inputs([shape], seed=len(shape))[0]
     channel_major = np.ascontiguousarray(x.swapaxes(0, 1)).swapaxes(0, 1)  # the layout conv2d produces
     for x in (x, _ties(shape, 3), channel_major):  # ties: the first maximum wins

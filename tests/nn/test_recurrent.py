@@ -243,7 +243,7 @@ def test_sequence_kernel_matches_a_torch_loop(kind, reverse, with_noise):
 @pytest.mark.parametrize("mode", MODE_PARAMS)
 @pytest.mark.parametrize("bidirectional", [False, True])
 def test_inference_step_equals_the_tracked_step_bit_for_bit_and_torch(mode, bidirectional):
-    """Under no_grad the kernels run their lean `infer` step (no cache, no noise): the same
+    """Under no_grad the inference fast path runs (`deepnotes.fast.recurrent`: no cache, no noise): the same
     arithmetic as `forward`, so the outputs are identical, and torch's in evaluation mode."""
     cls, tcls, kw, _ = MODES[mode]
     ours = cls(3, 5, num_layers=2, bidirectional=bidirectional, **kw)

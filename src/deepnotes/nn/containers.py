@@ -3,27 +3,8 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from ..ops.activation import ReLU as _ReLUFn
-from .layers.activation import ReLU
-from .layers.conv import Conv1d, Conv2d
-from .layers.linear import Linear
+from .. import fast
 from .module import Module
-
-# Layers whose output is a new array that nothing else keeps: their backward reads their
-# inputs, never their output (subclasses are left out: they may return something else).
-_PRIVATE_OUTPUT = (Linear, Conv1d, Conv2d)
-
-
-def _rectifies_in_place(previous, module):
-    """Whether `module` is a ReLU that may overwrite the output of `previous`, a layer in
-    `_PRIVATE_OUTPUT`: within a Sequential that output goes to the ReLU alone, so rectifying
-    it in place loses nothing and saves an allocation and a pass over memory.  The ReLU saves the
-    rectified array for backward as always; the mask out > 0 is the same either way.
-    Not when either module has hooks or a `forward` replaced on the instance: those must run
-    and see what they would see without the shortcut."""
-    return (type(module) is ReLU and type(previous) in _PRIVATE_OUTPUT
-            and not module.has_hooks and not previous.has_hooks
-            and "forward" not in module.__dict__ and "forward" not in previous.__dict__)
 
 
 class Sequential(Module):
@@ -40,10 +21,11 @@ class Sequential(Module):
                 self.add_module(str(i), m)
 
     def forward(self, x):
-        previous = None
+        shortcut = fast.get("sequential_relu_in_place")
+        if shortcut is not None:  # the same calls, a ReLU after a Linear/conv in place
+            return shortcut(self._modules.values(), x)
         for m in self._modules.values():
-            x = _ReLUFn.apply(x, overwrite=True) if _rectifies_in_place(previous, m) else m(x)
-            previous = m
+            x = m(x)
         return x
 
     def __getitem__(self, idx):

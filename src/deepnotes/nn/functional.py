@@ -18,6 +18,7 @@ import warnings
 
 import numpy as np
 
+from .. import fast
 from ..autograd.tensor import Tensor, as_tensor
 from ..ops import activation as _A
 from ..ops import loss as _L
@@ -389,9 +390,11 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             f"floating-point, got dtype {np.dtype(target.dtype) if hasattr(target, 'dtype') else target_kind}"
         )
     labels = _class_labels(fn, x, target, n_classes, ignore_index, unbatched)
-    if (reduction == "mean" and w is None and not label_smoothing and x.ndim == 2 and len(labels)
-            and not (labels == ignore_index).any()):
-        return _L.MeanCrossEntropy.apply(x, labels=labels)  # the common case as one node
+    shortcut = fast.get("mean_cross_entropy")
+    if shortcut is not None:
+        loss = shortcut(x, labels, w, ignore_index, label_smoothing, reduction)
+        if loss is not None:
+            return loss
     per_sample = _L.CrossEntropy.apply(
         x, labels=labels, weight=w, ignore_index=ignore_index, label_smoothing=label_smoothing
     )

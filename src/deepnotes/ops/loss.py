@@ -104,45 +104,6 @@ class CrossEntropy(Function):
         return p * (g * constant(q.sum(axis=1), z.dtype)).unsqueeze(1) - constant(q, z.dtype) * g.unsqueeze(1)
 
 
-class MeanCrossEntropy(Function):
-    """The training hot path of cross-entropy: (N, C) logits, class labels, no weights, no
-    smoothing, no ignored targets, averaged over the N samples; one node, scalar output.
-
-        loss = (1/N) sum_n (log sum_c e^{z[n, c]} - z[n, y_n]),
-        d loss / d z = (softmax(z) - onehot(y)) / N
-
-    The same value and gradient as `CrossEntropy` followed by the mean, in a third of
-    the NumPy calls (it matters for small heads, where the calls, not the arithmetic, cost).
-    """
-
-    @staticmethod
-    def forward(ctx, z, labels=None):
-        n = z.shape[0]
-        shifted = z - z.max(axis=1, keepdims=True)  # the max shift keeps exp finite
-        e = np.exp(shifted)
-        total = np.einsum("ij->i", e)
-        ctx.save_for_backward(e, total, labels)
-        picked = shifted[np.arange(n), labels]
-        return np.asarray((np.log(total).sum() - picked.sum()) / n, dtype=z.dtype)
-
-    @staticmethod
-    def backward(ctx, grad):
-        e, total, labels = ctx.saved_arrays
-        n = e.shape[0]
-        dz = e * (grad / n / total)[:, None]  # softmax(z) * g / N
-        dz[np.arange(n), labels] -= grad / n
-        return dz
-
-    @staticmethod
-    def backward_graph(ctx, grad):
-        """(softmax(z) - onehot(y)) * g / N from Tensor ops (differentiable again)."""
-        z = ctx.inputs[0]
-        labels = ctx.saved_arrays[2]
-        onehot = np.zeros(z.shape, dtype=z.dtype)
-        onehot[np.arange(z.shape[0]), labels] = 1
-        return (z.softmax(dim=1) - constant(onehot, z.dtype)) * (grad / z.shape[0])
-
-
 class SoftTargetCrossEntropy(Function):
     """Cross-entropy with class-probability targets t (same shape as the logits z).
 

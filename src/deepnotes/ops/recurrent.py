@@ -20,34 +20,17 @@ block, and NumPy's elementwise ops on it cost 2-4x more.  The recurrent GEMM
 W (G*H, K) @ z (K, N) also splits better over BLAS threads than z^T W^T when N
 is small.  The Function transposes at its edges.
 
-Inference (nothing to differentiate, no noise) runs the kernels' `infer`
-step, which caches nothing and writes h_t straight into the next step's z.
+Inference (nothing to differentiate, no noise) may take a fast path
+(`deepnotes.fast.recurrent`): a step that caches nothing and writes h_t straight
+into the next step's z.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from .. import fast
 from ..autograd.function import Function
 from .recurrent_kernels import _NO_NOISE, StepNoise, _add
-
-
-def _infer_sequence(kernel, w_scaled, z, state, steps, out):
-    """The loop of `RecurrentSequence.forward` for inference without noise: each step's h is
-    written by the kernel straight into the h rows of the next step's z_t, so the hidden
-    states are copied out once at the end rather than twice per step.  Fills out[:T]
-    (time order) and returns the final state."""
-    H, T = out.shape[2], len(steps)
-    z[steps[0], :H] = state[0]
-    for k, t in enumerate(steps):
-        state = kernel.infer(w_scaled @ z[t], state, z[steps[k + 1], :H] if k + 1 < T else None)
-    # h_t sits in the z of the step processed after t; the last one only in `state`.
-    if steps[0] == 0:
-        out[: T - 1] = z[1:, :H].transpose(0, 2, 1)
-        out[T - 1] = state[0].T
-    else:
-        out[1:T] = z[: T - 1, :H].transpose(0, 2, 1)
-        out[0] = state[0].T
-    return state
 
 
 def _scale_rows(kernel, array):
@@ -113,9 +96,10 @@ class RecurrentSequence(Function):
         out = np.empty((T + kernel.n_states - 1, N, H), dtype=x.dtype)
         state = tuple(s.T for s in state)
         lean = not ctx.tracked and mask is None and all(v is None for v in noise)
+        inference = fast.get("recurrent_inference") if lean else None
         with np.errstate(over="ignore"):
-            if lean:  # inference without noise: the kernels' `infer`, nothing cached
-                state = _infer_sequence(kernel, w_scaled, z, state, steps, out)
+            if inference is not None:  # nothing to differentiate, no noise: nothing cached
+                state = inference(kernel, w_scaled, z, state, steps, out)
             else:
                 for t in steps:
                     if mask is None:

@@ -1,8 +1,8 @@
 """Fused recurrent cell kernels: one time step of an Elman RNN, an LSTM and a GRU (inventory S1-S3, R2).
 
 Each cell's math lives in one kernel class with `forward` (one step, caching
-what its backward needs), `backward` (that step's analytic gradient) and
-`infer` (the step for inference: no cache, no noise) side by side.
+what its backward needs) and `backward` (that step's analytic gradient) side by
+side; the inference step without cache is a fast path (`deepnotes.fast.recurrent`).
 `ops.recurrent.RecurrentSequence` drives them over a sequence.
 
 Conventions (PyTorch's, so weights copy between the two): the pre-activations
@@ -116,11 +116,6 @@ class RNNKernel:
         h = _zoneout(noise.keep_h, h_prev, candidate)
         return (h,), (act, noise)
 
-    def infer(self, a, state, h_out=None):
-        """The new state only (inference without noise: nothing cached); h written into
-        `h_out` when given."""
-        return _state_into(self.forward(a, state)[0], h_out)
-
     def backward(self, dstate, cache, da):
         """Writes d(a) into da (H, N); returns the gradients of the previous states."""
         act, noise = cache
@@ -175,24 +170,6 @@ class LSTMKernel:
         c = _zoneout(noise.keep_c, c_prev, c_candidate)
         h = _zoneout(noise.keep_h, h_prev, o * tanh_c)
         return (h, c), (a, c_prev, tanh_c, noise)
-
-    def infer(self, a, state, h_out=None):
-        """The new state only (inference without noise): `forward`'s arithmetic, bit for bit,
-        without its cache, noise and zoneout bookkeeping;
-        h written into `h_out` when given."""
-        h_prev, c_prev = state
-        np.exp(a, out=a)
-        a += 1
-        np.reciprocal(a, out=a)
-        H = len(c_prev)
-        g = a[2 * H : 3 * H]
-        g *= 2
-        g -= 1
-        c = a[H : 2 * H] * c_prev
-        c += a[:H] * g
-        h = np.tanh(c, out=h_out)
-        h *= a[3 * H :]
-        return h, c
 
     def backward(self, dstate, cache, da):
         """Writes d(a) (unscaled) into da (4H, N); returns (dh_{t-1} or None, dc_{t-1})."""
@@ -280,11 +257,6 @@ class GRUKernel:
         h = _zoneout(noise.keep_h, h_prev, n_eff + z * (h_prev - n_eff))
         return (h,), (r, z, n, n_eff, hp_n, h_prev, noise)
 
-    def infer(self, a, state, h_out=None):
-        """The new state only (inference without noise: nothing cached); h written into
-        `h_out` when given."""
-        return _state_into(self.forward(a, state)[0], h_out)
-
     def backward(self, dstate, cache, da):
         """Writes d(a) into da (4H, N): d(xp_r + hp_r), d(xp_z + hp_z), d hp_n, d xp_n."""
         r, z, n, n_eff, hp_n, h_prev, noise = cache
@@ -300,11 +272,3 @@ class GRUKernel:
         np.multiply(dan, r, out=da[2 * H : 3 * H])
         da[3 * H :] = dan
         return (dh_prev,)
-
-
-def _state_into(state, h_out):
-    """The state tuple with its h copied into `h_out` (when given)."""
-    if h_out is None:
-        return state
-    np.copyto(h_out, state[0])
-    return (h_out,) + tuple(state[1:])

@@ -13,12 +13,13 @@ import functools
 
 import numpy as np
 
-from ..module import Module
+from ... import fast
 from ...autograd.tensor import Tensor, as_tensor
 from ...ops.pool import (
-    AvgPool, MaxPoolTiles, Resample, TakeSpatial, adaptive_avg_map, adaptive_max_indices, avg_pool_divisor, linear_map,
-    max_pool_indices, nearest_map, pool_output_length, pool_right_pad, tiles_evenly,
+    AvgPool, Resample, TakeSpatial, adaptive_avg_map, adaptive_max_indices, avg_pool_divisor, linear_map,
+    max_pool_indices, nearest_map, pool_output_length, pool_right_pad,
 )
+from ..module import Module
 from .conv import batched, ntuple
 
 
@@ -49,8 +50,9 @@ def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_i
     x, unbatched = batched(input, n, name)
     kernel, stride, padding, dilation, out = _pool_geometry(
         x, kernel_size, stride, padding, dilation, ceil_mode, n, name, max_pool=True)
-    if not return_indices and tiles_evenly(x.shape[2:], kernel, stride, padding, dilation, out):
-        y = MaxPoolTiles.apply(x, kernel=kernel)  # the common MaxPool2d(2): no index arithmetic
+    shortcut = None if return_indices else fast.get("max_pool_tiles")
+    y = None if shortcut is None else shortcut(x, kernel, stride, padding, dilation, out)
+    if y is not None:  # the common MaxPool2d(2): no index arithmetic
         return y.squeeze(0) if unbatched else y
     indices = max_pool_indices(x.data, kernel, stride, padding, dilation, out)
     y = TakeSpatial.apply(x, indices=indices)

@@ -26,6 +26,7 @@ import copy
 
 import numpy as np
 
+from ... import fast
 from ...autograd.tensor import Tensor, as_tensor
 from .. import functional as F
 from ..containers import ModuleList
@@ -34,7 +35,6 @@ from .attention import MultiheadAttention
 from .dropout import Dropout
 from .linear import Linear
 from .normalization import LayerNorm
-from .transformer_inference import encoder_layer_arrays, takes_fast_path
 
 
 def generate_square_subsequent_mask(sz, dtype=np.float32):
@@ -102,10 +102,11 @@ class TransformerEncoderLayer(Module):
             raise ValueError(f"TransformerEncoderLayer(d_model={self.d_model}): expected src of shape "
                              f"(L, N, {self.d_model}), (N, L, {self.d_model}) or (L, {self.d_model}), "
                              f"got {x.shape}")
-        if not is_causal and takes_fast_path(self, x, (src_mask, src_key_padding_mask)):
-            out = self._forward_arrays(x.data)
+        inference = None if is_causal else fast.get("transformer_encoder_inference")
+        if inference is not None:  # PyTorch's "fast path" for evaluation; see deepnotes/fast/
+            out = inference(self, x, (src_mask, src_key_padding_mask))
             if out is not None:
-                return Tensor(out)
+                return out
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
             x = x + self._ff_block(self.norm2(x))
@@ -121,11 +122,6 @@ class TransformerEncoderLayer(Module):
 
     def _ff_block(self, x):
         return self.dropout2(self.linear2(self.dropout(self.activation(self.linear1(x)))))
-
-    def _forward_arrays(self, src):
-        """The inference fast path (`transformer_inference`): the output array, or None
-        when it holds a NaN (the graph path then reports it)."""
-        return encoder_layer_arrays(self, src)
 
     def extra_repr(self):
         return f"norm_first={self.norm_first}"

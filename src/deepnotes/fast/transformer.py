@@ -1,4 +1,4 @@
-"""The encoder layer's inference fast path: `TransformerEncoderLayer.forward` on arrays.
+"""Fast path: `TransformerEncoderLayer.forward` in inference, on arrays.
 
 In evaluation mode, with nothing to differentiate and no masks, PyTorch runs its
 encoder layers through a fused "fast path"; this is ours.  It computes what the
@@ -36,11 +36,23 @@ import math
 
 import numpy as np
 
-from ...autograd.grad_mode import is_grad_enabled
-from ...autograd.tensor import Tensor
-from ...ops.attention import masked_softmax
-from .. import functional as F
-from .linear import holds_nan
+from ..autograd.grad_mode import is_grad_enabled
+from ..autograd.tensor import Tensor
+from ..nn import functional as F
+from ..nn.layers.linear import holds_nan
+from ..ops.attention import masked_softmax
+from . import register
+
+
+@register("transformer_encoder_inference", replaces="deepnotes.nn.TransformerEncoderLayer.forward")
+def encoder_layer_inference(layer, x, masks):
+    """The layer's output Tensor for input `x`, or None when the fast path does not apply
+    (training, masks, gradients wanted, ...) or the output holds a NaN (the graph path then
+    runs and reports it)."""
+    if not takes_fast_path(layer, x, masks):
+        return None
+    out = encoder_layer_arrays(layer, x.data)
+    return None if out is None else Tensor(out)
 
 
 def takes_fast_path(layer, x, masks):

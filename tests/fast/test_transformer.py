@@ -1,4 +1,4 @@
-"""The TransformerEncoderLayer's inference fast path (`nn.layers.transformer_inference`):
+"""The TransformerEncoderLayer's inference fast path (`deepnotes.fast.transformer`):
 taken exactly when PyTorch's would be, equal to the graph path and to torch (inventory S5, N4)."""
 import numpy as np
 import pytest
@@ -6,21 +6,23 @@ import torch
 
 import deepnotes as dn
 import deepnotes.nn as nn
+from deepnotes.fast import transformer as fast_transformer
 from deepnotes.nn.layers.transformer import generate_square_subsequent_mask
 from tests.nn.test_transformer import D_MODEL, FF, NHEAD, _layer_pair
 from tests.oracle import random_inputs
 
 
-def _fast_path_calls(layer):
+def _fast_path_calls(layer, monkeypatch):
     """Count the layer's fast-path calls (the inference path taken without masks or gradients)."""
     calls = []
-    original = layer._forward_arrays
+    original = fast_transformer.encoder_layer_arrays
 
-    def counting(src):
-        calls.append(src.shape)
-        return original(src)
+    def counting(called_layer, src):
+        if called_layer is layer:
+            calls.append(src.shape)
+        return original(called_layer, src)
 
-    layer._forward_arrays = counting
+    monkeypatch.setattr(fast_transformer, "encoder_layer_arrays", counting)
     return calls
 
 
@@ -30,7 +32,7 @@ def _fast_path_calls(layer):
 @pytest.mark.parametrize("shape", [(3, 5, D_MODEL), (4, D_MODEL)], ids=["batched", "unbatched"])
 @pytest.mark.parametrize("batch_first", [False, True])
 @pytest.mark.parametrize("bias", [True, False])
-def test_inference_fast_path_equals_forward_and_torch(norm_first, activation, shape, batch_first, bias):
+def test_inference_fast_path_equals_forward_and_torch(norm_first, activation, shape, batch_first, bias, monkeypatch):
     """Evaluation without gradients takes the array fast path: the same output as the graph
     path (which runs when the parameters need gradients) and as torch's evaluation mode."""
     ours, theirs = _layer_pair(norm_first=norm_first, activation=activation, batch_first=batch_first, bias=bias,
@@ -39,7 +41,7 @@ def test_inference_fast_path_equals_forward_and_torch(norm_first, activation, sh
     theirs.load_state_dict({k: torch.tensor(v.data) for k, v in ours.state_dict().items()})
     theirs.double().eval()
     (x,) = random_inputs([shape], seed=len(shape) + int(norm_first))
-    calls = _fast_path_calls(ours)
+    calls = _fast_path_calls(ours, monkeypatch)
     graph_path = ours(dn.tensor(x)).data  # parameters require gradients: the graph path
     assert not calls
     with dn.no_grad():
@@ -52,9 +54,9 @@ def test_inference_fast_path_equals_forward_and_torch(norm_first, activation, sh
 
 
 @pytest.mark.covers("S5")
-def test_fast_path_not_taken_in_training_with_masks_or_gradients():
+def test_fast_path_not_taken_in_training_with_masks_or_gradients(monkeypatch):
     layer = nn.TransformerEncoderLayer(D_MODEL, NHEAD, dim_feedforward=FF, batch_first=True)
-    calls = _fast_path_calls(layer)
+    calls = _fast_path_calls(layer, monkeypatch)
     x = dn.randn(2, 5, D_MODEL)
     with dn.no_grad():
         layer(x)  # training mode: dropout is on
@@ -93,9 +95,9 @@ def test_fast_path_nan_inside_the_layer_gives_the_graph_paths_output():
 
 
 @pytest.mark.covers("S5")
-def test_fast_path_leaves_a_dtype_mismatch_to_the_graph_paths_error():
+def test_fast_path_leaves_a_dtype_mismatch_to_the_graph_paths_error(monkeypatch):
     layer = nn.TransformerEncoderLayer(D_MODEL, NHEAD, dim_feedforward=FF, batch_first=True).eval()
-    calls = _fast_path_calls(layer)
+    calls = _fast_path_calls(layer, monkeypatch)
     with dn.no_grad(), pytest.raises(TypeError, match="dtype"):
         layer(dn.tensor(np.zeros((2, 5, D_MODEL))))  # float64 input, float32 weights
     assert calls == []
