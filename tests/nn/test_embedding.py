@@ -7,7 +7,7 @@ import torch.nn.functional as TF
 import deepnotes as dn
 import deepnotes.nn as nn
 import deepnotes.nn.functional as F
-from deepnotes.nn.layers.embedding import scatter_add_rows
+from deepnotes.ops.embedding import scatter_add_rows
 from tests.oracle import check_fn, check_module
 from tests.doctests import assert_examples_run
 

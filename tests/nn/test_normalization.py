@@ -9,6 +9,7 @@ import torch
 import deepnotes as dn
 import deepnotes.nn as nn
 from deepnotes.nn.utils import normalization_axes
+from deepnotes.nn.functional import normalization as functional_norm
 from deepnotes.ops import normalization as norm_ops
 from tests.oracle import assert_close, assert_grad_close, check_module, copy_parameters, random_inputs
 
@@ -456,6 +457,6 @@ def test_docstring_examples_run():
     import deepnotes.nn.layers.normalization as layers
     import deepnotes.nn.utils.normalization as axes_module
 
-    for module in (layers, axes_module, norm_ops):
+    for module in (layers, axes_module, norm_ops, functional_norm):
         result = doctest.testmod(module, raise_on_error=False)
         assert result.failed == 0, f"doctest failures in {module.__name__}"

@@ -4,7 +4,7 @@ import pytest
 
 import deepnotes as dn
 import deepnotes.nn as nn
-from deepnotes.nn.layers.embedding import scatter_add_rows
+from deepnotes.ops.embedding import scatter_add_rows
 from deepnotes.nn.layers.sampled_losses import noise_distribution
 from deepnotes.text import (
     SkipGram, corpora, evaluate_analogies, evaluate_relatedness, hierarchical_softmax_grads, kmeans,

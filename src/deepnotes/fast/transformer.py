@@ -39,7 +39,7 @@ import numpy as np
 from ..autograd.grad_mode import is_grad_enabled
 from ..autograd.tensor import Tensor
 from ..nn import functional as F
-from ..nn.layers.linear import holds_nan
+from ..nn.functional.linear import holds_nan
 from ..ops.attention import masked_softmax
 from . import register
 

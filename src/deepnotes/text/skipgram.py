@@ -30,7 +30,7 @@ import time
 import numpy as np
 
 from .. import random as _random
-from ..nn.layers.embedding import scatter_add_rows
+from ..ops.embedding import scatter_add_rows
 from ..nn.layers.output_layers import build_huffman_tree, log_sigmoid
 from ..nn.layers.sampled_losses import noise_distribution
 from ..ops.activation import stable_sigmoid

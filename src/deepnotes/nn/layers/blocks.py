@@ -15,7 +15,8 @@ from ...ops.api import cat
 from .activation import ReLU
 from .conv import Conv2d
 from .linear import Linear
-from .pooling import AdaptiveAvgPool2d, MaxPool2d, interpolate
+from ..functional.pooling import interpolate
+from .pooling import AdaptiveAvgPool2d, MaxPool2d
 
 
 def _default_norm():

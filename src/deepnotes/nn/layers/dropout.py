@@ -11,7 +11,8 @@ from __future__ import annotations
 
 
 
-from ...ops import dropout as F
+from .. import functional as F
+from ...ops.dropout import check_probability
 from ..module import Module
 from .linear import Linear
 
@@ -21,7 +22,7 @@ class _DropoutNd(Module):
 
     def __init__(self, p=0.5, inplace=False):
         super().__init__()
-        F.check_probability(type(self).__name__, p)
+        check_probability(type(self).__name__, p)
         self.p = p
         self.inplace = inplace
 
@@ -127,7 +128,7 @@ class DropConnectLinear(Linear):
     """
 
     def __init__(self, in_features, out_features, p=0.5, bias=True):
-        F.check_probability("DropConnectLinear", p)
+        check_probability("DropConnectLinear", p)
         super().__init__(in_features, out_features, bias)  # Linear's parameters and PyTorch's init
         self.p = p
 

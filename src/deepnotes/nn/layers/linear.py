@@ -15,7 +15,8 @@ import numpy as np
 from .. import init
 from ..module import Module, Parameter
 from ...autograd.tensor import as_tensor
-from ...ops.matmul import Linear as _LinearFn
+from ..functional.linear import check_input as _check_input
+from ..functional.linear import linear
 
 
 class Linear(Module):
@@ -70,43 +71,11 @@ class Linear(Module):
         return f"Linear({self.in_features}, {self.out_features})"
 
     def forward(self, input):
-        x = as_tensor(input)
-        self.check_input(x, nan=False)
-        weight, bias = self._parameters["weight"], self._parameters["bias"]
-        # The checks are F.linear's, so the fused op is applied directly (a hot path).
-        out = _LinearFn.apply(x, weight) if bias is None else _LinearFn.apply(x, weight, bias)
-        # A NaN in x makes its whole output row NaN (NaN * w is NaN for every w), so when the
-        # output is the smaller array it is searched instead of x; x is searched only when the
-        # output holds a NaN (which a NaN weight could also have put there).
-        if 0 < out.data.size < x.data.size and not holds_nan(out.data):
-            return out
-        self.check_input(x)
-        return out
+        return linear(input, self._parameters["weight"], self._parameters["bias"], _name=self._name)
 
     def check_input(self, x, nan=True):
-        """Raise the error `forward` gives for the tensor x: not floating point, wrong last
-        dimension, a dtype other than the weight's, or (with `nan`) a NaN anywhere."""
-        weight = self._parameters["weight"]
-        if x.dtype.kind != "f":
-            raise TypeError(f"{self._name()}: expected a floating-point input tensor, got dtype {x.dtype}")
-        if x.ndim == 0 or x.shape[-1] != self.in_features:
-            raise ValueError(f"{self._name()}: expected input of shape (..., {self.in_features}), got {x.shape}")
-        if x.dtype != weight.dtype:
-            raise TypeError(
-                f"{self._name()}: input dtype {x.dtype} differs from the weight's {weight.dtype}; "
-                f"cast one of them (x.astype(...), or layer.to(...))"
-            )
-        if nan and holds_nan(x.data):
-            raise ValueError(
-                f"{self._name()}: input of shape {x.shape} contains {int(np.isnan(x.data).sum())} NaN value(s)"
-            )
+        """Raise the error `forward` gives for the tensor x (see `nn.functional.linear`)."""
+        _check_input(as_tensor(x), self._parameters["weight"], self._name(), nan)
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
-
-
-def holds_nan(array):
-    """Whether the array holds a NaN: x . x is NaN exactly then (one BLAS pass, ~2x a sum's speed)."""
-    flat = array.reshape(-1)
-    square = np.dot(flat, flat)
-    return square != square

@@ -8,6 +8,7 @@ are accepted and mapped onto `reduction` as PyTorch does.
 from __future__ import annotations
 
 from .. import functional as F
+from ..functional.loss import _reduction
 from ..module import Module
 
 
@@ -15,7 +16,7 @@ class _Loss(Module):
     def __init__(self, size_average=None, reduce=None, reduction="mean"):
         super().__init__()
         if size_average is not None or reduce is not None:
-            reduction = F._reduction(type(self).__name__, reduction, size_average, reduce)
+            reduction = _reduction(type(self).__name__, reduction, size_average, reduce)
         self.reduction = reduction
 
 

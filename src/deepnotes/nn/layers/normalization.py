@@ -24,7 +24,7 @@ import warnings
 import numpy as np
 
 from ...autograd.tensor import Tensor
-from ...ops import normalization as F
+from .. import functional as F
 from ..module import Module, Parameter
 
 

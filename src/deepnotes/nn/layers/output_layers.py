@@ -26,7 +26,7 @@ from ...autograd.function import Function
 from ...autograd.tensor import Tensor, as_tensor
 from ...ops import activation as A
 from ..module import Module, Parameter
-from .embedding import scatter_add_rows
+from ...ops.embedding import scatter_add_rows
 
 
 # ------------------------------------------------------------- Huffman tree

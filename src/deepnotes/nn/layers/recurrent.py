@@ -27,7 +27,8 @@ import numpy as np
 
 from ...autograd.tensor import Tensor, as_tensor
 from ...ops import api as ops
-from ...ops.dropout import check_probability, dropout
+from ...ops.dropout import check_probability
+from ..functional.dropout import dropout
 from ...ops.recurrent import RecurrentSequence
 from ...ops.recurrent_kernels import GRUKernel, LSTMKernel, RNNKernel
 from .. import init

@@ -20,7 +20,7 @@ from ...autograd.tensor import Tensor
 from ...ops import activation as A
 from ...ops.api import cat
 from ..module import Module, Parameter
-from .embedding import EmbeddingLookup
+from ...ops.embedding import EmbeddingLookup
 from .output_layers import LogSigmoid, _check_io, _reduce
 
 

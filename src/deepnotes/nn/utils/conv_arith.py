@@ -24,7 +24,8 @@ import math
 from typing import NamedTuple
 
 from ..containers import Identity, Sequential
-from ..layers.conv import _ConvNd, conv_padding
+from ..functional.conv import conv_padding
+from ..layers.conv import _ConvNd
 from ..layers.pooling import _AvgPoolNd, _MaxPoolNd
 from ...ops.conv import conv_output_length
 from ...ops.pool import pool_output_length

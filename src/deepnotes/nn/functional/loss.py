@@ -1,4 +1,4 @@
-"""deepnotes.nn.functional: the stateless math behind the layers (PyTorch's names).
+"""Functional forms: losses (PyTorch's names and reductions).
 
 The kernels live in `deepnotes.ops` families (`ops.activation`, `ops.matmul`,
 `ops.loss`, ...); this module is the namespace users import.  The functions
@@ -18,103 +18,9 @@ import warnings
 
 import numpy as np
 
-from .. import fast
-from ..autograd.tensor import Tensor, as_tensor
-from ..ops import activation as _A
-from ..ops import loss as _L
-from ..ops import matmul as _M
-
-
-# =============================================================== activations
-def sigmoid(input):
-    """1 / (1 + e^-x), computed without overflow (inventory A1)."""
-    return _A.Sigmoid.apply(as_tensor(input))
-
-
-def tanh(input):
-    """tanh x (inventory A2)."""
-    return _A.Tanh.apply(as_tensor(input))
-
-
-def relu(input, inplace=False):
-    """max(x, 0), with derivative 0 at x = 0 (A3).  `inplace` is accepted for PyTorch
-    compatibility; the result is always a new tensor."""
-    return _A.ReLU.apply(as_tensor(input))
-
-
-def leaky_relu(input, negative_slope=0.01, inplace=False):
-    """x for x > 0, negative_slope * x otherwise (A4)."""
-    return _A.LeakyReLU.apply(as_tensor(input), negative_slope=negative_slope)
-
-
-def prelu(input, weight):
-    """x for x > 0, a * x otherwise with a learned `weight` a (He et al., 2015).
-
-    Args:
-        input: (N, C, ...); channels on axis 1 (an input of fewer than 2 dims has
-            one channel, as in PyTorch).
-        weight: (1,) shared slope, or (C,) one slope per channel.
-    """
-    x, a = as_tensor(input), as_tensor(weight)
-    if a.ndim != 1:
-        raise ValueError(f"prelu: weight must be 1-d (1,) or (C,), got shape {a.shape}")
-    channels = x.shape[1] if x.ndim >= 2 else 1
-    if a.shape[0] not in (1, channels):
-        raise ValueError(
-            f"prelu: weight has {a.shape[0]} slopes, expected 1 or the input's {channels} channels "
-            f"(axis 1 of input shape {x.shape})"
-        )
-    return _A.PReLU.apply(x, a)
-
-
-def elu(input, alpha=1.0, inplace=False):
-    """x for x > 0, alpha (e^x - 1) otherwise (Clevert et al., 2016)."""
-    return _A.ELU.apply(as_tensor(input), alpha=alpha)
-
-
-def gelu(input, approximate="none"):
-    """x * Phi(x), Phi the standard normal CDF; approximate='tanh' for the tanh form (Hendrycks & Gimpel, 2016)."""
-    if approximate not in ("none", "tanh"):
-        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    return _A.GELU.apply(as_tensor(input), approximate=approximate)
-
-
-def _softmax_dim(name, ndim):
-    """PyTorch's legacy choice when `dim` is omitted: 0 for 0-, 1- and 3-d input, else 1."""
-    warnings.warn(f"{name}: implicit dimension choice is deprecated; pass dim=", stacklevel=3)
-    return 0 if ndim in (0, 1, 3) else 1
-
-
-def softmax(input, dim=None, *, temperature=1.0, dtype=None):
-    """exp(x / T) / sum exp(x / T) along `dim`, stable for any x (max subtraction, A5).
-
-    `temperature` T > 1 flattens the distribution, T < 1 sharpens it (T -> 0: argmax).
-    """
-    x = as_tensor(input) if dtype is None else as_tensor(input).astype(dtype)
-    dim = _softmax_dim("softmax", x.ndim) if dim is None else dim
-    return _A.Softmax.apply(x, axis=dim, temperature=temperature)
-
-
-def log_softmax(input, dim=None, *, temperature=1.0, dtype=None):
-    """x / T - logsumexp(x / T) along `dim`: the log of `softmax`, computed without log(0)."""
-    x = as_tensor(input) if dtype is None else as_tensor(input).astype(dtype)
-    dim = _softmax_dim("log_softmax", x.ndim) if dim is None else dim
-    return _A.LogSoftmax.apply(x, axis=dim, temperature=temperature)
-
-
-def linear(input, weight, bias=None):
-    """y = x W^T + b (inventory E4) for x: (..., in), W: (out, in), b: (out,); one fused node."""
-    x, w = as_tensor(input), as_tensor(weight)
-    if w.ndim != 2:
-        raise ValueError(f"linear: weight must be 2-d (out_features, in_features), got shape {w.shape}")
-    if x.ndim == 0 or x.shape[-1] != w.shape[1]:
-        raise ValueError(f"linear: expected input of shape (..., {w.shape[1]}), got {x.shape}")
-    if bias is None:
-        return _M.Linear.apply(x, w)
-    b = as_tensor(bias)
-    if b.shape != (w.shape[0],):
-        raise ValueError(f"linear: bias must have shape ({w.shape[0]},), got {b.shape}")
-    return _M.Linear.apply(x, w, b)
+from ... import fast
+from ...autograd.tensor import Tensor, as_tensor
+from ...ops import loss as _L
 
 
 # ==================================================================== losses
@@ -422,21 +328,3 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     if reduction == "batchmean":
         return loss.sum() / x.shape[0] if x.ndim else loss.sum()
     return _reduce(loss, reduction)
-
-
-# ---- other families (appended by their authors) ----
-from ..ops.dropout import (  # noqa: E402,F401
-    alpha_dropout, drop_connect_linear, dropout, dropout1d, dropout2d, feature_alpha_dropout, locked_dropout,
-)
-from ..ops.normalization import batch_norm, group_norm, instance_norm, layer_norm  # noqa: E402,F401
-
-# Convolution, pooling and interpolation (inventory C1, C3-C7, D4).
-from .layers.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d  # noqa: E402,F401
-from .layers.pooling import (  # noqa: E402,F401
-    adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d, adaptive_max_pool2d, avg_pool1d, avg_pool2d,
-    interpolate, max_pool1d, max_pool2d,
-)
-
-# Attention and embedding lookup (inventory S4, S6).
-from .layers.attention import multi_head_attention_forward, scaled_dot_product_attention  # noqa: E402,F401
-from .layers.embedding import embedding, embedding_bag  # noqa: E402,F401
