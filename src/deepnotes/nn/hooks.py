@@ -81,13 +81,17 @@ class _BackwardState:
         return grad_input
 
 
-class _OutputGrad(Function):
-    """Identity on one output tensor; its backward records that output's gradient."""
+class _GradTap(Function):
+    """Identity on one tensor of a hooked forward call; backward sees the tensor's gradient."""
 
     @staticmethod
     def forward(ctx, a, state=None, index=0):
         ctx.state, ctx.index = state, index
         return a
+
+
+class _OutputGrad(_GradTap):
+    """On one output tensor: its backward records that output's gradient."""
 
     @staticmethod
     def backward(ctx, grad):
@@ -100,13 +104,8 @@ class _OutputGrad(Function):
     backward_graph = backward
 
 
-class _InputGrad(Function):
-    """Identity on one input tensor; the last one to receive its gradient calls the hooks."""
-
-    @staticmethod
-    def forward(ctx, a, state=None, index=0):
-        ctx.state, ctx.index = state, index
-        return a
+class _InputGrad(_GradTap):
+    """On one input tensor: the last one to receive its gradient calls the hooks."""
 
     @staticmethod
     def backward(ctx, grad):
