@@ -78,7 +78,8 @@ def _constant(array):
     return Tensor._from_op(array, None)
 
 
-def backward(self, gradient=None, retain_graph=None, create_graph=False, *, grad=None):
+def backward(self: Tensor, gradient=None, retain_graph: bool | None = None, create_graph: bool = False, *,
+             grad=None) -> None:
     """Accumulate d(self)/d(leaf) * gradient into `.grad` of every leaf that requires it.
 
     Backward only fills `.grad`; it changes no value.  Updating parameters
@@ -209,7 +210,8 @@ def _prune(order, wanted):
     return [t for t in order if id(t) in leads or id(t) in wanted], leads
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
+def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None, create_graph: bool = False,
+         allow_unused: bool = False) -> tuple:
     """The gradients of `outputs` w.r.t. `inputs`, returned instead of stored (torch.autograd.grad).
 
     Computes sum_i grad_outputs[i] . d outputs[i] / d input for every input,

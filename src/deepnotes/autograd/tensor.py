@@ -14,10 +14,17 @@ of them) become float32, Python ints int64, bools bool.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Union
+
 import numpy as np
 
 # The dtype that a Python float becomes, as in PyTorch.
 DEFAULT_FLOAT = np.float32
+
+# What the tensor functions accept where a tensor is expected: a Tensor, an array, a number or
+# a nested list of numbers (converted with PyTorch's default dtypes).
+TensorLike = Union["Tensor", np.ndarray, np.generic, float, int, bool, Sequence]
 
 
 def _to_array(data, dtype=None):
@@ -39,7 +46,7 @@ def _to_array(data, dtype=None):
     return arr
 
 
-def as_tensor(data, dtype=None):
+def as_tensor(data: TensorLike, dtype=None) -> Tensor:
     """Wrap `data` as a Tensor without copying when it already is an array of `dtype`."""
     if isinstance(data, Tensor) and (dtype is None or data.dtype == np.dtype(dtype)):
         return data
@@ -129,7 +136,7 @@ class Tensor:
     __array_ufunc__ = None
     __array_priority__ = 1000
 
-    def __init__(self, data, requires_grad=False, dtype=None, name=None):
+    def __init__(self, data: TensorLike, requires_grad: bool = False, dtype=None, name: str | None = None):
         self.data = _to_array(data, dtype)
         if requires_grad and self.data.dtype.kind not in "fc":
             raise TypeError(
@@ -158,13 +165,13 @@ class Tensor:
     ndim = property(lambda self: self.data.ndim)
     is_leaf = property(lambda self: self.grad_fn is None)
 
-    def size(self, dim=None):
+    def size(self, dim: int | None = None):
         return self.data.shape if dim is None else self.data.shape[dim]
 
-    def dim(self):
+    def dim(self) -> int:
         return self.data.ndim
 
-    def numel(self):
+    def numel(self) -> int:
         return int(self.data.size)
 
     def __len__(self):
@@ -175,7 +182,7 @@ class Tensor:
             raise ValueError(f"Tensor.item: only a one-element tensor has an item, this one has shape {self.shape}")
         return self.data.reshape(()).item()
 
-    def numpy(self):
+    def numpy(self) -> np.ndarray:
         return self.data
 
     def tolist(self):
@@ -203,11 +210,11 @@ class Tensor:
         return bool(self.data)
 
     # ------------------------------------------------------- graph and grads
-    def detach(self):
+    def detach(self) -> Tensor:
         """The same data, cut off from the graph."""
         return Tensor._from_op(self.data, None)
 
-    def requires_grad_(self, flag=True):
+    def requires_grad_(self, flag: bool = True) -> Tensor:
         if not self.is_leaf:
             raise RuntimeError("requires_grad_: only leaf tensors can change requires_grad")
         if flag and self.data.dtype.kind not in "fc":
@@ -215,7 +222,7 @@ class Tensor:
         self.requires_grad = bool(flag)
         return self
 
-    def retain_grad(self):
+    def retain_grad(self) -> Tensor:
         """Keep `.grad` on this non-leaf tensor after backward."""
         self.retains_grad = True
         return self

@@ -9,12 +9,14 @@ Names are dotted paths (`"0.weight"`, `"encoder.norm.bias"`), the keys of
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
 from ..autograd.grad_mode import no_grad
 from ..autograd.tensor import Tensor
 from . import hooks as _hooks
+from .hooks import RemovableHandle
 
 
 class Parameter(Tensor):
@@ -85,20 +87,20 @@ class Module:
                 return
         object.__delattr__(self, name)
 
-    def register_parameter(self, name, param):
+    def register_parameter(self, name: str, param) -> None:
         if param is None:
             self._parameters[name] = None
         else:
             setattr(self, name, param if isinstance(param, Parameter) else Parameter(param))
 
-    def register_buffer(self, name, tensor, persistent=True):
+    def register_buffer(self, name: str, tensor, persistent: bool = True) -> None:
         """State that is saved in `state_dict()` but not learned; `None` reserves the name."""
         self.__dict__.pop(name, None)
         self._buffers[name] = None if tensor is None else (tensor if isinstance(tensor, Tensor) else Tensor(tensor))
         if not persistent:
             self.__dict__.setdefault("_non_persistent", set()).add(name)
 
-    def add_module(self, name, module):
+    def add_module(self, name: str, module: Module | None) -> None:
         setattr(self, name, module)
 
     # -------------------------------------------------------------- traversal
@@ -116,18 +118,18 @@ class Module:
             if child is not None:
                 yield from child.named_modules(memo, f"{prefix}.{name}" if prefix else name, remove_duplicate)
 
-    def modules(self):
+    def modules(self) -> Iterator[Module]:
         for _, m in self.named_modules():
             yield m
 
-    def named_children(self):
+    def named_children(self) -> Iterator[tuple[str, Module]]:
         yield from ((n, m) for n, m in self._modules.items() if m is not None)
 
-    def children(self):
+    def children(self) -> Iterator[Module]:
         for _, m in self.named_children():
             yield m
 
-    def named_parameters(self, prefix="", recurse=True):
+    def named_parameters(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Parameter]]:
         seen = set()
         modules = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
         for mod_name, module in modules:
@@ -136,38 +138,38 @@ class Module:
                     seen.add(id(p))
                     yield (f"{mod_name}.{name}" if mod_name else name), p
 
-    def parameters(self, recurse=True):
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
-    def named_buffers(self, prefix="", recurse=True):
+    def named_buffers(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Tensor]]:
         modules = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
         for mod_name, module in modules:
             for name, b in module._buffers.items():
                 if b is not None:
                     yield (f"{mod_name}.{name}" if mod_name else name), b
 
-    def buffers(self, recurse=True):
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
         for _, b in self.named_buffers(recurse=recurse):
             yield b
 
     # ------------------------------------------------------------------ modes
-    def train(self, mode=True):
+    def train(self, mode: bool = True) -> Module:
         """Training mode: dropout drops, BatchNorm uses and updates batch statistics."""
         for m in self.modules():
             object.__setattr__(m, "training", bool(mode))
         return self
 
-    def eval(self):
+    def eval(self) -> Module:
         """Evaluation mode (`train(False)`)."""
         return self.train(False)
 
-    def requires_grad_(self, requires_grad=True):
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
         for p in self.parameters():
             p.requires_grad_(requires_grad)
         return self
 
-    def zero_grad(self, set_to_none=True):
+    def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear the gradient of every parameter (to None, or to zeros)."""
         for p in self.parameters():
             if set_to_none or p.grad is None:
@@ -176,7 +178,7 @@ class Module:
                 p.grad = np.zeros_like(p.data)
 
     # ------------------------------------------------------------------ dtype
-    def to(self, dtype):
+    def to(self, dtype) -> Module:
         """Cast floating parameters and buffers (and their grads) to `dtype`, in place."""
         dtype = np.dtype(dtype)
         for t in list(self.parameters()) + list(self.buffers()):
@@ -186,10 +188,10 @@ class Module:
                     t.grad = t.grad.astype(dtype)
         return self
 
-    def float(self):
+    def float(self) -> Module:
         return self.to(np.float32)
 
-    def double(self):
+    def double(self) -> Module:
         return self.to(np.float64)
 
     # ------------------------------------------------------------------- call
@@ -206,23 +208,25 @@ class Module:
         return bool(self._forward_pre_hooks or self._forward_hooks or self._backward_hooks)
 
     # ------------------------------------------------------------------ hooks
-    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+    def register_forward_pre_hook(self, hook: Callable, *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> RemovableHandle:
         """Call ``hook(module, args)`` before every forward; a non-None result replaces the
         positional arguments (a non-tuple is wrapped in a 1-tuple). With ``with_kwargs=True``:
         ``hook(module, args, kwargs)`` returning None or ``(args, kwargs)``. Returns a handle."""
         return _hooks.add_hook(self._forward_pre_hooks, hook, prepend, (hook, bool(with_kwargs)))
 
-    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False):
+    def register_forward_hook(self, hook: Callable, *, prepend: bool = False,
+                              with_kwargs: bool = False) -> RemovableHandle:
         """Call ``hook(module, args, output)`` after every forward; a non-None result replaces
         the output. With ``with_kwargs=True``: ``hook(module, args, kwargs, output)``."""
         return _hooks.add_hook(self._forward_hooks, hook, prepend, (hook, bool(with_kwargs)))
 
-    def register_full_backward_hook(self, hook, prepend=False):
+    def register_full_backward_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
         """Call ``hook(module, grad_input, grad_output)`` during backward, once the gradients
         w.r.t. the module's tensor inputs are computed; a non-None result replaces grad_input."""
         return _hooks.add_hook(self._backward_hooks, hook, prepend)
 
-    def apply(self, fn):
+    def apply(self, fn: Callable[[Module], None]) -> Module:
         """Call ``fn`` on every submodule (children first, as PyTorch) and on self; returns self."""
         for child in self.children():
             child.apply(fn)
@@ -230,7 +234,7 @@ class Module:
         return self
 
     # ------------------------------------------------------------ state dicts
-    def state_dict(self):
+    def state_dict(self) -> OrderedDict[str, Tensor]:
         """Parameters and persistent buffers by dotted name (detached tensors sharing memory)."""
         out = OrderedDict()
         for mod_name, module in self.named_modules(remove_duplicate=False):
@@ -241,7 +245,7 @@ class Module:
                         out[f"{mod_name}.{name}" if mod_name else name] = t.detach()
         return out
 
-    def load_state_dict(self, state_dict, strict=True):
+    def load_state_dict(self, state_dict, strict: bool = True) -> tuple[list[str], list[str]]:
         """Copy values into parameters and buffers by name.
 
         With `strict=True` (the default), missing or unexpected keys raise a
@@ -278,7 +282,7 @@ class Module:
                         yield (f"{mod_name}.{name}" if mod_name else name), t
 
     # ------------------------------------------------------------------- repr
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return ""
 
     def __repr__(self):

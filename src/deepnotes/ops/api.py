@@ -9,13 +9,14 @@ top-level function cannot drift apart.  Where PyTorch's method takes varargs
 from __future__ import annotations
 
 from collections import namedtuple
+from collections.abc import Sequence
 
 import builtins
 
 import numpy as np
 
 from ..autograd.grad_mode import is_grad_enabled
-from ..autograd.tensor import Tensor, as_tensor, binary_operands, true_divide_operands
+from ..autograd.tensor import Tensor, TensorLike, as_tensor, binary_operands, true_divide_operands
 from . import activation as A
 from . import elementwise as E
 from . import matmul as M
@@ -49,7 +50,7 @@ def _plain_index(index):
 
 
 # ------------------------------------------------------------------ conversion
-def astype(x, dtype):
+def astype(x: TensorLike, dtype) -> Tensor:
     """`x` as `dtype` (the same tensor when it already is); differentiable between float dtypes."""
     x = as_tensor(x)
     dtype = np.dtype(dtype)
@@ -60,7 +61,7 @@ def astype(x, dtype):
     return Tensor(x.data.astype(dtype))
 
 
-def clone(x):
+def clone(x: TensorLike) -> Tensor:
     """A copy that stays in the graph (its gradient flows back to `x`)."""
     x = as_tensor(x)
     return E.Cast.apply(x, dtype=x.dtype, copy=True)
@@ -69,62 +70,62 @@ def clone(x):
 # ------------------------------------------------------------------ arithmetic
 
 
-def add(a, b):
+def add(a: TensorLike, b: TensorLike) -> Tensor:
     return E.Add.apply(*binary_operands(a, b))
 
 
-def sub(a, b):
+def sub(a: TensorLike, b: TensorLike) -> Tensor:
     return E.Sub.apply(*binary_operands(a, b))
 
 
-def mul(a, b):
+def mul(a: TensorLike, b: TensorLike) -> Tensor:
     return E.Mul.apply(*binary_operands(a, b))
 
 
-def div(a, b):
+def div(a: TensorLike, b: TensorLike) -> Tensor:
     """True division: integer / integer gives float32, as torch.div."""
     return E.Div.apply(*true_divide_operands(a, b))
 
 
-def neg(x):
+def neg(x: TensorLike) -> Tensor:
     return E.Neg.apply(as_tensor(x))
 
 
-def pow(x, exponent):  # noqa: A001 - PyTorch's name
+def pow(x: TensorLike, exponent: TensorLike) -> Tensor:  # noqa: A001 - PyTorch's name
     return E.Pow.apply(*binary_operands(x, exponent))
 
 
-def matmul(a, b):
+def matmul(a: TensorLike, b: TensorLike) -> Tensor:
     return M.MatMul.apply(as_tensor(a), as_tensor(b))
 
 
-def exp(x):
+def exp(x: TensorLike) -> Tensor:
     return E.Exp.apply(as_tensor(x))
 
 
-def log(x):
+def log(x: TensorLike) -> Tensor:
     return E.Log.apply(as_tensor(x))
 
 
-def sqrt(x):
+def sqrt(x: TensorLike) -> Tensor:
     return E.Sqrt.apply(as_tensor(x))
 
 
-def abs(x):  # noqa: A001 - PyTorch's name
+def abs(x: TensorLike) -> Tensor:  # noqa: A001 - PyTorch's name
     return E.Abs.apply(as_tensor(x))
 
 
-def maximum(a, b):
+def maximum(a: TensorLike, b: TensorLike) -> Tensor:
     """Elementwise max; on ties each argument gets half the gradient (torch.maximum)."""
     return E.Maximum.apply(*binary_operands(a, b))
 
 
-def minimum(a, b):
+def minimum(a: TensorLike, b: TensorLike) -> Tensor:
     """Elementwise min; on ties each argument gets half the gradient (torch.minimum)."""
     return E.Minimum.apply(*binary_operands(a, b))
 
 
-def clamp(x, min=None, max=None):  # noqa: A002 - PyTorch's names
+def clamp(x: TensorLike, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch's names
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
     return E.Clip.apply(as_tensor(x), low=min, high=max)
@@ -133,7 +134,7 @@ def clamp(x, min=None, max=None):  # noqa: A002 - PyTorch's names
 clip = clamp
 
 
-def where(condition, a, b):
+def where(condition: TensorLike, a: TensorLike, b: TensorLike) -> Tensor:
     """Elements of `a` where `condition` holds, else of `b` (all three broadcast together).
 
     `a` and `b` may be Tensors or numbers; a number takes the other side's dtype.
@@ -145,19 +146,19 @@ def where(condition, a, b):
 
 
 # ------------------------------------------------------------------ reductions
-def sum(x, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noqa: A001
+def sum(x: TensorLike, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> Tensor:  # noqa: A001
     x = as_tensor(x)
     dim, keepdim = _alias(dim, axis, keepdim, keepdims)
     return R.Sum.apply(x, axes=R.normalize_dims(dim, x.ndim), keepdim=keepdim)
 
 
-def mean(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+def mean(x: TensorLike, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> Tensor:
     x = as_tensor(x)
     dim, keepdim = _alias(dim, axis, keepdim, keepdims)
     return R.Mean.apply(x, axes=R.normalize_dims(dim, x.ndim), keepdim=keepdim)
 
 
-def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
+def var(x: TensorLike, dim=None, unbiased=None, keepdim: bool = False, *, correction=None, axis=None, keepdims=None) -> Tensor:
     """Variance; unbiased (correction=1) by default, as in PyTorch."""
     x = as_tensor(x)
     dim, keepdim = _alias(dim, axis, keepdim, keepdims)
@@ -166,21 +167,21 @@ def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None
     return R.Var.apply(x, axes=R.normalize_dims(dim, x.ndim), correction=correction, keepdim=keepdim)
 
 
-def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def std(x: TensorLike, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
     return sqrt(var(x, dim, unbiased, keepdim, correction=correction))
 
 
-def amax(x, dim=None, keepdim=False):
+def amax(x: TensorLike, dim=None, keepdim: bool = False) -> Tensor:
     x = as_tensor(x)
     return R.Amax.apply(x, axes=R.normalize_dims(dim, x.ndim), keepdim=keepdim)
 
 
-def amin(x, dim=None, keepdim=False):
+def amin(x: TensorLike, dim=None, keepdim: bool = False) -> Tensor:
     x = as_tensor(x)
     return R.Amin.apply(x, axes=R.normalize_dims(dim, x.ndim), keepdim=keepdim)
 
 
-def max(x, dim=None, keepdim=False):  # noqa: A001
+def max(x: TensorLike, dim=None, keepdim: bool = False):  # noqa: A001
     """Without `dim`: the maximum (ties share the gradient).  With an int `dim`:
     (values, indices) as in PyTorch, the gradient going to the returned index."""
     if dim is None:
@@ -189,7 +190,7 @@ def max(x, dim=None, keepdim=False):  # noqa: A001
     return ValuesIndices(R.MaxAlongDim.apply(x, dim=dim, keepdim=keepdim), argmax(x, dim, keepdim))
 
 
-def min(x, dim=None, keepdim=False):  # noqa: A001
+def min(x: TensorLike, dim=None, keepdim: bool = False):  # noqa: A001
     if dim is None:
         return amin(x)
     x = as_tensor(x)
@@ -204,25 +205,25 @@ def _arg_reduce(fn, data, dim, keepdim):
     return np.expand_dims(out, dim) if keepdim else out
 
 
-def argmax(x, dim=None, keepdim=False):
+def argmax(x: TensorLike, dim=None, keepdim: bool = False) -> Tensor:
     return Tensor(_arg_reduce(np.argmax, as_tensor(x).data, dim, keepdim))
 
 
-def argmin(x, dim=None, keepdim=False):
+def argmin(x: TensorLike, dim=None, keepdim: bool = False) -> Tensor:
     return Tensor(_arg_reduce(np.argmin, as_tensor(x).data, dim, keepdim))
 
 
-def logsumexp(x, dim=None, keepdim=False):
+def logsumexp(x: TensorLike, dim=None, keepdim: bool = False) -> Tensor:
     x = as_tensor(x)
     return R.LogSumExp.apply(x, axes=R.normalize_dims(dim, x.ndim), keepdim=keepdim)
 
 
 # ----------------------------------------------------------------------- shape
-def reshape(x, *shape):
+def reshape(x: TensorLike, *shape) -> Tensor:
     return S.Reshape.apply(as_tensor(x), shape=_dims(shape))
 
 
-def flatten(x, start_dim=0, end_dim=-1):
+def flatten(x: TensorLike, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     x = as_tensor(x)
     if x.ndim == 0:
         return reshape(x, 1)
@@ -230,19 +231,19 @@ def flatten(x, start_dim=0, end_dim=-1):
     return reshape(x, x.shape[:start] + (-1,) + x.shape[end + 1 :])
 
 
-def permute(x, *dims):
+def permute(x: TensorLike, *dims) -> Tensor:
     x = as_tensor(x)
     return S.Permute.apply(x, axes=tuple(d % x.ndim for d in _dims(dims)))
 
 
-def transpose(x, dim0, dim1):
+def transpose(x: TensorLike, dim0: int, dim1: int) -> Tensor:
     x = as_tensor(x)
     axes = list(range(x.ndim))
     axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
     return S.Permute.apply(x, axes=tuple(axes))
 
 
-def expand(x, *shape):
+def expand(x: TensorLike, *shape) -> Tensor:
     x = as_tensor(x)
     shape = _dims(shape)
     lead = len(shape) - x.ndim
@@ -250,7 +251,7 @@ def expand(x, *shape):
     return S.Expand.apply(x, shape=full)
 
 
-def squeeze(x, dim=None):
+def squeeze(x: TensorLike, dim=None) -> Tensor:
     x = as_tensor(x)
     if dim is None:
         return reshape(x, tuple(n for n in x.shape if n != 1))
@@ -258,18 +259,18 @@ def squeeze(x, dim=None):
     return reshape(x, tuple(n for i, n in enumerate(x.shape) if not (i in dims and n == 1)))
 
 
-def unsqueeze(x, dim):
+def unsqueeze(x: TensorLike, dim) -> Tensor:
     x = as_tensor(x)
     dim = dim % (x.ndim + 1)
     return reshape(x, x.shape[:dim] + (1,) + x.shape[dim:])
 
 
-def getitem(x, index):
+def getitem(x: TensorLike, index) -> Tensor:
     """x[index] (basic and advanced indexing); the gradient scatters back."""
     return S.GetItem.apply(as_tensor(x), index=_plain_index(index))
 
 
-def setitem(x, index, value):
+def setitem(x: TensorLike, index, value) -> None:
     """x[index] = value, in place; refused on a tensor that requires grad while grad mode is on."""
     if x.requires_grad and is_grad_enabled():
         raise RuntimeError(
@@ -279,7 +280,7 @@ def setitem(x, index, value):
     x.data[_plain_index(index)] = value.data if isinstance(value, Tensor) else value
 
 
-def cat(tensors, dim=0):
+def cat(tensors: Sequence[TensorLike], dim=0) -> Tensor:
     """Concatenate along an existing axis (torch.cat)."""
     tensors = [as_tensor(t) for t in tensors]
     if not tensors:
@@ -290,7 +291,7 @@ def cat(tensors, dim=0):
 concatenate = cat
 
 
-def stack(tensors, dim=0):
+def stack(tensors: Sequence[TensorLike], dim=0) -> Tensor:
     """Stack equal-shaped tensors along a new axis (torch.stack)."""
     tensors = [as_tensor(t) for t in tensors]
     if not tensors:
@@ -301,7 +302,7 @@ def stack(tensors, dim=0):
     return S.Stack.apply(*tensors, axis=dim % (tensors[0].ndim + 1))
 
 
-def split(x, split_size_or_sections, dim=0):
+def split(x: TensorLike, split_size_or_sections: int | Sequence[int], dim=0) -> tuple[Tensor, ...]:
     """Split into chunks of `split_size` (int) or of the given sizes (list), as torch.split."""
     x = as_tensor(x)
     n = x.shape[dim]
@@ -321,7 +322,7 @@ def split(x, split_size_or_sections, dim=0):
     return tuple(pieces)
 
 
-def gather(x, dim, index):
+def gather(x: TensorLike, dim, index) -> Tensor:
     """out[i][j][k] = x[index[i][j][k]][j][k] for dim=0, etc. (torch.gather).
 
     `index` has as many dimensions as `x` and may be smaller than it along the
@@ -330,7 +331,7 @@ def gather(x, dim, index):
     return S.Gather.apply(as_tensor(x), indices=_index_array(index), axis=dim)
 
 
-def take_along_dim(x, indices, dim):
+def take_along_dim(x: TensorLike, indices: TensorLike, dim) -> Tensor:
     """torch.take_along_dim: like gather, but `x` and `indices` broadcast on the other axes."""
     x = as_tensor(x)
     idx = indices.data if isinstance(indices, Tensor) else np.asarray(indices)
@@ -343,44 +344,44 @@ def take_along_dim(x, indices, dim):
     return gather(expand(x, tuple(x_target)), dim, np.broadcast_to(idx, tuple(idx_target)))
 
 
-def pad_constant(x, pad_width, value=0.0):
+def pad_constant(x: TensorLike, pad_width: Sequence[Sequence[int]], value=0.0) -> Tensor:
     """NumPy-style constant padding: `pad_width` = ((before, after), ...) per axis."""
     return S.Pad.apply(as_tensor(x), pad_width=tuple(tuple(p) for p in pad_width), value=value)
 
 
 # ----------------------------------------------------------------- activations
-def sigmoid(x):
+def sigmoid(x: TensorLike) -> Tensor:
     return A.Sigmoid.apply(as_tensor(x))
 
 
-def tanh(x):
+def tanh(x: TensorLike) -> Tensor:
     return A.Tanh.apply(as_tensor(x))
 
 
-def relu(x):
+def relu(x: TensorLike) -> Tensor:
     return A.ReLU.apply(as_tensor(x))
 
 
-def leaky_relu(x, negative_slope=0.01):
+def leaky_relu(x: TensorLike, negative_slope: float = 0.01) -> Tensor:
     """z for z > 0, negative_slope * z otherwise (F.leaky_relu)."""
     return A.LeakyReLU.apply(as_tensor(x), negative_slope=negative_slope)
 
 
-def elu(x, alpha=1.0):
+def elu(x: TensorLike, alpha: float = 1.0) -> Tensor:
     """z for z > 0, alpha (e^z - 1) otherwise (F.elu; Clevert et al. 2016)."""
     return A.ELU.apply(as_tensor(x), alpha=alpha)
 
 
-def prelu(x, weight):
+def prelu(x: TensorLike, weight: TensorLike) -> Tensor:
     """z for z > 0, weight * z otherwise; `weight` has 1 or C (axis 1) values (F.prelu)."""
     return A.PReLU.apply(as_tensor(x), as_tensor(weight))
 
 
-def softmax(x, dim=-1, temperature=1.0):
+def softmax(x: TensorLike, dim=-1, temperature: float = 1.0) -> Tensor:
     """exp(x / T) / sum exp(x / T) along `dim`, computed after subtracting the max (A5)."""
     return A.Softmax.apply(as_tensor(x), axis=dim, temperature=temperature)
 
 
-def log_softmax(x, dim=-1, temperature=1.0):
+def log_softmax(x: TensorLike, dim=-1, temperature: float = 1.0) -> Tensor:
     """log softmax(x / T) along `dim`, stable for any logits (A5)."""
     return A.LogSoftmax.apply(as_tensor(x), axis=dim, temperature=temperature)
