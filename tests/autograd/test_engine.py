@@ -217,7 +217,7 @@ def test_grad_errors_name_the_problem():
 
 
 @pytest.mark.covers("E1")
-def test_create_graph_without_backward_graph_names_the_op():
+def test_one_backward_serves_create_graph_and_a_once_differentiable_op_names_itself():
     class Square(dn.Function):
         @staticmethod
         def forward(ctx, a):
@@ -232,8 +232,26 @@ def test_create_graph_without_backward_graph_names_the_op():
     x = dn.tensor([3.0], requires_grad=True)
     Square.apply(x).sum().backward()
     assert x.grad.tolist() == [6.0]
-    with pytest.raises(NotImplementedError, match="Square defines no backward_graph"):
-        Square.apply(x).sum().backward(create_graph=True)
+    # The same backward runs on Tensors: d/dx (2 x) = 2.
+    (g,) = dn.autograd.grad(Square.apply(x).sum(), x, create_graph=True)
+    (gg,) = dn.autograd.grad(g.sum(), x)
+    assert g.tolist() == [6.0] and gg.tolist() == [2.0]
+
+    class SquareOnArrays(Square):
+        @staticmethod
+        def backward(ctx, g):
+            (a,) = ctx.saved_arrays
+            return np.multiply(2 * a, g)  # NumPy refuses Tensors
+
+    with pytest.raises(NotImplementedError, match="SquareOnArrays's backward does not run on Tensors"):
+        SquareOnArrays.apply(x).sum().backward(create_graph=True)
+
+    class SquareOnce(SquareOnArrays):
+        once_differentiable = True
+
+    SquareOnce.apply(x).sum().backward()  # first order is fine
+    with pytest.raises(NotImplementedError, match="SquareOnce is once differentiable"):
+        SquareOnce.apply(x).sum().backward(create_graph=True)
 
 
 @pytest.mark.covers("E1", "O5")

@@ -16,9 +16,10 @@ Every contribution to a tensor arrives before the tensor is visited (that is
 what the topological order guarantees), so each node runs exactly once.
 
 By default the walk works on NumPy arrays and is not recorded.  With
-`create_graph=True` it works on Tensors under grad mode and calls each node's
-`backward_graph`, so the gradients it returns are themselves differentiable
-(Hessian-vector products, gradient penalties).  The saved arrays of every node
+`create_graph=True` it works on Tensors under grad mode and runs each node's
+backward on Tensors (`Function.backward_on_tensors`), so the gradients it
+returns are themselves differentiable (Hessian-vector products, gradient
+penalties).  The saved arrays of every node
 are released as soon as the node has run, unless `retain_graph` is set.
 """
 from __future__ import annotations
@@ -174,12 +175,15 @@ def _walk(order, grads, to_leaf, retain_graph, create_graph, captured, wanted, l
                 "pass retain_graph=True to the first call to backward twice"
             )
         if create_graph:
-            if node.backward_graph is None:
+            if node.backward_graph is not None:  # a fused kernel's own double backward
+                in_grads = node.backward_graph(node, g)
+            elif node.once_differentiable:
                 raise NotImplementedError(
-                    f"backward(create_graph=True): {node.name} defines no backward_graph, "
-                    "so its gradient cannot be differentiated again"
+                    f"backward(create_graph=True): {node.name} is once differentiable (its backward runs "
+                    "on arrays only), so its gradient cannot be differentiated again"
                 )
-            in_grads = node.backward_graph(node, g)
+            else:  # the one backward, run on Tensors so that it is recorded
+                in_grads = node.backward_on_tensors(g, tensor)
         else:
             in_grads = node.backward(node, g)
         if not isinstance(in_grads, tuple):

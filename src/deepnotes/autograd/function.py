@@ -23,16 +23,26 @@ the engine reduces them to each input's shape with `unbroadcast`, the one
 helper that does so. It returns `None` for an input that needs no gradient
 (`ctx.needs_input_grad[i]` says which do).
 
-Higher-order gradients.  `backward` works on arrays, so the backward pass it
-runs is not itself recorded.  An op that supports `create_graph=True` also
-defines `backward_graph(ctx, grad)`: the same derivative written with Tensor
-operations (`grad` is a Tensor, the input Tensors are `ctx.inputs`), which the
-engine calls only when asked to differentiate the backward pass.  Values the
-forward pass produced are recomputed from the inputs there rather than kept,
-so the ordinary path stores nothing extra.
+Higher-order gradients: one backward for both.  A backward is written once,
+with Python's operators, array methods both worlds share (`.reshape`, `.sum`,
+`.T`, indexing) and the small vocabulary `ctx.xp` (`where`, `exp`, `permute`,
+`scatter`, ...).  For ordinary gradients `ctx.xp` is `ArrayOps` (NumPy) and
+`grad` and the saved values are arrays.  With `create_graph=True` the engine
+runs the same backward on Tensors: `grad` is a Tensor, `ctx.xp` is the Tensor
+vocabulary (`deepnotes.ops.graph_ops.TensorOps`), and each saved array is
+replaced by what it is in the graph -- an input's array by that input Tensor,
+the output's array by the output Tensor, anything else (a mask, an index) by a
+constant -- so the recorded backward is itself differentiable.
+
+A kernel whose backward cannot run on Tensors (in-place buffers, fused loops)
+either defines `backward_graph(ctx, grad)`, its own double backward written with
+Tensor operations, or sets `once_differentiable = True`: `create_graph=True`
+then raises an error naming it, as PyTorch's `once_differentiable` does.
 """
 from __future__ import annotations
 
+
+import numpy as np
 
 from .grad_mode import is_grad_enabled
 from .tensor import DEFAULT_FLOAT, Tensor, as_tensor  # noqa: F401  (DEFAULT_FLOAT: re-exported)
@@ -55,6 +65,49 @@ def unbroadcast(grad, shape):
     return grad.reshape(shape)
 
 
+class ArrayOps:
+    """The vocabulary a backward uses besides operators and shared methods, on NumPy arrays.
+
+    `deepnotes.ops.graph_ops.TensorOps` has the same names on Tensors (for `create_graph=True`).
+    """
+
+    data = staticmethod(lambda x: x)  # the plain array (to build masks and indices)
+    where = staticmethod(np.where)  # where(cond, a, b), cond a bool array
+    exp = staticmethod(np.exp)
+    log = staticmethod(np.log)
+    sqrt = staticmethod(np.sqrt)
+    tanh = staticmethod(np.tanh)
+    expand_dims = staticmethod(np.expand_dims)
+    broadcast_to = staticmethod(np.broadcast_to)
+    swapaxes = staticmethod(np.swapaxes)
+
+    @staticmethod
+    def constant(array, dtype):
+        """An array of `dtype` that the graph treats as a constant."""
+        return np.asarray(array, dtype=dtype)
+
+    @staticmethod
+    def permute(x, axes):
+        return x.transpose(axes)
+
+    @staticmethod
+    def scatter(x, index, shape, unique=False):
+        """zeros(shape) with `x` added at `index`; repeated positions add up (indexing's backward).
+        `unique`: the index names no position twice (plain assignment, much faster than add.at)."""
+        out = np.zeros(shape, dtype=x.dtype)
+        if unique or _is_basic_index(index):
+            out[index] = x
+        else:
+            np.add.at(out, index, x)
+        return out
+
+
+def _is_basic_index(index):
+    """True when `index` uses only ints, slices, None and Ellipsis (a view, no repeats)."""
+    items = index if isinstance(index, tuple) else (index,)
+    return all(isinstance(i, (int, np.integer, slice)) or i is None or i is Ellipsis for i in items)
+
+
 class Function:
     """Base class of differentiable operations; an instance is a node of the graph.
 
@@ -63,6 +116,10 @@ class Function:
     under `no_grad`), `save_for_backward` keeps nothing, and a forward pass may
     skip work that only `backward` needs (argmax masks, caches).
     """
+
+    xp = ArrayOps  # the backward's vocabulary; the engine swaps in TensorOps for create_graph
+    graph_xp = None  # TensorOps, set by deepnotes.ops when it loads
+    once_differentiable = False  # True: backward runs on arrays only (create_graph raises)
 
     def __init__(self, inputs):
         self.inputs = inputs
@@ -85,13 +142,37 @@ class Function:
     def backward(ctx, grad):  # pragma: no cover - abstract
         raise NotImplementedError
 
-    # Tensor-level backward for create_graph=True; None: higher-order gradients
-    # are not supported through this op.
+    # A separate double backward (Tensor operations) for a kernel whose `backward`
+    # cannot run on Tensors; None: the engine runs `backward` itself on Tensors.
     backward_graph = None
 
     @property
     def name(self):
         return type(self).__name__
+
+    def backward_on_tensors(self, grad, output):
+        """Run `backward` on Tensors (create_graph=True): the inputs and the output stand in for
+        their saved arrays, other saved arrays become constants, `xp` is the Tensor vocabulary."""
+        saved = self.saved_arrays
+        graph_value = {id(t.data): t for t in self.inputs}
+        graph_value[id(output.data)] = output
+        self.saved_arrays = tuple(self._graph_value(v, graph_value) for v in saved)
+        self.xp = self.graph_xp
+        try:
+            return type(self).backward(self, grad)
+        except TypeError as exc:  # NumPy refuses Tensors: the backward is written for arrays only
+            raise NotImplementedError(
+                f"backward(create_graph=True): {self.name}'s backward does not run on Tensors; give it a "
+                "backward_graph or mark it once_differentiable") from exc
+        finally:
+            self.saved_arrays = saved
+            del self.xp
+
+    def _graph_value(self, value, graph_value):
+        tensor = graph_value.get(id(value))
+        if tensor is not None:
+            return tensor
+        return self.graph_xp.constant(value, value.dtype) if isinstance(value, np.ndarray) else value
 
     def release(self):
         """Free what the node holds (saved arrays, attributes, inputs) after backward.

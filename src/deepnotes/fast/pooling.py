@@ -42,6 +42,8 @@ class MaxPoolTiles(Function):
     and keeps that layout: no transposing copy either way.
     """
 
+    once_differentiable = True  # fused kernel: its backward runs on arrays only
+
     @staticmethod
     def forward(ctx, x, *, kernel):
         ctx.swap = channel_major(x)

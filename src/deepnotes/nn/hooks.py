@@ -101,7 +101,6 @@ class _OutputGrad(_GradTap):
             state.call_hooks()
         return grad
 
-    backward_graph = backward
 
 
 class _InputGrad(_GradTap):
@@ -122,7 +121,6 @@ class _InputGrad(_GradTap):
                     "gradient of the input reached last can be replaced")
         return replaced[ctx.index]
 
-    backward_graph = backward
 
 
 def call_with_hooks(module, args, kwargs):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.function import Function
-from .elementwise import Where, constant
 
 
 def stable_sigmoid(z):
@@ -33,11 +32,6 @@ class Sigmoid(Function):
         (s,) = ctx.saved_arrays
         return grad * s * (1 - s)
 
-    @staticmethod
-    def backward_graph(ctx, grad):
-        s = ctx.inputs[0].sigmoid()
-        return grad * s * (1 - s)
-
 
 class Tanh(Function):
     """t = tanh z;  dt/dz = 1 - t^2 <= 1 (A2)."""
@@ -51,11 +45,6 @@ class Tanh(Function):
     @staticmethod
     def backward(ctx, grad):
         (t,) = ctx.saved_arrays
-        return grad * (1 - t * t)
-
-    @staticmethod
-    def backward_graph(ctx, grad):
-        t = ctx.inputs[0].tanh()
         return grad * (1 - t * t)
 
 
@@ -76,11 +65,7 @@ class ReLU(Function):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_arrays
-        return grad * (out > 0)
-
-    @staticmethod
-    def backward_graph(ctx, grad):
-        return grad * constant(ctx.inputs[0].data > 0, grad.dtype)
+        return ctx.xp.where(ctx.xp.data(out) > 0, grad, 0)
 
 
 class LeakyReLU(Function):
@@ -95,12 +80,7 @@ class LeakyReLU(Function):
     @staticmethod
     def backward(ctx, grad):
         (z,) = ctx.saved_arrays
-        return np.where(z > 0, grad, grad * ctx.slope)
-
-    @staticmethod
-    def backward_graph(ctx, grad):
-        slope = np.where(ctx.inputs[0].data > 0, 1.0, ctx.slope)
-        return grad * constant(slope, grad.dtype)
+        return ctx.xp.where(ctx.xp.data(z) > 0, grad, grad * ctx.slope)
 
 
 class PReLU(Function):
@@ -111,34 +91,21 @@ class PReLU(Function):
 
     @staticmethod
     def forward(ctx, z, a):
-        a_b = a.reshape((1, -1) + (1,) * (z.ndim - 2)) if a.size > 1 else a.reshape(())
-        ctx.save_for_backward(z, a_b)
+        ctx.broadcast_shape = (1, -1) + (1,) * (z.ndim - 2) if a.size > 1 else ()
+        ctx.save_for_backward(z, a)
         ctx.a_shape = a.shape
-        return np.where(z > 0, z, a_b * z)
+        return np.where(z > 0, z, a.reshape(ctx.broadcast_shape) * z)
 
     @staticmethod
     def backward(ctx, grad):
-        z, a_b = ctx.saved_arrays
-        dz = np.where(z > 0, grad, grad * a_b)
+        z, a = ctx.saved_arrays
+        positive = ctx.xp.data(z) > 0
+        dz = ctx.xp.where(positive, grad, grad * a.reshape(ctx.broadcast_shape))
         da = None
         if ctx.needs_input_grad[1]:
-            da_full = np.where(z > 0, 0, grad * z)
-            axes = tuple(i for i in range(z.ndim) if i != 1) if a_b.ndim else None
+            da_full = ctx.xp.where(positive, 0, grad * z)
+            axes = tuple(i for i in range(z.ndim) if i != 1) if ctx.broadcast_shape else None
             da = da_full.sum(axis=axes).reshape(ctx.a_shape)
-        return dz, da
-
-    @staticmethod
-    def backward_graph(ctx, grad):
-        z, a = ctx.inputs
-        _, a_b = ctx.saved_arrays
-        positive = z.data > 0
-        zero = constant(0, grad.dtype)
-        dz = Where.apply(grad, grad * a.reshape(a_b.shape), cond=positive)
-        da = None
-        if ctx.needs_input_grad[1]:
-            da_full = Where.apply(zero, grad * z, cond=positive)
-            axes = tuple(i for i in range(z.ndim) if i != 1) if a_b.ndim else None
-            da = da_full.sum(axes).reshape(ctx.a_shape)
         return dz, da
 
 
@@ -147,23 +114,16 @@ class ELU(Function):
 
     @staticmethod
     def forward(ctx, z, alpha=1.0):
-        neg = alpha * np.expm1(np.minimum(z, 0))
-        out = np.where(z > 0, z, neg)
-        ctx.save_for_backward(z, neg)
+        out = np.where(z > 0, z, alpha * np.expm1(np.minimum(z, 0)))
+        ctx.save_for_backward(z, out)
         ctx.alpha = alpha
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        z, neg = ctx.saved_arrays
-        return np.where(z > 0, grad, grad * (neg + ctx.alpha))
-
-    @staticmethod
-    def backward_graph(ctx, grad):
-        z = ctx.inputs[0]
-        # alpha e^z on the negative side; clamp so e^z cannot overflow where it is unused.
-        negative_side = grad * z.clamp(max=0).exp() * ctx.alpha
-        return Where.apply(grad, negative_side, cond=z.data > 0)
+        """d/dz = 1 for z > 0, alpha e^z = out + alpha otherwise."""
+        z, out = ctx.saved_arrays
+        return ctx.xp.where(ctx.xp.data(z) > 0, grad, grad * (out + ctx.alpha))
 
 
 def softmax_array(z, axis):
@@ -194,12 +154,6 @@ class Softmax(Function):
         dz = p * (grad - (grad * p).sum(axis=ctx.axis, keepdims=True))
         return dz / ctx.temperature if ctx.temperature != 1.0 else dz
 
-    @staticmethod
-    def backward_graph(ctx, grad):
-        p = Softmax.apply(ctx.inputs[0], axis=ctx.axis, temperature=ctx.temperature)
-        dz = p * (grad - (grad * p).sum(ctx.axis, keepdim=True))
-        return dz / ctx.temperature if ctx.temperature != 1.0 else dz
-
 
 class LogSoftmax(Function):
     """y = log softmax(z / T) along `axis`;  dz = (g - softmax * sum g) / T."""
@@ -214,13 +168,7 @@ class LogSoftmax(Function):
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved_arrays
-        dz = grad - np.exp(y) * grad.sum(axis=ctx.axis, keepdims=True)
-        return dz / ctx.temperature if ctx.temperature != 1.0 else dz
-
-    @staticmethod
-    def backward_graph(ctx, grad):
-        p = Softmax.apply(ctx.inputs[0], axis=ctx.axis, temperature=ctx.temperature)
-        dz = grad - p * grad.sum(ctx.axis, keepdim=True)
+        dz = grad - ctx.xp.exp(y) * grad.sum(axis=ctx.axis, keepdims=True)
         return dz / ctx.temperature if ctx.temperature != 1.0 else dz
 
 
@@ -272,7 +220,10 @@ class GELU(Function):
     approximate='none':  Phi(x) = (1 + erf(x / sqrt 2)) / 2,  d/dx = Phi(x) + x phi(x).
     approximate='tanh':  Phi(x) ~ (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) / 2, the
     approximation of the BERT / GPT-2 code, differentiated exactly (PyTorch's convention).
+    Its backward uses the saved CDF, so it is not differentiated again.
     """
+
+    once_differentiable = True
 
     @staticmethod
     def forward(ctx, x, approximate="none"):

@@ -176,6 +176,8 @@ class ScaledDotProductAttention(Function):
     `dropout_mask` (None, or an array of P's shape holding 0 or 1/(1-p)).
     """
 
+    once_differentiable = True  # fused kernel: its backward runs on arrays only
+
     @staticmethod
     def forward(ctx, q, k, v, bias=None, scale=1.0, dropout_mask=None):
         return _attend(ctx, q, k, v, bias, scale, dropout_mask)
@@ -197,6 +199,8 @@ class PackedScaledDotProductAttention(Function):
     allocate and sum.  Same optional `bias`, `scale` and `dropout_mask`.
     """
 
+    once_differentiable = True  # fused kernel: its backward runs on arrays only
+
     @staticmethod
     def forward(ctx, qkv, bias=None, scale=1.0, dropout_mask=None):
         ctx.packed_shape = qkv.shape
@@ -213,6 +217,8 @@ class PackedScaledDotProductAttention(Function):
 
 class AttentionWeights(Function):
     """P = softmax(q k^T * scale + bias) along the keys: (..., L, S)."""
+
+    once_differentiable = True  # fused kernel: its backward runs on arrays only
 
     @staticmethod
     def forward(ctx, q, k, bias=None, scale=1.0):

@@ -157,6 +157,8 @@ class ConvNd(Function):
     Params: stride, dilation (tuples), padding ((lo, hi) per axis, zeros), groups.
     """
 
+    once_differentiable = True  # fused kernel: its backward runs on arrays only
+
     @staticmethod
     def forward(ctx, x, weight, bias=None, *, stride, padding, dilation, groups):
         ctx.geometry = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
@@ -188,6 +190,8 @@ class ConvTransposeNd(Function):
         y = conv_input_grad(x),   dx = conv(g),   dW = conv_weight_grad(columns of g, x).
     `output_shape` fixes the spatial size (it carries `output_padding`).
     """
+
+    once_differentiable = True  # fused kernel: its backward runs on arrays only
 
     @staticmethod
     def forward(ctx, x, weight, bias=None, *, stride, padding, dilation, groups, output_shape):

@@ -32,7 +32,6 @@ import numpy as np
 
 from .. import random as _random
 from ..autograd.function import Function
-from ..autograd.tensor import as_tensor
 
 # SELU's constants (Klambauer et al., 2017): alpha' = -scale * alpha, the value SELU saturates to.
 _SELU_ALPHA = 1.6732632423543772
@@ -54,10 +53,6 @@ class MaskMultiply(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad * ctx.mask
-
-    @staticmethod
-    def backward_graph(ctx, grad):
-        return grad * as_tensor(ctx.mask)
 
 
 def check_probability(name, p):

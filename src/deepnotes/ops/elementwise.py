@@ -3,10 +3,10 @@
 Every binary op returns gradients of the broadcast output shape; the engine
 sums them back to each operand's shape (`autograd.function.unbroadcast`).
 
-Each op has `backward` (arrays, the ordinary path) and `backward_graph` (the
-same formula with Tensor operations, used by `create_graph=True`).  Masks and
-other piecewise-constant factors enter `backward_graph` as constants: their
-derivative is zero almost everywhere.
+Each op has one `backward`, which also runs on Tensors for `create_graph=True`
+(see `autograd.function`).  Masks and other piecewise-constant factors enter it
+as constants (`ctx.xp.data` of a saved value): their derivative is zero almost
+everywhere.
 """
 from __future__ import annotations
 
@@ -32,8 +32,6 @@ class Cast(Function):
     def backward(ctx, grad):
         return grad
 
-    backward_graph = backward
-
 
 class Add(Function):
     """out = a + b;  da = g, db = g."""
@@ -45,8 +43,6 @@ class Add(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad, grad
-
-    backward_graph = backward
 
 
 class Sub(Function):
@@ -60,8 +56,6 @@ class Sub(Function):
     def backward(ctx, grad):
         return grad, (-grad if ctx.needs_input_grad[1] else None)
 
-    backward_graph = backward
-
 
 class Mul(Function):
     """out = a * b;  da = g * b, db = g * a."""
@@ -74,13 +68,6 @@ class Mul(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_arrays
-        da = grad * b if ctx.needs_input_grad[0] else None
-        db = grad * a if ctx.needs_input_grad[1] else None
-        return da, db
-
-    @staticmethod
-    def backward_graph(ctx, grad):
-        a, b = ctx.inputs
         da = grad * b if ctx.needs_input_grad[0] else None
         db = grad * a if ctx.needs_input_grad[1] else None
         return da, db
@@ -101,13 +88,6 @@ class Div(Function):
         db = -grad * a / (b * b) if ctx.needs_input_grad[1] else None
         return da, db
 
-    @staticmethod
-    def backward_graph(ctx, grad):
-        a, b = ctx.inputs
-        da = grad / b if ctx.needs_input_grad[0] else None
-        db = -grad * a / (b * b) if ctx.needs_input_grad[1] else None
-        return da, db
-
 
 class Neg(Function):
     """out = -a;  da = -g."""
@@ -119,8 +99,6 @@ class Neg(Function):
     @staticmethod
     def backward(ctx, grad):
         return -grad
-
-    backward_graph = backward
 
 
 class Pow(Function):
@@ -141,28 +119,14 @@ class Pow(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b, out = ctx.saved_arrays
+        xp = ctx.xp
         da = db = None
         with np.errstate(divide="ignore", invalid="ignore"):
             if ctx.needs_input_grad[0]:
-                b_zero = b == 0
-                da = np.where(b_zero, 0, grad * b * a ** np.where(b_zero, 1, b - 1))
+                b_zero = xp.data(b) == 0
+                da = xp.where(b_zero, 0, grad * b * a ** xp.where(b_zero, 1, b - 1))
             if ctx.needs_input_grad[1]:
-                db = np.where((a == 0) & (b >= 0), 0, grad * out * np.log(a))
-        return da, db
-
-    @staticmethod
-    def backward_graph(ctx, grad):
-        a, b = ctx.inputs
-        zero = constant(0, grad.dtype)
-        da = db = None
-        with np.errstate(divide="ignore", invalid="ignore"):
-            if ctx.needs_input_grad[0]:
-                b_zero = b.data == 0
-                exponent = Where.apply(constant(1, b.dtype), b - 1, cond=b_zero)
-                da = Where.apply(zero, grad * b * a ** exponent, cond=b_zero)
-            if ctx.needs_input_grad[1]:
-                cond = (a.data == 0) & (b.data >= 0)
-                db = Where.apply(zero, grad * a ** b * a.log(), cond=cond)
+                db = xp.where((xp.data(a) == 0) & (xp.data(b) >= 0), 0, grad * out * xp.log(a))
         return da, db
 
 
@@ -180,10 +144,6 @@ class Exp(Function):
         (out,) = ctx.saved_arrays
         return grad * out
 
-    @staticmethod
-    def backward_graph(ctx, grad):
-        return grad * ctx.inputs[0].exp()
-
 
 class Log(Function):
     """out = ln a;  da = g / a."""
@@ -197,10 +157,6 @@ class Log(Function):
     def backward(ctx, grad):
         (a,) = ctx.saved_arrays
         return grad / a
-
-    @staticmethod
-    def backward_graph(ctx, grad):
-        return grad / ctx.inputs[0]
 
 
 class Sqrt(Function):
@@ -217,10 +173,6 @@ class Sqrt(Function):
         (out,) = ctx.saved_arrays
         return grad / (2 * out)
 
-    @staticmethod
-    def backward_graph(ctx, grad):
-        return grad / (ctx.inputs[0].sqrt() * 2)
-
 
 class Abs(Function):
     """out = |a|;  da = g * sign(a), with sign(0) = 0 as in PyTorch."""
@@ -233,11 +185,7 @@ class Abs(Function):
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_arrays
-        return grad * np.sign(a)
-
-    @staticmethod
-    def backward_graph(ctx, grad):
-        return grad * constant(np.sign(ctx.inputs[0].data), grad.dtype)
+        return grad * ctx.xp.constant(np.sign(ctx.xp.data(a)), grad.dtype)
 
 
 class Maximum(Function):
@@ -258,14 +206,8 @@ class Maximum(Function):
     @classmethod
     def backward(cls, ctx, grad):
         a, b = ctx.saved_arrays
-        share_a = cls.share(a, b).astype(grad.dtype)
-        return grad * share_a, grad * (1 - share_a)
-
-    @classmethod
-    def backward_graph(cls, ctx, grad):
-        a, b = ctx.inputs
-        share_a = cls.share(a.data, b.data)
-        return grad * constant(share_a, grad.dtype), grad * constant(1 - share_a, grad.dtype)
+        share_a = cls.share(ctx.xp.data(a), ctx.xp.data(b)).astype(grad.dtype)
+        return grad * ctx.xp.constant(share_a, grad.dtype), grad * ctx.xp.constant(1 - share_a, grad.dtype)
 
 
 class Minimum(Maximum):
@@ -302,11 +244,7 @@ class Clip(Function):
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_arrays
-        return grad * Clip.inside(ctx, a)
-
-    @staticmethod
-    def backward_graph(ctx, grad):
-        return grad * constant(Clip.inside(ctx, ctx.inputs[0].data), grad.dtype)
+        return ctx.xp.where(Clip.inside(ctx, ctx.xp.data(a)), grad, 0)
 
 
 class Where(Function):
@@ -319,14 +257,6 @@ class Where(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        zero = np.zeros((), dtype=grad.dtype)
-        da = np.where(ctx.cond, grad, zero) if ctx.needs_input_grad[0] else None
-        db = np.where(ctx.cond, zero, grad) if ctx.needs_input_grad[1] else None
-        return da, db
-
-    @staticmethod
-    def backward_graph(ctx, grad):
-        zero = constant(0, grad.dtype)
-        da = Where.apply(grad, zero, cond=ctx.cond) if ctx.needs_input_grad[0] else None
-        db = Where.apply(zero, grad, cond=ctx.cond) if ctx.needs_input_grad[1] else None
+        da = ctx.xp.where(ctx.cond, grad, 0) if ctx.needs_input_grad[0] else None
+        db = ctx.xp.where(ctx.cond, 0, grad) if ctx.needs_input_grad[1] else None
         return da, db

@@ -34,6 +34,8 @@ class EmbeddingLookup(Function):
     occurs in this batch (torch's option for very frequent ids).
     """
 
+    once_differentiable = True  # fused kernel: its backward runs on arrays only
+
     @staticmethod
     def forward(ctx, weight, indices=None, padding_idx=None, scale_grad_by_freq=False):
         ctx.indices, ctx.num_rows = indices, weight.shape[0]
@@ -56,6 +58,8 @@ class EmbeddingLookup(Function):
 class SegmentSum(Function):
     """out[b] = sum of rows[i] over the i with bags[i] == b: (T, D) -> (num_bags, D);  d rows = g[bags]."""
 
+    once_differentiable = True  # fused kernel: its backward runs on arrays only
+
     @staticmethod
     def forward(ctx, rows, bags=None, num_bags=0):
         ctx.bags = bags
@@ -69,6 +73,8 @@ class SegmentSum(Function):
 class SegmentMax(Function):
     """out[b, d] = max of rows[i, d] over bag b (0 for an empty bag); the gradient goes to the
     first row holding the maximum, per feature."""
+
+    once_differentiable = True  # fused kernel: its backward runs on arrays only
 
     @staticmethod
     def forward(ctx, rows, bags=None, num_bags=0):

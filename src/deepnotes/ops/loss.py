@@ -113,6 +113,8 @@ class SoftTargetCrossEntropy(Function):
     differentiates through the target too).
     """
 
+    once_differentiable = True  # fused kernel: its backward runs on arrays only
+
     @staticmethod
     def forward(ctx, z, target, weight=None, label_smoothing=0.0):
         n_classes = z.shape[1]
@@ -139,6 +141,8 @@ class NLLLoss(Function):
     x are log-probabilities (N, C, d...); dx is -w[y_n] at the label, 0 elsewhere.
     """
 
+    once_differentiable = True  # fused kernel: its backward runs on arrays only
+
     @staticmethod
     def forward(ctx, x, labels=None, weight=None, ignore_index=-100):
         keep = labels != ignore_index
@@ -164,6 +168,8 @@ class BinaryCrossEntropy(Function):
     w (x - y) / max(x (1 - x), 1e-12) is PyTorch's too.  The target gradient is
     w (log(1 - x) - log x).
     """
+
+    once_differentiable = True  # fused kernel: its backward runs on arrays only
 
     @staticmethod
     def forward(ctx, x, y, weight=None):
@@ -248,6 +254,8 @@ class Huber(Function):
     Huber with delta = beta divided by beta (Girshick, 2015, Fast R-CNN).
     """
 
+    once_differentiable = True  # fused kernel: its backward runs on arrays only
+
     @staticmethod
     def forward(ctx, x, y, delta=1.0):
         d = x - y
@@ -271,6 +279,8 @@ class KLDivPointwise(Function):
     this is KL(target || model).  dx = -t (or -e^t);  dt = log t + 1 - x (or
     e^t (t - x + 1)).
     """
+
+    once_differentiable = True  # fused kernel: its backward runs on arrays only
 
     @staticmethod
     def forward(ctx, x, t, log_target=False):

@@ -42,32 +42,17 @@ class MatMul(Function):
         b2 = b[:, None] if b.ndim == 1 else b
         # Give the gradient back the axes that promoting 1-d operands removed
         # (the column's first, so that a 0-d gradient of vector @ vector works).
-        g2 = np.expand_dims(grad, -1) if b.ndim == 1 else grad
-        g2 = np.expand_dims(g2, -2) if a.ndim == 1 else g2
+        xp = ctx.xp
+        g2 = xp.expand_dims(grad, -1) if b.ndim == 1 else grad
+        g2 = xp.expand_dims(g2, -2) if a.ndim == 1 else g2
         da = db = None
         # Leading batch axes that broadcasting added are summed by the engine.
         if ctx.needs_input_grad[0]:
-            da = np.matmul(g2, np.swapaxes(b2, -1, -2))
+            da = g2 @ xp.swapaxes(b2, -1, -2)
             da = da[..., 0, :] if a.ndim == 1 else da
         if ctx.needs_input_grad[1]:
-            db = np.matmul(np.swapaxes(a2, -1, -2), g2)
+            db = xp.swapaxes(a2, -1, -2) @ g2
             db = db[..., 0] if b.ndim == 1 else db
-        return da, db
-
-    @staticmethod
-    def backward_graph(ctx, grad):
-        a, b = ctx.inputs
-        a2 = a.unsqueeze(0) if a.ndim == 1 else a
-        b2 = b.unsqueeze(-1) if b.ndim == 1 else b
-        g2 = grad.unsqueeze(-1) if b.ndim == 1 else grad
-        g2 = g2.unsqueeze(-2) if a.ndim == 1 else g2
-        da = db = None
-        if ctx.needs_input_grad[0]:
-            da = g2 @ b2.mT
-            da = da.squeeze(-2) if a.ndim == 1 else da
-        if ctx.needs_input_grad[1]:
-            db = a2.mT @ g2
-            db = db.squeeze(-1) if b.ndim == 1 else db
         return da, db
 
 
@@ -97,16 +82,4 @@ class Linear(Function):
         if len(needs) == 2:
             return dx, dw
         db = g2.sum(axis=0) if needs[2] else None
-        return dx, dw, db
-
-    @staticmethod
-    def backward_graph(ctx, grad):
-        x, weight = ctx.inputs[:2]
-        needs = ctx.needs_input_grad
-        dx = grad @ weight if needs[0] else None
-        g2 = grad.reshape(-1, grad.shape[-1])
-        dw = g2.T @ x.reshape(-1, x.shape[-1]) if needs[1] else None
-        if len(needs) == 2:
-            return dx, dw
-        db = g2.sum(0) if needs[2] else None
         return dx, dw, db

@@ -73,6 +73,8 @@ class TakeSpatial(Function):
     repeated indices (overlapping windows) accumulate.
     """
 
+    once_differentiable = True  # fused kernel: its backward runs on arrays only
+
     @staticmethod
     def forward(ctx, x, *, indices):
         n, c = x.shape[:2]
@@ -100,6 +102,8 @@ class AvgPool(Function):
     x: (N, C, *S) -> y: (N, C, *P).  `padding` is ((lo, hi), ...) per axis; `divisor`
     broadcasts against P.  Backward spreads g / divisor evenly over each window.
     """
+
+    once_differentiable = True  # fused kernel: its backward runs on arrays only
 
     @staticmethod
     def forward(ctx, x, *, kernel, stride, padding, out, divisor):
@@ -133,6 +137,8 @@ class Resample(Function):
     Forward gathers (exact, inf-safe); backward multiplies by each dense A^T, which
     adds up the contributions of repeated indices.
     """
+
+    once_differentiable = True  # fused kernel: its backward runs on arrays only
 
     @staticmethod
     def forward(ctx, x, *, maps):

@@ -78,6 +78,8 @@ class RecurrentSequence(Function):
     one GEMM each over all steps.
     """
 
+    once_differentiable = True  # fused kernel: its backward runs on arrays only
+
     @staticmethod
     def forward(ctx, x, w_ih, w_hh, b_ih, b_hh, *state, kernel=None, reverse=False, noise=None,
                 hidden_mask=None):

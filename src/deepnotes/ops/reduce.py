@@ -1,16 +1,14 @@
 """Reductions over any set of axes, with `keepdim` (inventory E1).
 
 Axes are normalized once (`normalize_dims`); backward re-inserts the reduced
-axes as size-1 axes so the gradient broadcasts back over them.  Each op has
-`backward` (arrays) and `backward_graph` (Tensors, for `create_graph=True`).
+axes as size-1 axes so the gradient broadcasts back over them.  Each op has one
+`backward`, which also runs on Tensors for `create_graph=True`.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ..autograd.function import Function
-from .elementwise import constant
-from .shape import Scatter
 
 
 def normalize_dims(dim, ndim):
@@ -28,19 +26,9 @@ def normalize_dims(dim, ndim):
     return tuple(sorted(set(out)))
 
 
-def _expand_reduced(grad, axes, keepdim):
-    """Give the array `grad` size-1 axes where the reduction removed them."""
-    return grad if keepdim else np.expand_dims(grad, axes)
-
-
-def _kept_shape(shape, axes):
-    """`shape` with the reduced `axes` set to 1 (the keepdim shape)."""
-    return tuple(1 if i in axes else n for i, n in enumerate(shape))
-
-
-def _expand_reduced_tensor(ctx, grad):
-    """The Tensor `grad` with the reduced axes back as size-1 axes."""
-    return grad if ctx.keepdim else grad.reshape(_kept_shape(ctx.shape, ctx.axes))
+def _expand_reduced(ctx, grad):
+    """Give `grad` size-1 axes where the reduction removed them."""
+    return grad if ctx.keepdim else ctx.xp.expand_dims(grad, ctx.axes)
 
 
 class Sum(Function):
@@ -53,11 +41,7 @@ class Sum(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return np.broadcast_to(_expand_reduced(grad, ctx.axes, ctx.keepdim), ctx.shape)
-
-    @staticmethod
-    def backward_graph(ctx, grad):
-        return _expand_reduced_tensor(ctx, grad).expand(ctx.shape)
+        return ctx.xp.broadcast_to(_expand_reduced(ctx, grad), ctx.shape)
 
 
 class Mean(Function):
@@ -71,12 +55,7 @@ class Mean(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        g = _expand_reduced(grad, ctx.axes, ctx.keepdim) / ctx.count
-        return np.broadcast_to(g, ctx.shape)
-
-    @staticmethod
-    def backward_graph(ctx, grad):
-        return (_expand_reduced_tensor(ctx, grad) / ctx.count).expand(ctx.shape)
+        return ctx.xp.broadcast_to(_expand_reduced(ctx, grad) / ctx.count, ctx.shape)
 
 
 class Var(Function):
@@ -90,24 +69,17 @@ class Var(Function):
     def forward(ctx, a, axes=(), correction=1, keepdim=False):
         n = int(np.prod([a.shape[i] for i in axes]))
         centered = a - a.mean(axis=axes, keepdims=True)
-        ctx.save_for_backward(centered)
+        ctx.save_for_backward(a)
         ctx.shape, ctx.axes, ctx.keepdim, ctx.denom = a.shape, axes, keepdim, max(n - correction, 0)
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.sum(centered * centered, axis=axes, keepdims=keepdim) / ctx.denom
 
     @staticmethod
     def backward(ctx, grad):
-        (centered,) = ctx.saved_arrays
-        g = _expand_reduced(grad, ctx.axes, ctx.keepdim)
+        (a,) = ctx.saved_arrays
+        centered = a - a.mean(axis=ctx.axes, keepdims=True)  # recomputed: differentiable on Tensors
         with np.errstate(divide="ignore", invalid="ignore"):
-            return g * (2.0 / ctx.denom) * centered
-
-    @staticmethod
-    def backward_graph(ctx, grad):
-        a = ctx.inputs[0]
-        centered = a - a.mean(ctx.axes, keepdim=True)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return _expand_reduced_tensor(ctx, grad) * centered * (2.0 / ctx.denom)
+            return _expand_reduced(ctx, grad) * (2.0 / ctx.denom) * centered
 
 
 class Amax(Function):
@@ -125,13 +97,8 @@ class Amax(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        (share,) = ctx.saved_arrays
-        return _expand_reduced(grad, ctx.axes, ctx.keepdim) * share
-
-    @staticmethod
-    def backward_graph(ctx, grad):
-        (share,) = ctx.saved_arrays
-        return _expand_reduced_tensor(ctx, grad) * constant(share, grad.dtype)
+        (share,) = ctx.saved_arrays  # piecewise constant: a constant on Tensors
+        return _expand_reduced(ctx, grad) * share
 
 
 class Amin(Amax):
@@ -157,14 +124,8 @@ class MaxAlongDim(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        out = np.zeros(ctx.shape, dtype=grad.dtype)
-        out[ctx.index] = _expand_reduced(grad, (ctx.dim,), ctx.keepdim)
-        return out
-
-    @staticmethod
-    def backward_graph(ctx, grad):
-        g = grad if ctx.keepdim else grad.unsqueeze(ctx.dim)
-        return Scatter.apply(g, index=ctx.index, shape=ctx.shape)
+        g = grad if ctx.keepdim else ctx.xp.expand_dims(grad, ctx.dim)
+        return ctx.xp.scatter(g, ctx.index, ctx.shape, unique=True)
 
 
 class MinAlongDim(MaxAlongDim):
@@ -183,17 +144,13 @@ class LogSumExp(Function):
         e = np.exp(a - m)
         s = e.sum(axis=axes, keepdims=True)
         out = m + np.log(s)
-        ctx.save_for_backward(e / s)
+        out = out if keepdim else np.squeeze(out, axis=axes)
+        ctx.save_for_backward(a, out)
         ctx.shape, ctx.axes, ctx.keepdim = a.shape, axes, keepdim
-        return out if keepdim else np.squeeze(out, axis=axes)
+        return out
 
     @staticmethod
     def backward(ctx, grad):
-        (softmax,) = ctx.saved_arrays
-        return _expand_reduced(grad, ctx.axes, ctx.keepdim) * softmax
-
-    @staticmethod
-    def backward_graph(ctx, grad):
-        a = ctx.inputs[0]
-        softmax = (a - a.logsumexp(ctx.axes, keepdim=True)).exp()
-        return _expand_reduced_tensor(ctx, grad) * softmax
+        a, out = ctx.saved_arrays
+        softmax = ctx.xp.exp(a - _expand_reduced(ctx, out))  # exp(a - logsumexp a)
+        return _expand_reduced(ctx, grad) * softmax

@@ -3,13 +3,13 @@
 reshape, permute/transpose, expand, concatenate, stack, pad, indexing,
 gather and scatter (indexing's backward).  squeeze/unsqueeze/flatten/split
 are built on these in `autograd.tensor`.  The backward of every op here is
-again a shape op, so `backward_graph` is the same move written with Tensors.
+again a shape op, so the backward is written once and runs on Tensors as well (`create_graph=True`).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from ..autograd.function import Function
+from ..autograd.function import ArrayOps, Function
 
 
 class Reshape(Function):
@@ -22,8 +22,6 @@ class Reshape(Function):
     def backward(ctx, grad):
         return grad.reshape(ctx.shape)
 
-    backward_graph = backward
-
 
 class Permute(Function):
     """out = a.transpose(axes); the gradient is transposed back by the inverse permutation."""
@@ -35,11 +33,7 @@ class Permute(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return grad.transpose(ctx.inverse)
-
-    @staticmethod
-    def backward_graph(ctx, grad):
-        return grad.permute(ctx.inverse)
+        return ctx.xp.permute(grad, ctx.inverse)
 
 
 class Expand(Function):
@@ -52,8 +46,6 @@ class Expand(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad  # the engine's unbroadcast sums over the expanded axes
-
-    backward_graph = backward
 
 
 def _along(axis, index):
@@ -72,10 +64,6 @@ class Concatenate(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return tuple(np.split(grad, ctx.bounds, axis=ctx.axis))
-
-    @staticmethod
-    def backward_graph(ctx, grad):
         edges = [0, *(int(b) for b in ctx.bounds), grad.shape[ctx.axis]]
         return tuple(grad[_along(ctx.axis, slice(lo, hi))] for lo, hi in zip(edges[:-1], edges[1:]))
 
@@ -90,10 +78,6 @@ class Stack(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return tuple(np.moveaxis(grad, ctx.axis, 0))
-
-    @staticmethod
-    def backward_graph(ctx, grad):
         return tuple(grad[_along(ctx.axis, i)] for i in range(grad.shape[ctx.axis]))
 
 
@@ -109,26 +93,6 @@ class Pad(Function):
     def backward(ctx, grad):
         return grad[ctx.slices]
 
-    backward_graph = backward
-
-
-def _is_basic_index(index):
-    """True when `index` uses only ints, slices, None and Ellipsis (a view, no repeats)."""
-    items = index if isinstance(index, tuple) else (index,)
-    return all(
-        isinstance(i, (int, np.integer, slice)) or i is None or i is Ellipsis for i in items
-    )
-
-
-def scatter_array(grad, index, shape):
-    """zeros(shape) with `grad` added at `index`; repeated positions add up."""
-    out = np.zeros(shape, dtype=grad.dtype)
-    if _is_basic_index(index):
-        out[index] = grad
-    else:
-        np.add.at(out, index, grad)
-    return out
-
 
 class GetItem(Function):
     """out = a[index].  Basic indices write the gradient into the selected view;
@@ -142,11 +106,7 @@ class GetItem(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return scatter_array(grad, ctx.index, ctx.shape)
-
-    @staticmethod
-    def backward_graph(ctx, grad):
-        return Scatter.apply(grad, index=ctx.index, shape=ctx.shape)
+        return ctx.xp.scatter(grad, ctx.index, ctx.shape)
 
 
 class Scatter(Function):
@@ -156,17 +116,13 @@ class Scatter(Function):
     """
 
     @staticmethod
-    def forward(ctx, a, index=None, shape=()):
+    def forward(ctx, a, index=None, shape=(), unique=False):
         ctx.index = index
-        return scatter_array(a, index, shape)
+        return ArrayOps.scatter(a, index, shape, unique)
 
     @staticmethod
     def backward(ctx, grad):
         return grad[ctx.index]
-
-    @staticmethod
-    def backward_graph(ctx, grad):
-        return GetItem.apply(grad, index=ctx.index)
 
 
 class Gather(GetItem):

@@ -110,6 +110,8 @@ def log_sigmoid(x):
 class LogSigmoid(Function):
     """y = log sigmoid(x);  dy/dx = sigmoid(-x)."""
 
+    once_differentiable = True  # fused kernel: its backward runs on arrays only
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -128,6 +130,8 @@ class PathLogProb(Function):
     s = +1 for code 0, -1 for code 1, 0 on padding past the path's end.
     Cost O(N L D) with L the longest path in the batch.  Returns (N,).
     """
+
+    once_differentiable = True  # fused kernel: its backward runs on arrays only
 
     @staticmethod
     def forward(ctx, h, weight, nodes=None, signs=None):

@@ -64,6 +64,8 @@ def l0_count(params, tol=0.0):
 class FrobeniusNorm(Function):
     """out = sqrt(sum w^2) over all entries;  dw = g * w / out (0 when w = 0, as PyTorch's norm)."""
 
+    once_differentiable = True  # fused kernel: its backward runs on arrays only
+
     @staticmethod
     def forward(ctx, w):
         norm = np.sqrt(np.sum(w * w))
@@ -95,6 +97,8 @@ class NuclearNorm(Function):
     where W has full rank and distinct singular values (elsewhere U V^T is
     one subgradient).
     """
+
+    once_differentiable = True  # fused kernel: its backward runs on arrays only
 
     @staticmethod
     def forward(ctx, w):
