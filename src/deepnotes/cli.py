@@ -28,10 +28,13 @@ COMMANDS = {
 # Packages that add their own subcommands: each module has `register(subparsers)`, which adds
 # its parsers and sets `func` on them (imports inside `func`, so `deepnotes --help` stays fast).
 COMMAND_MODULES = [
+    "deepnotes.bench.commands",
     "deepnotes.claims.commands",
     "deepnotes.handbook.commands",
     "deepnotes.metrics.commands",
     "deepnotes.tune.commands",
+    "deepnotes.vision.commands",
+    "deepnotes.compress.commands",
 ]
 
 
@@ -62,11 +65,11 @@ def _plot_history(history, path):
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(9, 3.5))
     ax_loss.plot(epochs, h["train_loss"], label="train")
     if any(v is not None for v in h.get("val_loss", [])):
-        ax_loss.plot(epochs, h["val_loss"], label="test")
+        ax_loss.plot(epochs, h["val_loss"], label="validation")
     ax_loss.set(xlabel="epoch", ylabel="loss", title="loss")
     ax_acc.plot(epochs, h["train_acc"], label="train")
     if any(v is not None for v in h.get("val_acc", [])):
-        ax_acc.plot(epochs, h["val_acc"], label="test")
+        ax_acc.plot(epochs, h["val_acc"], label="validation")
     ax_acc.set(xlabel="epoch", ylabel="accuracy", title="accuracy")
     for ax in (ax_loss, ax_acc):
         ax.legend()
@@ -76,44 +79,117 @@ def _plot_history(history, path):
     plt.close(fig)
 
 
+def load_train_data(dataset, seed, val_split=0.1, minority_fraction=None):
+    """The run's data: (split, train indices, validation indices) into `split.x_train`.
+
+    The validation set is a stratified, seeded `val_split` share of the training split; the test
+    split is kept apart for one final measurement.  With `minority_fraction`, class 0 is first
+    subsampled (in the training and the test split alike) to that share of the data.
+    """
+    import numpy as np
+
+    from . import data
+
+    split = data.get_dataset(dataset)
+    if minority_fraction:
+        x_tr, y_tr, _ = data.make_imbalanced(split.x_train, split.y_train, minority_fraction, 0, seed)
+        x_te, y_te, _ = data.make_imbalanced(split.x_test, split.y_test, minority_fraction, 0, seed + 1)
+        split = data.Split(x_tr, y_tr, x_te, y_te, split.num_classes, split.name)
+    indices = np.arange(len(split.y_train))
+    if not val_split:
+        return split, indices, indices[:0]
+    from sklearn.model_selection import train_test_split
+
+    train_idx, val_idx = train_test_split(indices, test_size=val_split, random_state=seed, stratify=split.y_train)
+    return split, np.sort(train_idx), np.sort(val_idx)
+
+
+def _train_loader(x, y, args):
+    """Shuffled mini-batches, re-balanced by `--sampler` (weighted draws, SMOTE or under-sampling)."""
+    import numpy as np
+
+    from . import data
+
+    if args.sampler in ("smote", "undersample"):
+        shape = x.shape[1:]
+        sampler = (data.SMOTE(random_state=args.seed) if args.sampler == "smote"
+                   else data.RandomUnderSampler(random_state=args.seed))
+        flat, y = sampler.fit_resample(x.reshape(len(x), -1), y)
+        x = flat.reshape(len(flat), *shape).astype(np.float32)
+    dataset = data.TensorDataset(x, y)
+    if args.sampler == "weighted":
+        weights = data.balanced_sample_weights(y)
+        sampler = data.WeightedRandomSampler(weights, num_samples=len(y), replacement=True,
+                                             generator=np.random.default_rng(args.seed))
+        return data.DataLoader(dataset, batch_size=args.batch_size, sampler=sampler)
+    return data.DataLoader(dataset, batch_size=args.batch_size, shuffle=True)
+
+
+def _evaluate_test(model, split, out_dir, metric_names):
+    """The one and only look at the test split, after training and model selection are done."""
+    from .metrics.commands import evaluate_split
+
+    return evaluate_split(model, split.x_test, split.y_test, out_dir, metric_names)
+
+
 def cmd_train(args):
+    # one branch per model family; every classifier in `models.build_model` shares `_train_classifier`
+    return _train_classifier(args)
+
+
+def _train_classifier(args):
+    import numpy as np
     import deepnotes as dn
     from . import data, nn, train
     from .models import build_model
 
     dn.manual_seed(args.seed)
-    split = data.get_dataset(args.dataset)
-    train_loader = data.DataLoader(
-        data.TensorDataset(split.x_train, split.y_train), batch_size=args.batch_size, shuffle=True
-    )
-    test_loader = data.DataLoader(data.TensorDataset(split.x_test, split.y_test), batch_size=512)
+    metric_names = [m.strip() for m in args.metrics.split(",") if m.strip()]
+    split, train_idx, val_idx = load_train_data(args.dataset, args.seed, args.val_split, args.minority_fraction)
+    x_train, y_train = split.x_train[train_idx], split.y_train[train_idx]
+    train_loader = _train_loader(x_train, y_train, args)
+    val_loader = (data.DataLoader(data.TensorDataset(split.x_train[val_idx], split.y_train[val_idx]), batch_size=512)
+                  if len(val_idx) else None)
     model = build_model(args.model, split.x_train.shape[1:], split.num_classes,
                         hidden=_parse_hidden(args.hidden), dropout=args.dropout)
     optimizer = _make_optimizer(args.optimizer, model.parameters(), args.lr, args.weight_decay, args.momentum)
-    loss_fn = nn.CrossEntropyLoss()
-    print(f"training {args.model} on {split.name}: {len(split.x_train)} train / {len(split.x_test)} test, "
-          f"{args.epochs} epochs, {args.optimizer} lr={args.lr}, batch {args.batch_size}, seed {args.seed}",
-          file=sys.stderr if args.json else sys.stdout)
+    weight = None
+    if args.class_weight == "balanced":
+        weight = dn.tensor(data.compute_class_weight("balanced", classes=np.arange(split.num_classes),
+                                                     y=y_train).astype(np.float32))
+    loss_fn = nn.CrossEntropyLoss(weight=weight)
+    callbacks = []
+    if args.patience and val_loader is not None:
+        callbacks.append(train.EarlyStopping("val_loss", patience=args.patience, restore_best_weights=True))
+    report = sys.stderr if args.json else sys.stdout
+    print(f"training {args.model} on {split.name}: {len(train_idx)} train / {len(val_idx)} validation / "
+          f"{len(split.x_test)} test, {args.epochs} epochs, {args.optimizer} lr={args.lr}, batch {args.batch_size}, "
+          f"seed {args.seed}", file=report)
     start = time.perf_counter()
-    history = train.fit(model, loss_fn, optimizer, train_loader, val_loader=test_loader,
-                        epochs=args.epochs, progress=not args.no_progress)
+    history = train.fit(model, loss_fn, optimizer, train_loader, val_loader=val_loader, epochs=args.epochs,
+                        callbacks=callbacks, metrics=metric_names, progress=not args.no_progress)
     seconds = time.perf_counter() - start
-    test = train.evaluate(model, loss_fn, test_loader)
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    test = _evaluate_test(model, split, out, metric_names)
     checkpoint = out / "checkpoint.npz"
-    train.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": args.epochs,
+    train.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": len(history),
                 "config": {k: v for k, v in vars(args).items() if k != "func"}}, checkpoint)
     curves = out / "curves.png"
     _plot_history(history, curves)
     (out / "history.json").write_text(json.dumps(history.to_dict(), indent=1))
-    result = {"test_accuracy": test["accuracy"], "test_loss": test["loss"], "epochs": args.epochs,
+    (out / "split.json").write_text(json.dumps({"train": train_idx.tolist(), "validation": val_idx.tolist(),
+                                                "test_size": len(split.y_test)}))
+    result = {"test_accuracy": test["accuracy"], "test_loss": test["loss"], "epochs": len(history),
               "seconds": round(seconds, 3), "dataset": split.name, "model": args.model,
-              "checkpoint": str(checkpoint), "curves": str(curves)}
-    report = sys.stderr if args.json else sys.stdout
+              "n_train": len(train_idx), "n_validation": len(val_idx), "n_test": len(split.y_test),
+              "test_metrics": {k: test[k] for k in metric_names}, "checkpoint": str(checkpoint),
+              "curves": str(curves), "figures": test["figures"]}
+    print(test["report"], file=report)
     print(f"test accuracy {test['accuracy']:.4f}, test loss {test['loss']:.4f}, {seconds:.1f} s", file=report)
-    print(f"wrote {checkpoint}, {curves} and {out / 'history.json'}", file=report)
+    print(f"wrote {checkpoint}, {curves}, {out / 'history.json'} and {', '.join(test['figures'].values())}",
+          file=report)
     if args.json:
         print(json.dumps(result))
     return 0
@@ -209,6 +285,18 @@ def build_parser():
     p.add_argument("--hidden", default="128,128", help="hidden layer sizes, comma separated")
     p.add_argument("--dropout", type=float, default=0.0)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--val-split", type=float, default=0.1,
+                   help="stratified share of the training split held out for validation (0: none); "
+                        "the test split is only used once, after training")
+    p.add_argument("--patience", type=int, default=0, help="early stopping on the validation loss (0: off)")
+    p.add_argument("--class-weight", choices=["none", "balanced"], default="none",
+                   help="'balanced': cross-entropy weights n / (K n_c)")
+    p.add_argument("--sampler", choices=["none", "weighted", "smote", "undersample"], default="none",
+                   help="re-balance the training batches (WeightedRandomSampler, SMOTE, random under-sampling)")
+    p.add_argument("--metrics", default="accuracy",
+                   help="comma-separated: accuracy, f1_macro, auc, balanced_accuracy, minority_recall, ...")
+    p.add_argument("--minority-fraction", type=float, default=None,
+                   help="subsample class 0 to this share of the data (an imbalanced version of the data set)")
     p.add_argument("--out", default="runs/train")
     p.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     p.add_argument("--no-progress", action="store_true")

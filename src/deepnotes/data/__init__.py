@@ -5,3 +5,9 @@ from .loader import (
     DataLoader, RandomSampler, Sampler, SequentialSampler, WeightedRandomSampler, default_collate, default_convert,
 )
 from . import sequences, transforms  # noqa: E402,F401  (synthetic sequence tasks; augmentation)
+# imbalanced classes (M2, L4) and distribution shift (R8)
+from . import imbalance, shift  # noqa: E402,F401
+from .imbalance import (  # noqa: E402,F401
+    ADASYN, SMOTE, BalancedEnsemble, BorderlineSMOTE, RandomOverSampler, RandomUnderSampler, SelectKBest,
+    balanced_sample_weights, best_threshold, compute_class_weight, f_classif, make_imbalanced,
+)

@@ -94,14 +94,27 @@ class RandomSampler(Sampler):
 
 
 class WeightedRandomSampler(Sampler):
-    """Indices drawn with probability proportional to `weights` (one weight per sample).
+    """`num_samples` indices drawn with probability proportional to `weights` (one weight per sample).
+
+    PyTorch's semantics: with `replacement=True` (the default) every index is an
+    independent draw, P(i) = w_i / sum(w); with `replacement=False` the indices
+    are distinct, drawn one after another from the weights of those not drawn
+    yet (successive sampling), so `num_samples` may not exceed the number of
+    non-zero weights.  The weights need not sum to 1.
 
     The usual tool against class imbalance: weight each sample by the inverse
-    frequency of its class and every class is drawn equally often on average.
+    frequency of its class (`imbalance.balanced_sample_weights(y)`) and every
+    class is drawn equally often on average.
     """
 
     def __init__(self, weights, num_samples, replacement=True, generator=None):
-        weights = np.asarray(weights, dtype=np.float64).reshape(-1)
+        if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)) or num_samples <= 0:
+            raise ValueError(f"WeightedRandomSampler: num_samples must be a positive int, got {num_samples!r}")
+        if not isinstance(replacement, (bool, np.bool_)):
+            raise ValueError(f"WeightedRandomSampler: replacement must be a bool, got {replacement!r}")
+        weights = np.asarray(weights.data if isinstance(weights, Tensor) else weights, dtype=np.float64)
+        if weights.ndim != 1:
+            raise ValueError(f"WeightedRandomSampler: weights must be a 1-D sequence, got shape {weights.shape}")
         if weights.size == 0 or (weights < 0).any() or not np.isfinite(weights).all() or weights.sum() == 0:
             raise ValueError("WeightedRandomSampler: weights must be finite, non-negative and not all zero")
         if not replacement and num_samples > np.count_nonzero(weights):

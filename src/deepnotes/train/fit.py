@@ -53,15 +53,22 @@ def accuracy(output, target):
 
 
 def _resolve_metrics(metrics):
-    """[(name, function)]: 'accuracy' (or 'acc') is logged as *_acc, a callable under its __name__."""
+    """[(name, metric)]: 'accuracy' (or 'acc') is logged as *_acc; a streaming metric's name (see
+    `deepnotes.metrics.streaming.NAMES`: 'f1_macro', 'auc', ...) gives a fresh `Metric`; a callable
+    `(output, target) -> float` is averaged over batches and logged under its __name__."""
+    from ..metrics import streaming
+
     resolved = []
     for metric in metrics or ():
         if metric in ("accuracy", "acc"):
             resolved.append(("acc", accuracy))
+        elif isinstance(metric, str) and metric in streaming.NAMES:
+            resolved.append((metric, streaming.Metric.from_name(metric)))
         elif callable(metric):
             resolved.append((metric.__name__, metric))
         else:
-            raise ValueError(f"fit: unknown metric {metric!r}; use 'accuracy' or a function (output, target) -> float")
+            raise ValueError(f"fit: unknown metric {metric!r}; use 'accuracy', one of "
+                             f"{sorted(streaming.NAMES)} or a function (output, target) -> float")
     return resolved
 
 
@@ -75,25 +82,39 @@ def _unpack(batch):
 
 
 class _Mean:
-    """Sample-weighted means of the loss and the metrics over an epoch."""
+    """Sample-weighted means of the loss and the per-batch metrics over an epoch; streaming metrics
+    (F1, AUC, ...) accumulate the whole epoch and are computed from it at the end."""
 
     def __init__(self, metric_fns):
         self.metric_fns, self.count, self.loss_sum = metric_fns, 0, 0.0
-        self.metric_sums = {name: 0.0 for name, _ in metric_fns}
+        self.metric_sums = {name: 0.0 for name, fn in metric_fns if not hasattr(fn, "compute")}
+        for _, fn in metric_fns:
+            if hasattr(fn, "compute"):
+                fn.reset()
 
     def update(self, loss, output, target, n):
         self.count += n
         if loss is not None:
             self.loss_sum += loss * n
         for name, fn in self.metric_fns:
-            self.metric_sums[name] += fn(output, target) * n
+            if hasattr(fn, "compute"):
+                fn.update(output, target)
+            else:
+                self.metric_sums[name] += fn(output, target) * n
 
     @property
     def loss(self):
         return self.loss_sum / max(self.count, 1)
 
-    def metrics(self):
-        return {name: total / max(self.count, 1) for name, total in self.metric_sums.items()}
+    def metrics(self, running=False):
+        """Every metric's value; with `running`, only those cheap to compute after every batch."""
+        values = {}
+        for name, fn in self.metric_fns:
+            if not hasattr(fn, "compute"):
+                values[name] = self.metric_sums[name] / max(self.count, 1)
+            elif not running or fn.running:
+                values[name] = fn.compute()
+        return values
 
 
 def evaluate(model, loss_fn, loader, metrics=("accuracy",)):
@@ -149,7 +170,10 @@ def fit(model, loss_fn, optimizer, train_loader, val_loader=None, epochs=1, call
             the `start_epoch` epochs already done (as Keras' `epochs` and
             `initial_epoch`).
         callbacks: `Callback`s (`EarlyStopping`, `ModelCheckpoint`, ...).
-        metrics: `"accuracy"` and/or functions `(output, target) -> float`.
+        metrics: `"accuracy"`, streaming metrics by name (`"f1_macro"`,
+            `"auc"`, `"balanced_accuracy"`, `"minority_recall"`, ...; computed
+            on the whole epoch, see `deepnotes.metrics.streaming`), and/or
+            functions `(output, target) -> float` (averaged over batches).
         scheduler: a learning-rate scheduler, stepped once after every epoch
             (with the validation loss, else the training loss, if its `step`
             needs a metric).
@@ -160,7 +184,8 @@ def fit(model, loss_fn, optimizer, train_loader, val_loader=None, epochs=1, call
         A `History`: per epoch `train_loss` and `train_acc` (means over the
         epoch's batches, weighted by batch size, measured while the weights
         change), `val_loss` and `val_acc`, `lr` (the learning rate of the first
-        parameter group during the epoch) and `seconds`.
+        parameter group during the epoch) and `seconds`; each further metric
+        as `train_<name>` and `val_<name>` (e.g. `val_f1_macro`, `val_auc`).
 
     Resuming a run exactly::
 
@@ -218,7 +243,8 @@ def _train_epoch(model, loss_fn, optimizer, loader, metric_fns, callbacks, epoch
             value, n = loss.item(), len(_array(y))
             meter.update(value, out, y, n)
             if not bar.disable:
-                postfix = {"loss": f"{meter.loss:.4f}", **{k: f"{v:.3f}" for k, v in meter.metrics().items()},
+                postfix = {"loss": f"{meter.loss:.4f}",
+                           **{k: f"{v:.3f}" for k, v in meter.metrics(running=True).items()},
                            "items/s": f"{meter.count / (time.perf_counter() - start):.0f}"}
                 bar.set_postfix(postfix, refresh=False)
                 bar.update(1)

@@ -5,10 +5,13 @@ import math
 from collections import namedtuple
 
 Best = namedtuple("Best", ["epoch", "value"])
+# quantities where larger is better (`best` maximizes them); everything else (losses) is minimized
+HIGHER_IS_BETTER = ("acc", "f1", "auc", "precision", "recall", "average_precision")
 
 
 class History:
-    """Per-epoch lists: `epoch`, `train_loss`, `train_acc`, `val_loss`, `val_acc`, `lr`, `seconds`.
+    """Per-epoch lists: `epoch`, `train_loss`, `train_acc`, `val_loss`, `val_acc`, `lr`, `seconds`,
+    and `train_<name>` / `val_<name>` for every further metric given to `fit` (`val_f1_macro`, `val_auc`).
 
     A quantity that was not measured (no validation loader, no accuracy
     metric) has an empty list.  Read them as attributes (`history.val_loss`)
@@ -59,12 +62,13 @@ class History:
         return history
 
     def best(self, key, mode=None):
-        """The epoch and value of the best `key`: the largest for accuracies (`mode='max'`), else the smallest."""
+        """The epoch and value of the best `key`: the largest for accuracies, F1, AUC, precision and
+        recall (`mode='max'`), else the smallest."""
         values = self.data.get(key)
         if not values:
             raise KeyError(f"History.best: no values recorded for {key!r}")
         if mode is None:
-            mode = "max" if "acc" in key else "min"
+            mode = "max" if any(word in key for word in HIGHER_IS_BETTER) else "min"
         if mode not in ("min", "max"):
             raise ValueError(f"History.best: mode must be 'min' or 'max', got {mode!r}")
         sign = 1.0 if mode == "min" else -1.0

@@ -1,0 +1,134 @@
+"""The scikit-learn oracle for metrics: the same inputs to deepnotes and sklearn, same result or same error.
+
+`check(dn_fn, sk_fn, *args, **kwargs)` calls both.  If sklearn raises, deepnotes
+must raise an exception of the same built-in class (ValueError, TypeError, ...);
+otherwise the results must agree: floats and arrays to 1e-12 relative (NaN
+equal to NaN), tuples and dicts item by item, strings exactly.
+
+`label_cases(seed)` and `score_cases(seed)` draw the random inputs every test
+uses: several sizes, 2 to 5 classes, int and string labels, heavy ties in the
+scores, and the degenerate cases on purpose (one class present, all-zero
+predictions, a class never predicted).
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+RTOL, ATOL = 1e-12, 1e-12
+CASES = {}  # metric name -> number of cases compared (printed in the report)
+
+
+def _builtin_class(exc):
+    for cls in type(exc).__mro__:
+        if cls.__module__ == "builtins":
+            return cls
+    return Exception
+
+
+def _compare(actual, expected, what):
+    if isinstance(expected, dict):
+        assert isinstance(actual, dict), f"{what}: got {type(actual).__name__}, sklearn gives a dict"
+        assert list(actual) == list(expected), f"{what}: keys {list(actual)} != sklearn's {list(expected)}"
+        for key in expected:
+            _compare(actual[key], expected[key], f"{what}[{key!r}]")
+    elif isinstance(expected, (tuple, list)):
+        assert len(actual) == len(expected), f"{what}: {len(actual)} items, sklearn gives {len(expected)}"
+        for i, (a, e) in enumerate(zip(actual, expected)):
+            _compare(a, e, f"{what}[{i}]")
+    elif isinstance(expected, str):
+        assert actual == expected, f"{what}:\n{actual}\n!= sklearn's\n{expected}"
+    elif expected is None:
+        assert actual is None, f"{what}: got {actual!r}, sklearn gives None"
+    else:
+        a, e = np.asarray(actual), np.asarray(expected)
+        assert a.shape == e.shape, f"{what}: shape {a.shape} != sklearn's {e.shape}"
+        if e.dtype.kind in "iu":
+            assert a.dtype.kind in "iu", f"{what}: dtype {a.dtype}, sklearn gives {e.dtype}"
+        np.testing.assert_allclose(a.astype(np.float64), e.astype(np.float64), rtol=RTOL, atol=ATOL,
+                                   equal_nan=True, err_msg=what)
+
+
+def check(dn_fn, sk_fn, *args, **kwargs):
+    """Run both; same result or same error class.  Returns deepnotes' result (None if both raised)."""
+    name = dn_fn.__name__
+    CASES[name] = CASES.get(name, 0) + 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            expected = sk_fn(*args, **kwargs)
+        except Exception as sk_exc:  # noqa: BLE001 - any sklearn error is the expected behaviour
+            cls = _builtin_class(sk_exc)
+            try:
+                got = dn_fn(*args, **kwargs)
+            except cls:
+                return None
+            except Exception as exc:  # noqa: BLE001
+                raise AssertionError(f"{name}: raised {type(exc).__name__}({exc}), sklearn raised "
+                                     f"{type(sk_exc).__name__}({sk_exc})") from exc
+            raise AssertionError(f"{name}: returned {got!r}, sklearn raised {type(sk_exc).__name__}({sk_exc})")
+        actual = dn_fn(*args, **kwargs)
+    _compare(actual, expected, f"{name}{tuple(kwargs.items())}")
+    return actual
+
+
+def _labels(rng, n, k, strings):
+    y = rng.integers(0, k, size=n)
+    return np.array(["cat", "dog", "emu", "fox", "gnu"])[y] if strings else y
+
+
+def label_cases(seed, n_random=12):
+    """[(y_true, y_pred)]: random pairs plus the degenerate ones."""
+    rng = np.random.default_rng(seed)
+    cases = []
+    for i in range(n_random):
+        n, k, strings = int(rng.integers(1, 40)), int(rng.integers(2, 6)), i % 3 == 2
+        y_true = _labels(rng, n, k, strings)
+        y_pred = np.where(rng.random(n) < 0.6, y_true, _labels(rng, n, k, strings))  # better than chance
+        cases.append((y_true, y_pred))
+    cases += [
+        (np.zeros(8, int), np.zeros(8, int)),                       # one class, all correct
+        (np.array([0, 1, 1, 0, 1]), np.zeros(5, int)),              # all-zero predictions
+        (np.array([1, 1, 1]), np.array([0, 0, 0])),                 # one class in y_true, never predicted
+        (np.array([0, 0, 2, 2, 1]), np.array([0, 2, 2, 2, 2])),     # a class never predicted
+        (np.array(["a", "b", "b"]), np.array(["b", "b", "b"])),     # strings, binary
+        (np.array([0, 1, 2]), np.array(["a", "b", "c"])),           # mixed types: an error
+        (np.array([-1, 1, 1, -1]), np.array([1, 1, -1, -1])),       # {-1, 1}
+    ]
+    return cases
+
+
+def score_cases(seed, n_random=10):
+    """[(y_true, y_score)] binary: random, with heavy ties, plus degenerate ones."""
+    rng = np.random.default_rng(seed)
+    cases = []
+    for i in range(n_random):
+        n = int(rng.integers(2, 60))
+        y = (rng.random(n) < rng.uniform(0.05, 0.6)).astype(int)
+        score = y * rng.uniform(0, 1.5) + rng.normal(size=n)
+        if i % 2:
+            score = np.round(score, 1) if i % 4 == 1 else np.round(score * 2) / 2  # ties
+        cases.append((y, score))
+    cases += [
+        (np.array([1, 1, 1]), np.array([0.1, 0.5, 0.5])),  # only positives
+        (np.array([0, 0, 0]), np.array([0.1, 0.5, 0.9])),  # only negatives
+        (np.array([0, 1, 0, 1]), np.array([0.3, 0.3, 0.3, 0.3])),  # all tied
+        (np.array([0, 1]), np.array([0.2, 0.7])),
+    ]
+    return cases
+
+
+def proba_cases(seed, n_random=8):
+    """[(y_true, (N, K) probabilities)] multiclass, some with a class missing from y_true."""
+    rng = np.random.default_rng(seed)
+    cases = []
+    for i in range(n_random):
+        n, k = int(rng.integers(6, 50)), int(rng.integers(3, 6))
+        y = rng.integers(0, k - (i % 4 == 3), size=n)
+        logits = rng.normal(size=(n, k)) + 1.5 * np.eye(k)[y]
+        if i % 2:
+            logits = np.round(logits)  # ties
+        p = np.exp(logits)
+        cases.append((y, p / p.sum(axis=1, keepdims=True)))
+    return cases
