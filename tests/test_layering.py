@@ -28,8 +28,11 @@ RANKS = {
 
 
 def rank_of(dotted):
-    """The rank of `deepnotes.<dotted>`: its longest prefix listed in RANKS."""
+    """The rank of `deepnotes.<dotted>`: its longest prefix listed in RANKS. A package's
+    `commands` module (its `deepnotes` subcommands) is part of the command line, the top layer."""
     parts = dotted.split(".")
+    if parts[-1] == "commands":
+        return RANKS["cli"], "cli"
     for i in range(len(parts), 0, -1):
         key = ".".join(parts[:i])
         if key in RANKS:
