@@ -65,7 +65,7 @@ class ReLU(Function):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_arrays
-        return ctx.xp.where(ctx.xp.data(out) > 0, grad, 0)
+        return grad * (ctx.xp.data(out) > 0)  # a mask product: far faster than np.where here
 
 
 class LeakyReLU(Function):

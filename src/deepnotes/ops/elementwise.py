@@ -244,7 +244,7 @@ class Clip(Function):
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_arrays
-        return ctx.xp.where(Clip.inside(ctx, ctx.xp.data(a)), grad, 0)
+        return grad * Clip.inside(ctx, ctx.xp.data(a))
 
 
 class Where(Function):
