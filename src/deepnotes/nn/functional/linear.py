@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...autograd.tensor import as_tensor
+from ...autograd.tensor import Tensor, as_tensor
 from ...ops.matmul import Linear as LinearFunction
 
 
@@ -22,15 +22,16 @@ def linear(input, weight, bias=None, *, _name="linear"):
         >>> F.linear(dn.ones(2, 3), dn.ones(4, 3), dn.zeros(4)).tolist()
         [[3.0, 3.0, 3.0, 3.0], [3.0, 3.0, 3.0, 3.0]]
     """
-    x, w = as_tensor(input), as_tensor(weight)
-    if w.ndim != 2:
+    x = input if isinstance(input, Tensor) else as_tensor(input)
+    w = weight if isinstance(weight, Tensor) else as_tensor(weight)
+    if w.data.ndim != 2:
         raise ValueError(f"{_label(_name)}: weight must be 2-d (out_features, in_features), got shape {w.shape}")
     check_input(x, w, _name, nan=False)
     if bias is None:
         out = LinearFunction.apply(x, w)
     else:
-        b = as_tensor(bias)
-        if b.shape != (w.shape[0],):
+        b = bias if isinstance(bias, Tensor) else as_tensor(bias)
+        if b.data.shape != (w.data.shape[0],):
             raise ValueError(f"{_label(_name)}: bias must have shape ({w.shape[0]},), got {b.shape}")
         out = LinearFunction.apply(x, w, b)
     if 0 < out.data.size < x.data.size and not holds_nan(out.data):
@@ -46,8 +47,9 @@ def _label(name):
 def check_input(x, weight, name, nan=True):
     """Raise the error `linear` gives for the input x: not floating point, wrong last dimension,
     a dtype other than the weight's, or (with `nan`) a NaN anywhere."""
-    if x.dtype.kind == "f" and x.ndim and x.shape[-1] == weight.shape[1] and x.dtype == weight.dtype and not (
-            nan and holds_nan(x.data)):
+    xd, wd = x.data, weight.data  # arrays: this runs on every Linear forward
+    if xd.dtype.kind == "f" and xd.ndim and xd.shape[-1] == wd.shape[1] and xd.dtype == wd.dtype and not (
+            nan and holds_nan(xd)):
         return
     name = _label(name)
     if x.dtype.kind != "f":
