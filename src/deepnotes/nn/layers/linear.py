@@ -71,11 +71,19 @@ class Linear(Module):
         return f"Linear({self.in_features}, {self.out_features})"
 
     def forward(self, input):
-        return linear(input, self._parameters["weight"], self._parameters["bias"], _name=self._name)
+        weight, bias = self._weight_and_bias()
+        return linear(input, weight, bias, _name=self._name)
+
+    def _weight_and_bias(self):
+        # A pruned weight (deepnotes.compress.prune) is a plain attribute that a forward pre-hook
+        # sets, as in PyTorch; otherwise the registered parameters (read without __getattr__).
+        own, params = self.__dict__, self._parameters
+        return (own["weight"] if "weight" in own else params["weight"],
+                own["bias"] if "bias" in own else params["bias"])
 
     def check_input(self, x, nan=True):
         """Raise the error `forward` gives for the tensor x (see `nn.functional.linear`)."""
-        _check_input(as_tensor(x), self._parameters["weight"], self._name(), nan)
+        _check_input(as_tensor(x), self._weight_and_bias()[0], self._name(), nan)
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
