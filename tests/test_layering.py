@@ -19,7 +19,7 @@ RANKS = {
     "fast.transformer": 3.6, "fast.sequential": 3.6, "fast.recurrent": 3.6, "fast.cross_entropy": 3.6,
     "fast.pooling": 3.6,
     "optim": 4, "data": 4, "metrics": 4,
-    "train": 5, "text": 5, "models": 5, "vision": 5, "compress": 5,
+    "train": 5, "text": 5, "models": 5, "vision": 5, "compress": 5, "generative": 5,
     "tune": 6, "bench": 6,
     "claims": 7,
     "handbook": 8,
