@@ -28,6 +28,13 @@ demo: $(STAMP)
 	$(VENV)/bin/deepnotes train --model mlp --dataset digits --epochs 30 \
 		--optimizer adamw --lr 0.003 --batch-size 64 --seed 0 --out runs/demo
 
+# Every registered claim at the quick budget (3 seeds, two processes); the HTML report goes to
+# runs/claims/ and the verdicts to src/deepnotes/claims/verdicts.json (commit it). Cached seeds are
+# reused: add FORCE=--force to run everything again.
+claims: $(STAMP)
+	$(VENV)/bin/deepnotes claims run --all --budget quick --jobs 2 --out runs/claims --write-verdicts $(FORCE)
+	$(VENV)/bin/deepnotes claims report --out runs/claims
+
 # OpenBLAS tuning variables (set on some machines) slow NumPy's kernels: unset them for this command only.
 bench: $(STAMP)
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(VENV)/bin/deepnotes bench

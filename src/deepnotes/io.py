@@ -29,8 +29,8 @@ def fsync_directory(directory) -> None:
         os.close(fd)
 
 
-def write_npz_atomically(path, arrays: dict) -> Path:
-    """`np.savez(path, **arrays)` so that a crash never leaves a partial file at `path`."""
+def _write_atomically(path, write) -> Path:
+    """Call ``write(f)`` on a binary file that becomes `path` only once complete."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
@@ -38,7 +38,7 @@ def write_npz_atomically(path, arrays: dict) -> Path:
         # os.open honours the umask (mkstemp would make the file private, mode 0600).
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -46,3 +46,13 @@ def write_npz_atomically(path, arrays: dict) -> Path:
         tmp.unlink(missing_ok=True)
     fsync_directory(path.parent)
     return path
+
+
+def write_npz_atomically(path, arrays: dict) -> Path:
+    """`np.savez(path, **arrays)` so that a crash never leaves a partial file at `path`."""
+    return _write_atomically(path, lambda f: np.savez(f, **arrays))
+
+
+def write_text_atomically(path, text: str, encoding: str = "utf-8") -> Path:
+    """Write `text` to `path` (JSON, HTML, ...) so that a crash never leaves a partial file."""
+    return _write_atomically(path, lambda f: f.write(text.encode(encoding)))

@@ -109,18 +109,34 @@ class Claim:
     def module(self) -> str:
         return self.run.__module__
 
+    def snapshot(self) -> None:
+        """Record the source of the defining module (its hash) and of the experiment, as loaded.
+
+        Called when the claim is registered, i.e. while its module is being imported: the
+        hash then names the code that actually runs, even if the file is edited afterwards.
+        """
+        module = sys.modules.get(self.run.__module__)
+        try:
+            module_source = inspect.getsource(module)
+        except (OSError, TypeError):  # no file (an interactive session): hash the bytecode
+            module_source = repr((self.run.__code__.co_code, self.run.__code__.co_consts))
+        try:
+            source = inspect.getsource(self.run)
+        except (OSError, TypeError):
+            source = f"# source of {self.run.__qualname__} not available"
+        self._snapshot = (hashlib.sha256(module_source.encode("utf-8")).hexdigest()[:16], source)
+
     def source_hash(self) -> str:
         """Hash of the source of the module that defines the claim (a changed claim re-runs)."""
-        module = sys.modules[self.run.__module__]
-        try:
-            source = inspect.getsource(module)
-        except (OSError, TypeError):
-            source = inspect.getsource(self.run)
-        return hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
+        if getattr(self, "_snapshot", None) is None:
+            self.snapshot()
+        return self._snapshot[0]
 
     def criterion_source(self) -> str:
         """The source code of the experiment function (shown in the report beside the criteria)."""
-        return inspect.getsource(self.run)
+        if getattr(self, "_snapshot", None) is None:
+            self.snapshot()
+        return self._snapshot[1]
 
     def judge(self, results: list) -> dict:
         """Judge every criterion from per-seed results; returns {"verdict", "criteria": {...}}."""
@@ -166,6 +182,7 @@ def claim(claim_id: str, *, topics, title_en, title_zh, statement_en, statement_
         obj = Claim(claim_id, tuple(topics), title_en, title_zh, statement_en, statement_zh, fn, criteria,
                     combine, method_en, method_zh, caveats_en, caveats_zh, tuple(code),
                     dict(seconds or {}), {**DEFAULT_SEEDS, **(seeds or {})}, tuple(references))
+        obj.snapshot()
         _REGISTRY[claim_id] = obj
         return obj
 
@@ -196,3 +213,8 @@ def get(claim_id: str) -> Claim:
 
 def registered_ids() -> list[str]:
     return list(load_all())
+
+
+def unregister(claim_id: str) -> None:
+    """Remove a claim (one a script or a test registered for a while); unknown IDs are ignored."""
+    _REGISTRY.pop(claim_id, None)
