@@ -60,8 +60,10 @@ def test_failures_come_back_as_outcomes(fake_claim):
 
 
 def test_blas_threads_share_the_cores(monkeypatch):
-    monkeypatch.setattr(executors, "cpu_count", lambda: 8)
-    assert [executors.blas_threads(j) for j in (1, 2, 3, 8, 16)] == [8, 4, 2, 1, 1]
+    from deepnotes import parallel
+
+    monkeypatch.setattr(parallel, "cpu_count", lambda: 8)
+    assert [parallel.blas_threads(j) for j in (1, 2, 3, 8, 16)] == [8, 4, 2, 1, 1]
 
 
 def test_task_pins_blas_threads(fake_claim, monkeypatch):
@@ -75,7 +77,9 @@ def test_task_pins_blas_threads(fake_claim, monkeypatch):
         return real(limits=limits, user_api=user_api)
 
     monkeypatch.setattr(threadpoolctl, "threadpool_limits", spy)
-    monkeypatch.setattr(executors, "cpu_count", lambda: 4)
+    from deepnotes import parallel
+
+    monkeypatch.setattr(parallel, "cpu_count", lambda: 4)
     assert executors.run_task(Task("K99", 0, "tiny"), jobs=2)["ok"]
     assert seen == [(2, "blas")]
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import multiprocessing
 import os
 import sys
 import traceback
@@ -30,7 +29,8 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
-EXECUTORS = ("local", "process", "ray")
+from ..parallel import EXECUTORS, blas_threads, cpu_count, import_ray, mp_context, start_ray  # noqa: F401
+
 
 
 @dataclass(frozen=True)
@@ -60,17 +60,6 @@ def _import_claim_module(task: Task) -> None:
         spec.loader.exec_module(module)
 
 
-def cpu_count() -> int:
-    """CPUs this process may use (its affinity mask where the OS has one)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
-
-
-def blas_threads(jobs: int) -> int:
-    """BLAS threads per task when ``jobs`` tasks run at once on this machine."""
-    return max(1, cpu_count() // max(1, int(jobs)))
 
 
 def run_task(task: Task, jobs: int = 1) -> dict:
@@ -120,10 +109,6 @@ class LocalExecutor(Executor):
             yield task, run_task(task, 1)
 
 
-def _mp_context():
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-
 
 class ProcessExecutor(Executor):
     """A pool of ``jobs`` processes on this machine."""
@@ -138,7 +123,7 @@ class ProcessExecutor(Executor):
 
     def imap(self, tasks):
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=_mp_context())
+            self._pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=mp_context())
         pending = {self._pool.submit(run_task, task, self.jobs): task for task in tasks}
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -156,14 +141,6 @@ class ProcessExecutor(Executor):
             self._pool = None
 
 
-def import_ray():
-    """Import Ray or raise ImportError with the install command."""
-    try:
-        import ray
-    except ImportError as exc:
-        raise ImportError("the ray executor needs Ray: pip install 'deepnotes[ray]'") from exc
-    return ray
-
 
 class RayExecutor(Executor):
     """Tasks as Ray remote functions (one CPU each).
@@ -178,13 +155,7 @@ class RayExecutor(Executor):
     def __init__(self, jobs: int | None = None, address: str | None = None,
                  object_store_memory: int = 100 * 1024**2):
         self.ray = import_ray()
-        self._started = False
-        if not self.ray.is_initialized():
-            kwargs = {"address": address} if address else {
-                "num_cpus": int(jobs or cpu_count()), "include_dashboard": False,
-                "object_store_memory": object_store_memory}
-            self.ray.init(log_to_driver=False, configure_logging=False, **kwargs)
-            self._started = True
+        self._started = start_ray(self.ray, jobs, address, object_store_memory)
         cluster_cpus = int(self.ray.cluster_resources().get("CPU", 1))
         self.jobs = int(jobs or cluster_cpus)
         self._remote = self.ray.remote(num_cpus=1, max_retries=0)(run_task)

@@ -1,11 +1,7 @@
-"""Where trials run: in this process, a process pool, or Ray -- the claims lab's three places.
+"""Where trials run: in this process, a process pool, or Ray (the claims lab's three places; what
+they share -- start method, BLAS pinning, Ray setup -- is `deepnotes.parallel`).
 
-The claims lab's executors (`deepnotes.claims.executors`) run (claim, seed) tasks, and the lab
-sits above `tune` in the package's layers (its claims use the tuner), so a trial -- a function
-call ``objective(config)`` -- gets the same three executors here, built the same way: the same
-process start method (forkserver, never fork, which would copy a parent's BLAS thread pool and
-locks), the same BLAS pinning per task with threadpoolctl (``max(1, cpus // jobs)`` threads),
-the same Ray setup (a local instance with a capped object store, or ``address``) and install message.
+A trial is a function call ``objective(config)``.
 
 ``submit(fn, *args)`` returns a key; ``next_done()`` returns ``(key, outcome)`` for whichever
 call finishes first, so a searcher can be told about one trial and hand out the next while the
@@ -18,37 +14,12 @@ import time
 import traceback
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
-import multiprocessing
-import os
-
-EXECUTORS = ("local", "process", "ray")
+from ..parallel import EXECUTORS, blas_threads, cpu_count, import_ray, mp_context, start_ray  # noqa: F401
 
 
-def cpu_count() -> int:
-    """CPUs this process may use (its affinity mask where the OS has one)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
 
 
-def blas_threads(jobs: int) -> int:
-    """BLAS threads per trial when ``jobs`` trials run at once on this machine."""
-    return max(1, cpu_count() // max(1, int(jobs)))
 
-
-def _mp_context():
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-
-
-def import_ray():
-    """Import Ray or raise ImportError with the install command."""
-    try:
-        import ray
-    except ImportError as exc:
-        raise ImportError("the ray executor needs Ray: pip install 'deepnotes[ray]'") from exc
-    return ray
 
 
 def call(fn, args, jobs=None):
@@ -128,7 +99,7 @@ class ProcessTrials(TrialExecutor):
         if int(jobs) < 1:
             raise ValueError(f"ProcessTrials: jobs must be >= 1, got {jobs}")
         self.jobs = int(jobs)
-        self._pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=_mp_context())
+        self._pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=mp_context())
         self._pending = {}
 
     def submit(self, fn, *args):
@@ -161,12 +132,7 @@ class RayTrials(TrialExecutor):
     def __init__(self, jobs=None, address=None, object_store_memory=100 * 1024**2):
         super().__init__()
         self.ray = import_ray()
-        self._started = False
-        if not self.ray.is_initialized():
-            kwargs = {"address": address} if address else {
-                "num_cpus": int(jobs or 1), "include_dashboard": False, "object_store_memory": object_store_memory}
-            self.ray.init(log_to_driver=False, configure_logging=False, **kwargs)
-            self._started = True
+        self._started = start_ray(self.ray, jobs or 1, address, object_store_memory)
         self.jobs = int(jobs or self.ray.cluster_resources().get("CPU", 1))
         self._remote = self.ray.remote(num_cpus=1, max_retries=0)(call)
         self._pending = {}
