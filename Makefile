@@ -24,9 +24,17 @@ browser:
 test: $(STAMP) browser
 	$(PY) -m pytest -q -n 2 --dist loadgroup
 
+# The four pillars in a few minutes: train a model, run a few quick claims and their report,
+# answer interview questions from the handbook, write the offline site (with the claims' figures).
 demo: $(STAMP)
 	$(VENV)/bin/deepnotes train --model mlp --dataset digits --epochs 30 \
 		--optimizer adamw --lr 0.003 --batch-size 64 --seed 0 --out runs/demo
+	$(VENV)/bin/deepnotes claims run K06 K08 K28 K07 --budget quick --jobs 2 --out runs/claims
+	$(VENV)/bin/deepnotes claims report --out runs/claims
+	$(VENV)/bin/deepnotes ask "BN和LN的区别是什么" --top 3
+	$(VENV)/bin/deepnotes ask "why do sigmoid gradients vanish" --top 3
+	$(VENV)/bin/deepnotes site runs/site
+	@echo "demo: open runs/claims/index.html and runs/site/index.html"
 
 # Every registered claim at the quick budget (3 seeds, two processes); the HTML report goes to
 # runs/claims/ and the verdicts to src/deepnotes/claims/verdicts.json (commit it). Cached seeds are

@@ -78,11 +78,14 @@ load_entries.cache_clear = _load.cache_clear
 
 
 def entries_by_id(directory=None) -> dict[str, list[str]]:
-    """``{inventory ID: [entry IDs naming it]}`` for the coverage map (schema-checked entries only)."""
+    """``{inventory ID: [entry IDs naming it]}`` for the coverage map (schema-checked entries only):
+    a topic is named by the entry's ``id`` and ``related`` IDs, a claim by the entry's ``claims``
+    (the entry that explains the topic the experiment tests)."""
     out: dict[str, list[str]] = {}
     for entry in load_entries(directory, deep=False):
-        for item_id in entry.ids:
-            out.setdefault(item_id, []).append(entry.id)
+        for item_id in (*entry.ids, *entry.data.get("claims", [])):
+            if entry.id not in out.setdefault(item_id, []):
+                out[item_id].append(entry.id)
     return out
 
 
