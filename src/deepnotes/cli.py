@@ -134,6 +134,14 @@ def _evaluate_test(model, split, out_dir, metric_names):
 
 def cmd_train(args):
     # one branch per model family; every classifier in `models.build_model` shares `_train_classifier`
+    if args.model == "ssd" or args.dataset == "shapes":
+        if (args.model, args.dataset) != ("ssd", "shapes"):
+            print(f"deepnotes train: error: --model ssd goes with --dataset shapes (a detection data set), "
+                  f"got --model {args.model} --dataset {args.dataset}", file=sys.stderr)
+            return 2
+        from .vision.train import cli_train
+
+        return cli_train(args)
     return _train_classifier(args)
 
 
@@ -274,8 +282,10 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("train", help=COMMANDS["train"], description=COMMANDS["train"])
-    p.add_argument("--model", default="mlp", choices=["mlp"])
-    p.add_argument("--dataset", default="digits", choices=["digits", "breast_cancer", "mnist1d"])
+    p.add_argument("--model", default="mlp", choices=["mlp", "ssd"],
+                   help="mlp: a classifier; ssd: the small single-shot detector (with --dataset shapes)")
+    p.add_argument("--dataset", default="digits", choices=["digits", "breast_cancer", "mnist1d", "shapes"])
+    p.add_argument("--head", choices=["single", "fpn"], default="fpn", help="ssd: one coarse feature map or FPN levels")
     p.add_argument("--epochs", type=int, default=20)
     p.add_argument("--optimizer", default="adamw", choices=["sgd", "adam", "adamw"])
     p.add_argument("--lr", type=float, default=1e-3)
