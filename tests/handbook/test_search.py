@@ -10,12 +10,13 @@ import pytest
 
 from deepnotes.cli import main
 from deepnotes.handbook.entries import load_entries
+from deepnotes.handbook.inventory import load_inventory
 from deepnotes.handbook.search import Index, build_index, evaluate, expand_query, load_synonyms, tokenize
 
 from .conftest import FIXTURES
 
 RETRIEVAL_SET = Path(__file__).resolve().parents[2] / "src" / "deepnotes" / "handbook" / "retrieval_set.json"
-FIRST_29 = {f"{f}{i}" for f, n in (("E", 6), ("A", 6), ("L", 4), ("O", 9), ("N", 4)) for i in range(1, n + 1)}
+TOPICS = {i for i, item in load_inventory().items() if item.kind == "topic"}
 
 
 def test_chinese_runs_give_unigrams_and_bigrams():
@@ -78,12 +79,12 @@ def test_synonyms_expand_garbled_terms_from_transcribed_notes():
     assert all(v == v.lower() for v, _ in load_synonyms())
 
 
-def test_retrieval_set_is_large_bilingual_and_names_first_entries_only():
+def test_retrieval_set_is_large_bilingual_and_names_inventory_topics():
     questions = json.loads(RETRIEVAL_SET.read_text(encoding="utf-8"))
     chinese = [q for q in questions if re.search(r"[\u4e00-\u9fff]", q["q"])]
     assert len(questions) >= 60
     assert abs(len(chinese) - (len(questions) - len(chinese))) <= 0.1 * len(questions)
-    assert all(q["ids"] and set(q["ids"]) <= FIRST_29 for q in questions)
+    assert all(q["ids"] and set(q["ids"]) <= TOPICS for q in questions)
     assert len({q["q"] for q in questions}) == len(questions)
 
 
