@@ -1,12 +1,11 @@
 """Sanity tests of the dropout claims (K22, K45) on deliberately broken variants (no rescale, dropout
-left on at eval, p = 0), and each claim once at the tiny budget. No test asserts a claim's verdict."""
+left on at eval, p = 0); tests/claims/test_smoke.py runs each claim at the tiny budget. No test asserts a claim's verdict."""
 import math
 
 import numpy as np
 import pytest
 
 import deepnotes as dn
-from deepnotes.claims import registry, runner
 from deepnotes.claims.experiments import dropout as D
 from deepnotes.claims.experiments import _toolkit_c as T
 
@@ -65,14 +64,3 @@ def test_k45_p_zero_gives_zero_effects():
         dead[0].weight.data[...] = -1.0  # every pre-activation negative on positive inputs: all zero
         dead[0].bias.data[...] = 0.0
     assert D.near_zero_fraction(dead, x) == 1.0
-
-
-@pytest.mark.covers("K22", "K45")
-@pytest.mark.parametrize("claim_id", ["K22", "K45"])
-def test_claim_runs_at_tiny(claim_id, tmp_path):
-    out = runner.run_claim(claim_id, "tiny")
-    claim = registry.get(claim_id)
-    assert set(out["criteria"]) == {c.name for c in claim.criteria}
-    assert all(math.isfinite(v) for r in out["results"] for v in r["metrics"].values())
-    paths = claim.plot(out["results"], tmp_path)
-    assert paths and all(p.is_file() for p in paths)

@@ -1,12 +1,11 @@
 """Sanity tests of the claims on normalization's side effects (K41, K42, K43): each measurement is run on a
 deliberately broken variant (the normalization removed or swapped, a zero step) and must change as the
-mechanism says; each claim runs once at the tiny budget. No test asserts a claim's verdict."""
+mechanism says; tests/claims/test_smoke.py runs each claim at the tiny budget. No test asserts a claim's verdict."""
 import math
 
 import pytest
 
 import deepnotes as dn
-from deepnotes.claims import registry, runner
 from deepnotes.claims.experiments import normalization_effects as N
 from deepnotes.claims.experiments import _toolkit_c as T
 
@@ -49,15 +48,3 @@ def test_k42_saturation_follows_the_scale_and_bn_removes_it(digits):
             sat[norm, scale] = N.saturated_fraction(model, x)
     assert sat["none", 0.1] < 0.01 < 0.5 < sat["none", 10.0]
     assert sat["batch", 10.0] < 0.5 * sat["none", 10.0]
-
-
-@pytest.mark.covers("K41", "K42", "K43")
-@pytest.mark.parametrize("claim_id", ["K41", "K42", "K43"])
-def test_claim_runs_at_tiny(claim_id, tmp_path):
-    out = runner.run_claim(claim_id, "tiny")
-    claim = registry.get(claim_id)
-    assert set(out["criteria"]) == {c.name for c in claim.criteria}
-    assert all(math.isfinite(v) for r in out["results"] for v in r["metrics"].values())
-    paths = claim.plot(out["results"], tmp_path)
-    assert paths and all(p.is_file() for p in paths)
-

@@ -16,7 +16,7 @@ IDS = registry.registered_ids()
 
 
 @pytest.mark.skipif(not IDS, reason="no claim registered yet")
-@pytest.mark.parametrize("claim_id", IDS or ["none"])
+@pytest.mark.parametrize("claim_id", [pytest.param(i, marks=pytest.mark.covers(i)) for i in IDS] or ["none"])
 def test_claim_runs_at_tiny_budget(claim_id, tmp_path):
     claim = registry.get(claim_id)
     lab = run_claims([claim_id], budget="tiny", out=tmp_path)
