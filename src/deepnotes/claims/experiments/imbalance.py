@@ -215,7 +215,7 @@ _CRITERIA = [
     caveats_zh="数据量小：乳腺癌数据里只有约 40 个恶性样本，召回率以约 0.025 为步长变化。这些方法都是用精确率换召回率；"
                "模型本来就分得很开时 F1 可能下降。阈值移动与不处理所用的训练集略有不同（训练折的 75% 与 100%）。"
                "重采样只作用于训练折。",
-    code=["deepnotes.data.imbalance.SMOTE", "deepnotes.data.imbalance.RandomUnderSampler",
+    code=["deepnotes.data.resampling.SMOTE", "deepnotes.data.resampling.RandomUnderSampler",
           "deepnotes.data.imbalance.BalancedEnsemble", "deepnotes.data.imbalance.compute_class_weight",
           "deepnotes.data.imbalance.best_threshold", "deepnotes.metrics.average_precision_score"],
     seconds={"tiny": 0.5, "quick": 9, "full": 25},  # CPU seconds per seed measured on the 2-core machine
