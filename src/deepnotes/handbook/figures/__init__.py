@@ -15,6 +15,23 @@ from pathlib import Path
 FIGURE_SUFFIX = ".svg"
 
 
+def new_figure(width: float, height: float):
+    """A matplotlib Figure of (width, height) inches on its own Agg canvas (no pyplot, no global state)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height))
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def save_figure(fig, out_path) -> None:
+    """Write `fig` to `out_path` (.svg or .png by suffix) at 110 dpi, creating the folder."""
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out_path, dpi=110)
+
+
 def build_figure(builder: str, out_path) -> Path:
     """Call the builder named by the dotted path `builder` to write `out_path`; return the path.
 

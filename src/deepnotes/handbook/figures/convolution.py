@@ -14,7 +14,6 @@ Yu & Koltun (2016), arXiv:1511.07122, and Wang et al. (2018), arXiv:1702.08502
 """
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 
@@ -22,21 +21,7 @@ from ...autograd.tensor import Tensor
 from ...nn.functional.conv import conv1d, conv2d
 from ...nn.functional.pooling import avg_pool2d, max_pool2d
 from ...nn.utils.conv_arith import conv_output_size
-
-
-def _figure(width, height):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height))
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def _save(fig, out_path):
-    out_path = Path(out_path)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out_path, dpi=110)
+from . import new_figure, save_figure
 
 
 def conv_matrix(length, kernel_size, stride=1, padding=0, dilation=1):
@@ -75,7 +60,7 @@ def output_size_diagram(out_path):
 
     W, K, P, S = 7, 3, 1, 2
     out = conv_output_size(W, K, stride=S, padding=P)
-    fig = _figure(9.0, 4.2)
+    fig = new_figure(9.0, 4.2)
     ax = fig.add_subplot(1, 2, 1)
     n = W + 2 * P
     for i in range(n):
@@ -103,13 +88,13 @@ def output_size_diagram(out_path):
     ax2.set_aspect("equal")
     ax2.axis("off")
     ax2.set_title(f"output {out} x {out}\nfloor(({W} - {K} + 2*{P}) / {S}) + 1 = {out}", fontsize=10)
-    _save(fig, out_path)
+    save_figure(fig, out_path)
 
 
 def transposed_matrix_diagram(out_path):
     """C5: the matrix C of a stride-2 convolution (length 8 -> 3) next to C^T, which a transposed convolution applies."""
     C = conv_matrix(8, 3, stride=2)
-    fig = _figure(9.0, 4.4)
+    fig = new_figure(9.0, 4.4)
     for k, (mat, title) in enumerate(((C, f"conv: y = C x, C is {C.shape[0]}x{C.shape[1]}"),
                                       (C.T, f"transposed conv: x' = C^T y, {C.shape[1]}x{C.shape[0]}"))):
         ax = fig.add_subplot(1, 2, k + 1)
@@ -123,13 +108,13 @@ def transposed_matrix_diagram(out_path):
     fig.suptitle("same kernel (w1, w2, w3), stride 2: C^T spreads 3 values back to 8 positions, it does not invert C",
                  fontsize=9)
     fig.subplots_adjust(top=0.8)
-    _save(fig, out_path)
+    save_figure(fig, out_path)
 
 
 def dilation_gridding_diagram(out_path):
     """C6: which input pixels reach one output after three 3x3 layers: dilations (1,1,1), (1,2,4), (2,2,2)."""
     stacks = ((1, 1, 1), (1, 2, 4), (2, 2, 2))
-    fig = _figure(11.0, 4.0)
+    fig = new_figure(11.0, 4.0)
     for k, dil in enumerate(stacks):
         mask = receptive_mask(dil, size=21)
         rows, cols = np.nonzero(mask)
@@ -140,7 +125,7 @@ def dilation_gridding_diagram(out_path):
         ax.set_yticks([])
         holes = int((mask[rows.min():rows.max() + 1, cols.min():cols.max() + 1] == 0).sum())
         ax.set_title(f"dilations {dil}: field {field}x{field}\n27 weights, {holes} holes in the field", fontsize=10)
-    _save(fig, out_path)
+    save_figure(fig, out_path)
 
 
 def pooling_shift_example():
@@ -160,7 +145,7 @@ def pooling_shift_example():
 def pooling_shift_diagram(out_path):
     """C4: 2 x 2 max and average pooling of an image and of the image shifted by one pixel: the pooled maps change."""
     ex = pooling_shift_example()
-    fig = _figure(10.0, 5.0)
+    fig = new_figure(10.0, 5.0)
     panels = (("image", "input"), ("max", "2x2 max pool"), ("avg", "2x2 avg pool"),
               ("shifted", "input shifted right by 1"), ("max_shifted", "max pool of shifted"),
               ("avg_shifted", "avg pool of shifted"))
@@ -175,4 +160,4 @@ def pooling_shift_diagram(out_path):
         ax.set_title(title, fontsize=10)
     fig.suptitle("Pooling absorbs shifts only inside a window: a one-pixel shift across window borders changes the output",
                  fontsize=9)
-    _save(fig, out_path)
+    save_figure(fig, out_path)

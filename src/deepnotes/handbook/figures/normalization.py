@@ -9,28 +9,13 @@ the code.
 """
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 
 from ...autograd.tensor import Tensor
 from ...nn.layers.normalization import BatchNorm1d
 from ...nn.utils.normalization import normalization_axes
-
-
-def _figure(width, height):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height))
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def _save(fig, out_path):
-    out_path = Path(out_path)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out_path, dpi=110)
+from . import new_figure, save_figure
 
 
 def statistic_group(kind, shape=(4, 6, 3, 3), groups=2, index=(1, 2, 0, 0)):
@@ -68,7 +53,7 @@ def axes_diagram(out_path):
     """
     shape = (3, 6, 2, 2)
     n, c, h, w = shape
-    fig = _figure(13.0, 3.8)
+    fig = new_figure(13.0, 3.8)
     panels = (("batch", "BatchNorm: over N, H, W\n(one statistic per channel)"),
               ("layer", "LayerNorm: over C, H, W\n(one per example)"),
               ("instance", "InstanceNorm: over H, W\n(one per example and channel)"),
@@ -92,7 +77,7 @@ def axes_diagram(out_path):
     fig.suptitle("blue: the values that share one mean and variance (batch N to the right, channels C to the back, "
                  "the H x W positions of each channel stacked upward)", fontsize=9, y=0.99)
     fig.subplots_adjust(left=0.0, right=1.0, bottom=0.02, top=0.82, wspace=0.0)
-    _save(fig, out_path)
+    save_figure(fig, out_path)
 
 
 def running_statistics(out_path):
@@ -114,7 +99,7 @@ def running_statistics(out_path):
         variances.append(batch.var())
         running_mean.append(float(bn.running_mean.data[0]))
         running_var.append(float(bn.running_var.data[0]))
-    fig = _figure(10.0, 4.0)
+    fig = new_figure(10.0, 4.0)
     left, right = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
     left.plot(means, ".", label="batch mean (normalizes in train)")
     left.plot(running_mean, "-", label="running_mean (normalizes in eval)")
@@ -127,7 +112,7 @@ def running_statistics(out_path):
         ax.set_title(f"BatchNorm1d(1), momentum 0.1: {title}")
         ax.legend(fontsize=7)
     fig.tight_layout()
-    _save(fig, out_path)
+    save_figure(fig, out_path)
 
 
 def _box(ax, x, y, text, color):
@@ -141,7 +126,7 @@ def _arrow(ax, start, end):
 
 def pre_post_ln(out_path):
     """N4: one Transformer encoder layer with post-LN (Vaswani et al. 2017) and pre-LN (Xiong et al. 2020)."""
-    fig = _figure(9.0, 6.2)
+    fig = new_figure(9.0, 6.2)
     for i, (title, pre) in enumerate((("post-LN (original Transformer)", False), ("pre-LN (most later models)", True))):
         ax = fig.add_subplot(1, 2, i + 1)
         ax.set_xlim(0, 10)
@@ -179,7 +164,7 @@ def pre_post_ln(out_path):
         ax.text(0.2, 12.4, "each LayerNorm: mean and variance of\none token's d_model features",
                 fontsize=7, color="#555555")
     fig.tight_layout()
-    _save(fig, out_path)
+    save_figure(fig, out_path)
 
 
 BUILDERS = {"N1": running_statistics, "N2": axes_diagram, "N4": pre_post_ln}

@@ -14,7 +14,6 @@ arXiv:1310.4546 (hierarchical softmax on a Huffman tree).
 """
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 
@@ -23,24 +22,10 @@ from ...autograd.tensor import Tensor
 from ...nn.functional.attention import scaled_dot_product_attention
 from ...nn.layers.output_layers import build_huffman_tree
 from ...nn.layers.recurrent import LSTM, RNN
+from . import new_figure, save_figure
 
 #: word counts of the Huffman figure (a toy corpus)
 HUFFMAN_WORDS = {"the": 120, "of": 60, "cat": 20, "sat": 18, "mat": 12, "quokka": 3, "zymurgy": 1}
-
-
-def _figure(width, height):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height))
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def _save(fig, out_path):
-    out_path = Path(out_path)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out_path, dpi=110)
 
 
 def huffman_layout(counts):
@@ -71,7 +56,7 @@ def huffman_tree_diagram(out_path):
             xs[prefix] = float(np.mean(below))
         return xs[prefix]
 
-    fig = _figure(9.0, 5.0)
+    fig = new_figure(9.0, 5.0)
     ax = fig.add_subplot(1, 1, 1)
     for parent, child in edges:
         ax.plot([x_of(parent), x_of(child)], [-len(parent), -len(child)], color="#777777", lw=1.2, zorder=1)
@@ -88,14 +73,14 @@ def huffman_tree_diagram(out_path):
                  "code length = number of sigmoids", fontsize=10)
     ax.axis("off")
     ax.set_ylim(-max(len(c) for c in leaves) - 1.3, 0.5)
-    _save(fig, out_path)
+    save_figure(fig, out_path)
 
 
 def lstm_cell_diagram(out_path):
     """S2: the LSTM cell: forget, input and output gates, the candidate, and the additive cell path."""
     from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
-    fig = _figure(9.5, 5.0)
+    fig = new_figure(9.5, 5.0)
     ax = fig.add_subplot(1, 1, 1)
     ax.set_xlim(0, 10)
     ax.set_ylim(0, 6)
@@ -145,7 +130,7 @@ def lstm_cell_diagram(out_path):
     ax.text(9.3, 2.6, "$h_t$", fontsize=11)
     ax.text(1.1, 5.45, "$c_t = f_t \\odot c_{t-1} + i_t \\odot g_t$,   $h_t = o_t \\odot \\tanh(c_t)$;   "
                        "gates: σ of a linear map of $[h_{t-1}, x_t]$", fontsize=10)
-    _save(fig, out_path)
+    save_figure(fig, out_path)
 
 
 def attention_example(n=8, d=16, seed=0):
@@ -162,14 +147,14 @@ def attention_example(n=8, d=16, seed=0):
 def attention_weights_diagram(out_path):
     """S4: a scaled dot-product attention map where each query matches one key: softmax(QK^T / sqrt(d))."""
     weights, _ = attention_example()
-    fig = _figure(5.2, 4.6)
+    fig = new_figure(5.2, 4.6)
     ax = fig.add_subplot(1, 1, 1)
     im = ax.imshow(weights, cmap="viridis", vmin=0, vmax=1)
     fig.colorbar(im, ax=ax)
     ax.set_xlabel("key position")
     ax.set_ylabel("query position")
     ax.set_title("attention weights softmax(Q K^T / sqrt(d))\neach row sums to 1", fontsize=9)
-    _save(fig, out_path)
+    save_figure(fig, out_path)
 
 
 def gradient_through_time(length=60, hidden=32, forget_bias=3.0, seed=0):
@@ -201,7 +186,7 @@ def gradient_through_time(length=60, hidden=32, forget_bias=3.0, seed=0):
 def gradient_through_time_diagram(out_path):
     """S1/S2: how much gradient from the last step reaches each earlier input, RNN vs LSTM, at initialization."""
     curves = gradient_through_time()
-    fig = _figure(7.0, 4.2)
+    fig = new_figure(7.0, 4.2)
     ax = fig.add_subplot(1, 1, 1)
     for label, rel in curves.items():
         steps_back = np.arange(len(rel))[::-1]
@@ -212,4 +197,4 @@ def gradient_through_time_diagram(out_path):
     ax.legend(fontsize=8)
     ax.grid(True, which="major", alpha=0.3)
     fig.tight_layout()
-    _save(fig, out_path)
+    save_figure(fig, out_path)
