@@ -32,7 +32,8 @@ from pathlib import Path
 LANGS = ("en", "zh")
 REQUIRED = ("id", "title", "keywords", "question", "checks", "short", "full", "pitfalls", "code", "claims",
             "try", "quiz", "references")
-OPTIONAL = ("related", "figures")
+OPTIONAL = ("related", "figures", "graded")
+GRADED_STATUS = ("agrees", "disputed", "wrong")
 QUIZ_TYPES = ("choice", "short", "derivation")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 _CLAIM_ID = re.compile(r"^K\d\d$")
@@ -174,14 +175,16 @@ def check_structure(data, path) -> list[str]:
                 if not isinstance(p, dict):
                     c.fail(where, f"expected a mapping with wrong, right, evidence, got {p!r:.60}")
                     continue
-                for key in set(p) - {"wrong", "right", "evidence", "source"}:
-                    c.fail(f"{where}.{key}", "unknown field (expected wrong, right, evidence, source)")
+                for key in set(p) - {"wrong", "right", "evidence", "source", "folklore"}:
+                    c.fail(f"{where}.{key}", "unknown field (expected wrong, right, evidence, folklore, source)")
                 for key in ("wrong", "right"):
                     c.bilingual(p.get(key), f"{where}.{key}")
                 if not _is_text(p.get("evidence")):
                     c.fail(f"{where}.evidence", "expected a test node ID, 'claim:Kxx' or 'compute: <expression>'")
                 if "source" in p and p["source"] != "seed-errors":
                     c.fail(f"{where}.source", f"expected 'seed-errors' or no source, got {p['source']!r}")
+                if "folklore" in p:
+                    _check_folklore_id(c, p["folklore"], f"{where}.folklore")
 
     for key in ("code", "claims"):
         value = data.get(key, [])
@@ -203,6 +206,13 @@ def check_structure(data, path) -> list[str]:
                 _check_quiz_item(c, item, f"quiz[{i}]")
             if not any(isinstance(q, dict) and q.get("type") == "choice" for q in quiz):
                 c.fail("quiz", "needs at least one 'choice' item (the site's quiz plays them)")
+
+    graded = data.get("graded", [])
+    if not isinstance(graded, list):
+        c.fail("graded", f"expected a list of graded multiple-choice items, got {graded!r:.60}")
+    else:
+        for i, item in enumerate(graded):
+            _check_graded_item(c, item, f"graded[{i}]")
 
     figures = data.get("figures", [])
     if not isinstance(figures, list):
@@ -226,6 +236,50 @@ def check_structure(data, path) -> list[str]:
                     c.fail(f"references[{i}]",
                            f"expected {{authors, year, title[, where]}} or {{doc[, note]}}, got {ref!r:.60}")
     return c.problems
+
+
+def _check_folklore_id(c: _Checker, value, where: str) -> None:
+    from .folklore import COMMON, catalogue
+
+    if value != COMMON and value not in catalogue():
+        c.fail(where, f"{value!r} is not an item of folklore.yaml (or {COMMON!r} for an error found elsewhere)")
+
+
+def _check_graded_item(c: _Checker, item, where: str) -> None:
+    """A graded multiple-choice item: the collection's options and official answer, ours, and the evidence."""
+    fields = {"id", "source", "prompt", "options", "official", "project", "status", "why", "evidence"}
+    if not isinstance(item, dict):
+        c.fail(where, f"expected a mapping with {', '.join(sorted(fields))}, got {item!r:.60}")
+        return
+    for key in set(item) - fields:
+        c.fail(f"{where}.{key}", f"unknown field (expected {', '.join(sorted(fields))})")
+    for key in fields - set(item):
+        c.fail(f"{where}.{key}", "missing (required field of a graded item)")
+    if not (isinstance(item.get("id"), str) and re.fullmatch(r"[a-z0-9][a-z0-9-]*", item.get("id", ""))):
+        c.fail(f"{where}.id", f"expected a lower-case slug such as 'cv-q27', got {item.get('id')!r}")
+    for key in ("source", "prompt", "why"):
+        if key in item:
+            c.bilingual(item[key], f"{where}.{key}")
+    options = item.get("options")
+    if not isinstance(options, list) or not 2 <= len(options) <= 6:
+        c.fail(f"{where}.options", f"expected 2 to 6 options, got {options!r:.60}")
+        options = []
+    for j, o in enumerate(options):
+        c.bilingual(o, f"{where}.options[{j}]")
+    for key in ("official", "project"):
+        value = item.get(key)
+        if not (isinstance(value, list) and value and len(set(value)) == len(value) and all(
+                isinstance(v, int) and not isinstance(v, bool) and 0 <= v < len(options) for v in value)):
+            c.fail(f"{where}.{key}", f"expected a non-empty list of distinct option indices 0-{len(options) - 1}, "
+                                     f"got {value!r}")
+    status = item.get("status")
+    if status not in GRADED_STATUS:
+        c.fail(f"{where}.status", f"expected one of {', '.join(GRADED_STATUS)}, got {status!r}")
+    elif status == "agrees" and sorted(item.get("official") or []) != sorted(item.get("project") or [1]):
+        c.fail(f"{where}.status", "'agrees' but the official and the project's answers differ")
+    evidence = item.get("evidence")
+    if not isinstance(evidence, list) or not evidence or not all(_is_text(e) for e in evidence):
+        c.fail(f"{where}.evidence", "expected a non-empty list of test node IDs, 'claim:Kxx' or 'compute: ...'")
 
 
 def _check_quiz_item(c: _Checker, item, where: str) -> None:
@@ -266,13 +320,14 @@ def iter_texts(data: dict):
             yield where, value
         elif isinstance(value, dict):
             for k, v in value.items():
-                if k not in ("builder", "evidence", "type", "answer", "source"):
+                if k not in ("builder", "evidence", "type", "answer", "source", "folklore", "official", "project",
+                             "status", "id"):
                     yield from walk(v, f"{where}.{k}" if where else k)
         elif isinstance(value, list):
             for i, v in enumerate(value):
                 yield from walk(v, f"{where}[{i}]")
 
-    for key in ("title", "question", "checks", "short", "full", "pitfalls", "quiz", "figures"):
+    for key in ("title", "question", "checks", "short", "full", "pitfalls", "quiz", "graded", "figures"):
         if key in data:
             yield from walk(data[key], key)
 
@@ -367,27 +422,35 @@ def check_links(data: dict, path, registered: set | None = None, root: Path | No
 
     root = root if root is not None else _repo_root()
     for i, p in enumerate(data.get("pitfalls", [])):
-        evidence, where = p["evidence"].strip(), f"pitfalls[{i}].evidence"
-        if evidence.startswith("claim:"):
-            claim_id = evidence[6:].strip()
-            if claim_id not in registered and not (claim_id in inventory and inventory[claim_id].kind == "claim"):
-                c.fail(where, f"{claim_id!r} is neither a registered claim nor an inventory claim ID")
-        elif evidence.startswith("compute:"):
-            try:
-                value = compute_evidence(evidence[8:].strip())
-            except Exception as exc:  # any error in the expression is the entry's problem
-                c.fail(where, f"the expression raises {type(exc).__name__}: {exc}")
-            else:
-                if value is False or (type(value).__name__ == "bool_" and not value):
-                    c.fail(where, "the expression evaluates to False: it does not show what the pitfall says")
-        elif "::" in evidence:
-            if root is not None:  # an installed copy without tests/ cannot check test IDs
-                why = _test_exists(evidence, root)
-                if why:
-                    c.fail(where, f"{evidence!r}: {why}")
-        else:
-            c.fail(where, f"{evidence!r}: expected 'tests/...py::test_name', 'claim:Kxx' or 'compute: <expression>'")
+        _check_evidence(c, p["evidence"].strip(), f"pitfalls[{i}].evidence", registered, root)
+    for i, item in enumerate(data.get("graded", [])):
+        for j, evidence in enumerate(item["evidence"]):
+            _check_evidence(c, evidence.strip(), f"graded[{i}].evidence[{j}]", registered, root)
     return c.problems, pending
+
+
+def _check_evidence(c: _Checker, evidence: str, where: str, registered: set, root: Path | None) -> None:
+    """A test node ID that exists, a claim ID of the inventory, or a ``compute:`` expression that is not False."""
+    inventory = _inventory()
+    if evidence.startswith("claim:"):
+        claim_id = evidence[6:].strip()
+        if claim_id not in registered and not (claim_id in inventory and inventory[claim_id].kind == "claim"):
+            c.fail(where, f"{claim_id!r} is neither a registered claim nor an inventory claim ID")
+    elif evidence.startswith("compute:"):
+        try:
+            value = compute_evidence(evidence[8:].strip())
+        except Exception as exc:  # any error in the expression is the entry's problem
+            c.fail(where, f"the expression raises {type(exc).__name__}: {exc}")
+        else:
+            if value is False or (type(value).__name__ == "bool_" and not value):
+                c.fail(where, "the expression evaluates to False: it does not show what the pitfall says")
+    elif "::" in evidence:
+        if root is not None:  # an installed copy without tests/ cannot check test IDs
+            why = _test_exists(evidence, root)
+            if why:
+                c.fail(where, f"{evidence!r}: {why}")
+    else:
+        c.fail(where, f"{evidence!r}: expected 'tests/...py::test_name', 'claim:Kxx' or 'compute: <expression>'")
 
 
 def registered_claims() -> set:
