@@ -33,7 +33,7 @@ LANGS = ("en", "zh")
 REQUIRED = ("id", "title", "keywords", "question", "checks", "short", "full", "pitfalls", "code", "claims",
             "try", "quiz", "references")
 OPTIONAL = ("related", "figures", "graded")
-GRADED_STATUS = ("agrees", "disputed", "wrong")
+GRADED_STATUS = ("agrees", "qualified", "disputed", "wrong")  # how the project judges the official answer
 QUIZ_TYPES = ("choice", "short", "derivation")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 _CLAIM_ID = re.compile(r"^K\d\d$")
