@@ -77,3 +77,9 @@ def counts(entries) -> dict:
     return {"flagged_pitfalls": len(flags), "from_catalogue": sum(f != COMMON for _, _, f in flags),
             "common": sum(f == COMMON for _, _, f in flags), "catalogue_items": len(items),
             "catalogue_flagged": len(items) - len(left["missing"]) - len(left["pending"]), **left}
+
+
+def check_folklore_id(c, value, where: str) -> None:
+    """Schema check of a pitfall's ``folklore`` field, reported through the entry checker `c`."""
+    if value != COMMON and value not in catalogue():
+        c.fail(where, f"{value!r} is not an item of folklore.yaml (or {COMMON!r} for an error found elsewhere)")
