@@ -163,9 +163,9 @@ def build_site(entries, out_dir, claims_dir="runs/claims", figures: bool = True,
             prev=entries[pos - 1] if pos > 0 else None, next=entries[pos + 1] if pos + 1 < len(entries) else None,
             **common)
         (out / "entries" / f"{entry.id}.html").write_text(page, encoding="utf-8")
+    n_items = sum(len(e.data["quiz"]) + len(e.data.get("graded", [])) for e in entries)
     index_page = env.get_template("index.html").render(families=families, root="", n_entries=len(entries),
-                                                       n_items=sum(len(e.data["quiz"]) + len(e.data.get("graded", [])) for e in entries),
-                                                       **common)
+                                                       n_items=n_items, **common)
     (out / "index.html").write_text(index_page, encoding="utf-8")
     return {"index": str(out / "index.html"), "pages": len(entries) + 1, "figures": len(builders),
             "seconds": time.perf_counter() - start}
