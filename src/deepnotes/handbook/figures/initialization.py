@@ -17,6 +17,8 @@ from matplotlib.patches import Circle, Rectangle
 import deepnotes as dn
 import deepnotes.nn as nn
 
+from .regularization import save_log_plot
+
 
 def _init(weight, scheme, scale):
     if scheme == "xavier":
@@ -49,13 +51,7 @@ def activation_scale(out_path):
                                           (("he", 0.7), "He x 0.7", "C1:"), (("he", 1.5), "He x 1.5", "C3-.")):
         rms = activation_rms(scheme, scale)
         ax.plot(np.arange(1, len(rms) + 1), rms, style, lw=2, label=label)
-    ax.set_yscale("log")
-    ax.set_xlabel("layer")
-    ax.set_ylabel("RMS of the ReLU outputs")
-    ax.set_title("30 ReLU layers, width 128, no bias", fontsize=10)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.savefig(Path(out_path))
+    save_log_plot(fig, ax, out_path, "layer", "30 ReLU layers, width 128, no bias", "RMS of the ReLU outputs")
 
 
 def layer_gradient_norms(activation="relu", scheme="he", scale=1.0, depth=30, width=64, seed=0):

@@ -17,6 +17,18 @@ import deepnotes as dn
 import deepnotes.nn as nn
 
 
+def save_log_plot(fig, ax, out_path, xlabel, title, ylabel=None) -> None:
+    """Finish a one-axes plot with a log y axis (labels, grid, legend) and write it to `out_path`."""
+    ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    if ylabel:
+        ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.savefig(Path(out_path))
+
+
 def sequence_masks(p=0.5, steps=12, hidden=16, seed=0):
     """The keep masks (steps, hidden) of `nn.Dropout` and of `nn.LockedDropout` on one sequence of ones."""
     dn.manual_seed(seed)
@@ -92,9 +104,4 @@ def bias_variance(out_path):
     ax.plot(degrees, bias2, "o-", color="C0", label="bias²")
     ax.plot(degrees, variance, "s-", color="C3", label="variance")
     ax.plot(degrees, bias2 + variance + noise2, "^-", color="k", label="expected test error (+ noise 0.09)")
-    ax.set_yscale("log")
-    ax.set_xlabel("polynomial degree (capacity)")
-    ax.set_title("fits to 30 noisy samples of sin(2πx), 200 training sets", fontsize=10)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.savefig(Path(out_path))
+    save_log_plot(fig, ax, out_path, "polynomial degree (capacity)", "fits to 30 noisy samples of sin(2πx), 200 training sets")
