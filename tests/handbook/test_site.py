@@ -234,6 +234,10 @@ def test_graded_item_is_clickable_and_graded_against_the_projects_answer(sites, 
     page.reload()  # the graded answer is kept with the quiz progress
     assert "Right" in page.locator("#graded-cv-q24 .result").inner_text()
     assert not page.errors, page.errors
+    shot = ROOT / "runs" / "handbook" / "graded-item.png"
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    page.locator("#graded-cv-q24").screenshot(path=str(shot))
+    assert shot.stat().st_size > 10_000
 
 
 @pytest.mark.browser
