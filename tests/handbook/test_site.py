@@ -214,6 +214,33 @@ def test_quiz_answered_by_clicking_keeps_progress(sites, page):
 
 
 @pytest.mark.browser
+def test_graded_item_is_clickable_and_graded_against_the_projects_answer(sites, page):
+    if "shipped" not in sites or not (sites["shipped"] / "entries" / "A3.html").is_file():
+        pytest.skip("the shipped entry A3 (graded item cv-q24) is not in this build")
+    page.goto((sites["shipped"] / "entries" / "A3.html").as_uri())
+    item = page.locator("#graded-cv-q24")
+    assert not item.locator(".verdict").is_visible()
+    for i in (0, 1, 2):  # the official answer ABC
+        item.locator(f'.option[data-index="{i}"]').click()
+    item.locator(".check").click()
+    assert "Not quite" in item.locator(".result").inner_text() and "ABD" in item.locator(".result").inner_text()
+    assert item.locator(".verdict").is_visible()
+    assert item.locator(".official-letters").inner_text() == "ABC" and item.locator(".project-letters").inner_text() == "ABD"
+    assert "wrong" in item.locator('.option[data-index="2"]').get_attribute("class")
+    item.locator('.option[data-index="2"]').click()  # toggle C off, D on: the project's answer
+    item.locator('.option[data-index="3"]').click()
+    item.locator(".check").click()
+    assert "Right" in item.locator(".result").inner_text()
+    page.reload()  # the graded answer is kept with the quiz progress
+    assert "Right" in page.locator("#graded-cv-q24 .result").inner_text()
+    assert not page.errors, page.errors
+    shot = ROOT / "runs" / "handbook" / "graded-item.png"
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    page.locator("#graded-cv-q24").screenshot(path=str(shot))
+    assert shot.stat().st_size > 10_000
+
+
+@pytest.mark.browser
 def test_language_switch_and_screenshot(sites, page):
     key = "shipped" if "shipped" in sites else "fixtures"
     target = sites[key] / "entries" / "N2.html"

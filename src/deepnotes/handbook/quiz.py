@@ -9,6 +9,10 @@ Grading rule:
 
 * multiple choice is graded automatically: a wrong option is rated **Again**, the right one
   **Good** (a lucky guess should not push a card out by weeks, so never Easy);
+* graded multiple-choice items (an entry's ``graded`` list, `deepnotes.handbook.graded`) are graded
+  automatically against the project's answer (all its options, e.g. ``AD``), then the collection's
+  official answer, the project's judgement of it and the evidence are shown; keyed
+  ``<entry ID>:graded:<item id>``;
 * short-answer and derivation items are self-graded: the key points (or the solution) are shown
   after the reader's answer, and the reader rates it 1-4 (Again / Hard / Good / Easy).
 
@@ -33,16 +37,21 @@ TEXT = {
     "en": {"choose": "Your answer (A-D, q to stop): ", "right": "Right.", "wrong": "Wrong: the answer is {}.",
            "answer": "Your answer (Enter when done, q to stop): ", "key": "Key points:", "solution": "Solution:",
            "rate": "Rate yourself: 1 again, 2 hard, 3 good, 4 easy: ", "next": "next review {}",
+           "choose_many": "Your answer (one or more letters, e.g. AD; q to stop): ",
+           "official": "Official answer {official}; the project's answer {project}: {status}.",
+           "evidence": "Evidence:",
            "done": "{n} cards reviewed, {due} due now, {new} new left.", "none": "Nothing to review: no card is due "
            "and no new card is left for these topics.", "card": "[{i}/{n}] {id} ({kind})"},
     "zh": {"choose": "你的答案（A-D，q 退出）：", "right": "答对了。", "wrong": "答错了：正确答案是 {}。",
            "answer": "写下你的答案（回车结束，q 退出）：", "key": "要点：", "solution": "参考解答：",
            "rate": "自评：1 重来，2 困难，3 良好，4 简单：", "next": "下次复习 {}",
+           "choose_many": "你的答案（一个或多个字母，如 AD；q 退出）：",
+           "official": "官方答案 {official}；本项目答案 {project}：{status}。", "evidence": "证据：",
            "done": "本次复习 {n} 张，当前到期 {due} 张，剩余新卡 {new} 张。", "none": "没有要复习的卡片：这些主题没有到期卡，"
            "也没有新卡了。", "card": "[{i}/{n}] {id}（{kind}）"},
 }
-KIND = {"en": {"choice": "choice", "short": "short answer", "derivation": "derivation"},
-        "zh": {"choice": "选择题", "short": "简答题", "derivation": "推导题"}}
+KIND = {"en": {"choice": "choice", "short": "short answer", "derivation": "derivation", "graded": "graded choice"},
+        "zh": {"choice": "选择题", "short": "简答题", "derivation": "推导题", "graded": "评判过的选择题"}}
 
 
 def data_dir() -> Path:
@@ -142,6 +151,8 @@ def quiz_cards(entries, topics=None) -> dict:
             continue
         for i, item in enumerate(entry.data["quiz"]):
             cards[f"{entry.id}:{i}"] = (entry, item)
+        for item in entry.data.get("graded", []):
+            cards[f"{entry.id}:graded:{item['id']}"] = (entry, {"type": "graded", **item})
     return cards
 
 
@@ -168,8 +179,32 @@ def _read_rating(inp, out, text):
             return RATING_NAMES.index(answer) + 1
 
 
+def _play_graded(item, inp, out, lang, text) -> int:
+    """A graded multiple-choice item: graded against the project's answer, then the official one shown."""
+    from .graded import LETTERS, STATUS, grade, letters, parse_answer
+
+    out.write(f"({item['source'][lang]})\n")
+    out.write(markdown_to_plain(item["prompt"][lang]) + "\n")
+    for letter, option in zip(LETTERS, item["options"]):
+        out.write(f"  {letter}. {markdown_to_plain(option[lang])}\n")
+    while True:
+        picked = parse_answer(_ask(text["choose_many"], inp, out), len(item["options"]))
+        if picked is not None:
+            break
+    right = grade(item, picked)
+    out.write((text["right"] if right else text["wrong"].format(letters(item["project"]))) + "\n")
+    status = STATUS[item["status"]][0 if lang == "en" else 1]
+    out.write(text["official"].format(official=letters(item["official"]), project=letters(item["project"]),
+                                      status=status) + "\n")
+    out.write("  " + markdown_to_plain(item["why"][lang]) + "\n")
+    out.write(text["evidence"] + " " + "; ".join(item["evidence"]) + "\n")
+    return 3 if right else 1
+
+
 def _play(entry, item, inp, out, lang, text) -> int:
     """Show one item, read the answer, return the FSRS rating 1-4."""
+    if item["type"] == "graded":
+        return _play_graded(item, inp, out, lang, text)
     out.write(markdown_to_plain(item["prompt"][lang]) + "\n")
     if item["type"] == "choice":
         letters = "ABCD"

@@ -6,11 +6,14 @@ Validation has two levels:
 * `check_structure` -- the schema: required fields and their types, both languages present and
   non-empty everywhere (and the Chinese side actually Chinese), ``id``/``related`` are inventory IDs,
   claim IDs are inventory claims, quiz items well formed (a choice has 4 options, an answer in
-  range and one explanation per option), references complete. Cheap; always run.
+  range and one explanation per option), references complete, a pitfall's ``folklore`` names an item
+  of ``folklore.yaml`` (`deepnotes.handbook.folklore`), graded multiple-choice items are well formed
+  (`deepnotes.handbook.graded`). Cheap; always run.
 * `check_links` -- what the entry points at: every ``code`` path imports (module + attribute
   chain), every formula converts with latex2mathml, every pitfall's evidence resolves (a test
   node ID whose file and function exist, ``claim:Kxx`` in the inventory, or a ``compute:``
-  expression that evaluates without error and not to False), figure builders resolve, and no
+  expression that evaluates without error and not to False; `deepnotes.handbook.evidence`), and so
+  does every graded item's evidence; figure builders resolve, and no
   text states a verdict next to a claim ID (verdicts are read from the claims lab, never
   restated: "K20 holds", "K20 不成立" are errors).
 
@@ -20,19 +23,16 @@ site say "experiment not registered yet". Once registered, they appear with thei
 """
 from __future__ import annotations
 
-import ast
 import doctest
 import importlib
-import math
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 LANGS = ("en", "zh")
 REQUIRED = ("id", "title", "keywords", "question", "checks", "short", "full", "pitfalls", "code", "claims",
             "try", "quiz", "references")
-OPTIONAL = ("related", "figures")
+OPTIONAL = ("related", "figures", "graded")
 QUIZ_TYPES = ("choice", "short", "derivation")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 _CLAIM_ID = re.compile(r"^K\d\d$")
@@ -123,6 +123,9 @@ def _inventory():
 
 def check_structure(data, path) -> list[str]:
     """Schema problems of one entry's parsed YAML (``[]`` when it is well formed)."""
+    from .folklore import check_folklore_id
+    from .graded import check_graded_item
+
     c = _Checker(path)
     if not isinstance(data, dict):
         c.fail("(top level)", f"expected a mapping of fields, got {type(data).__name__}")
@@ -174,14 +177,16 @@ def check_structure(data, path) -> list[str]:
                 if not isinstance(p, dict):
                     c.fail(where, f"expected a mapping with wrong, right, evidence, got {p!r:.60}")
                     continue
-                for key in set(p) - {"wrong", "right", "evidence", "source"}:
-                    c.fail(f"{where}.{key}", "unknown field (expected wrong, right, evidence, source)")
+                for key in set(p) - {"wrong", "right", "evidence", "source", "folklore"}:
+                    c.fail(f"{where}.{key}", "unknown field (expected wrong, right, evidence, folklore, source)")
                 for key in ("wrong", "right"):
                     c.bilingual(p.get(key), f"{where}.{key}")
                 if not _is_text(p.get("evidence")):
                     c.fail(f"{where}.evidence", "expected a test node ID, 'claim:Kxx' or 'compute: <expression>'")
                 if "source" in p and p["source"] != "seed-errors":
                     c.fail(f"{where}.source", f"expected 'seed-errors' or no source, got {p['source']!r}")
+                if "folklore" in p:
+                    check_folklore_id(c, p["folklore"], f"{where}.folklore")
 
     for key in ("code", "claims"):
         value = data.get(key, [])
@@ -203,6 +208,13 @@ def check_structure(data, path) -> list[str]:
                 _check_quiz_item(c, item, f"quiz[{i}]")
             if not any(isinstance(q, dict) and q.get("type") == "choice" for q in quiz):
                 c.fail("quiz", "needs at least one 'choice' item (the site's quiz plays them)")
+
+    graded = data.get("graded", [])
+    if not isinstance(graded, list):
+        c.fail("graded", f"expected a list of graded multiple-choice items, got {graded!r:.60}")
+    else:
+        for i, item in enumerate(graded):
+            check_graded_item(c, item, f"graded[{i}]")
 
     figures = data.get("figures", [])
     if not isinstance(figures, list):
@@ -266,13 +278,14 @@ def iter_texts(data: dict):
             yield where, value
         elif isinstance(value, dict):
             for k, v in value.items():
-                if k not in ("builder", "evidence", "type", "answer", "source"):
+                if k not in ("builder", "evidence", "type", "answer", "source", "folklore", "official", "project",
+                             "status", "id"):
                     yield from walk(v, f"{where}.{k}" if where else k)
         elif isinstance(value, list):
             for i, v in enumerate(value):
                 yield from walk(v, f"{where}[{i}]")
 
-    for key in ("title", "question", "checks", "short", "full", "pitfalls", "quiz", "figures"):
+    for key in ("title", "question", "checks", "short", "full", "pitfalls", "quiz", "graded", "figures"):
         if key in data:
             yield from walk(data[key], key)
 
@@ -293,50 +306,12 @@ def resolve(dotted: str):
     raise ModuleNotFoundError(f"no module in {dotted!r}")
 
 
-def _repo_root() -> Path | None:
-    from .coverage import find_tests_dir
-
-    tests = find_tests_dir()
-    return tests.parent if tests else None
-
-
-@lru_cache(maxsize=256)
-def _parsed(path: str, mtime_ns: int) -> list:
-    return ast.parse(Path(path).read_text(encoding="utf-8")).body
-
-
-def _test_exists(node_id: str, root: Path) -> str | None:
-    """None when ``path::[Class::]function[param]`` names an existing test, else why not."""
-    path, _, rest = node_id.partition("::")
-    file = root / path
-    if not rest or not file.is_file():
-        return f"test file {path!r} does not exist" if rest else "expected 'path::function'"
-    names = re.sub(r"\[.*\]$", "", rest).split("::")
-    scope = _parsed(str(file), file.stat().st_mtime_ns)
-    for name in names:
-        found = [n for n in scope if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and n.name == name]
-        if not found:
-            return f"{name!r} is not defined in {path}"
-        scope = found[0].body if isinstance(found[0], ast.ClassDef) else []
-    return None
-
-
-def compute_evidence(expression: str):
-    """Evaluate a ``compute:`` evidence expression with ``np``, ``dn`` (deepnotes) and ``math``."""
-    import numpy as np
-
-    import deepnotes as dn
-
-    namespace = {"np": np, "numpy": np, "dn": dn, "deepnotes": dn, "math": math}
-    return eval(compile(expression, "<evidence>", "eval"), namespace)  # noqa: S307 - the project's own data
-
-
 def check_links(data: dict, path, registered: set | None = None, root: Path | None = None) -> tuple[list[str], tuple]:
     """Problems with what a structurally valid entry points at, and its pending claims."""
+    from .evidence import check_evidence, repo_root
     from .render import LatexError, latex_to_mathml, math_spans
 
     c = _Checker(path)
-    inventory = _inventory()
     for i, dotted in enumerate(data.get("code", [])):
         try:
             resolve(dotted)
@@ -365,28 +340,12 @@ def check_links(data: dict, path, registered: set | None = None, root: Path | No
     if "try" in data and _VERDICT_NEAR_CLAIM.search(data["try"]):
         c.fail("try", "states a verdict next to a claim ID")
 
-    root = root if root is not None else _repo_root()
+    root = root if root is not None else repo_root()
     for i, p in enumerate(data.get("pitfalls", [])):
-        evidence, where = p["evidence"].strip(), f"pitfalls[{i}].evidence"
-        if evidence.startswith("claim:"):
-            claim_id = evidence[6:].strip()
-            if claim_id not in registered and not (claim_id in inventory and inventory[claim_id].kind == "claim"):
-                c.fail(where, f"{claim_id!r} is neither a registered claim nor an inventory claim ID")
-        elif evidence.startswith("compute:"):
-            try:
-                value = compute_evidence(evidence[8:].strip())
-            except Exception as exc:  # any error in the expression is the entry's problem
-                c.fail(where, f"the expression raises {type(exc).__name__}: {exc}")
-            else:
-                if value is False or (type(value).__name__ == "bool_" and not value):
-                    c.fail(where, "the expression evaluates to False: it does not show what the pitfall says")
-        elif "::" in evidence:
-            if root is not None:  # an installed copy without tests/ cannot check test IDs
-                why = _test_exists(evidence, root)
-                if why:
-                    c.fail(where, f"{evidence!r}: {why}")
-        else:
-            c.fail(where, f"{evidence!r}: expected 'tests/...py::test_name', 'claim:Kxx' or 'compute: <expression>'")
+        check_evidence(c, p["evidence"].strip(), f"pitfalls[{i}].evidence", registered, root)
+    for i, item in enumerate(data.get("graded", [])):
+        for j, evidence in enumerate(item["evidence"]):
+            check_evidence(c, evidence.strip(), f"graded[{i}].evidence[{j}]", registered, root)
     return c.problems, pending
 
 

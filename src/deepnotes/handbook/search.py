@@ -179,6 +179,8 @@ def entry_fields(entry) -> dict:
         body += [p["wrong"], p["right"]]
     for q in d["quiz"]:
         body.append(q["prompt"])
+    for g in d.get("graded", []):
+        body += [g["prompt"], g["options"]]
     return {"title": both(d["title"]), "keywords": both(d["keywords"]) + " " + " ".join(d.get("related", [])),
             "question": both(d["question"]), "short": both(d["short"]), "body": both(body)}
 

@@ -23,7 +23,9 @@ HEADINGS = {
     "claims": {"en": "Claims (verdicts from the claims lab)", "zh": "论断（结论来自实验）"},
     "try": {"en": "Try it", "zh": "动手试试"}, "references": {"en": "References", "zh": "参考文献"},
     "wrong": {"en": "Wrong", "zh": "错误说法"}, "right": {"en": "Right", "zh": "正确说法"},
-    "evidence": {"en": "evidence", "zh": "证据"},
+    "evidence": {"en": "evidence", "zh": "证据"}, "folklore": {"en": "folklore error", "zh": "流传的错误"},
+    "graded": {"en": "Graded multiple-choice items (official answer checked)", "zh": "评判过的选择题（核对官方答案）"},
+    "official": {"en": "official answer", "zh": "官方答案"}, "project": {"en": "our answer", "zh": "本项目答案"},
 }
 
 
@@ -93,6 +95,24 @@ def verdict_text(row: dict, lang: str) -> str:
     return (PENDING if row["pending"] else NOT_RUN)[lang]
 
 
+def _format_graded(items, langs, heading, para) -> None:
+    from .graded import LETTERS, STATUS, letters
+
+    heading("graded")
+    for item in items:
+        for x in langs:
+            para(f"[{item['id']}] {item['source'][x]}")
+            para(item["prompt"][x])
+            for letter, option in zip(LETTERS, item["options"]):
+                para(f"{letter}. {option[x]}", indent="    ")
+        status = " / ".join(STATUS[item["status"]][0 if x == "en" else 1] for x in langs)
+        para(f"{HEADINGS['official'][langs[0]]}: {letters(item['official'])}; "
+             f"{HEADINGS['project'][langs[0]]}: {letters(item['project'])} ({status})", indent="    ")
+        for x in langs:
+            para(item["why"][x], indent="    ")
+        para(f"({HEADINGS['evidence'][langs[0]]}: {'; '.join(item['evidence'])})", indent="    ")
+
+
 def format_entry(entry: Entry, lang: str = "en", color: bool = False, width: int = 96, verdicts=None) -> str:
     """The entry as text; `lang` is ``en``, ``zh`` or ``both`` (English then Chinese)."""
     if lang not in ("en", "zh", "both"):
@@ -131,7 +151,10 @@ def format_entry(entry: Entry, lang: str = "en", color: bool = False, width: int
         for x in langs:
             para(f"{HEADINGS['wrong'][x]}: {p['wrong'][x]}")
             para(f"{HEADINGS['right'][x]}: {p['right'][x]}", indent="    ")
-        para(f"({HEADINGS['evidence'][langs[0]]}: {p['evidence']})", indent="    ")
+        tag = f"; {HEADINGS['folklore'][langs[0]]}: {p['folklore']}" if "folklore" in p else ""
+        para(f"({HEADINGS['evidence'][langs[0]]}: {p['evidence']}{tag})", indent="    ")
+    if d.get("graded"):
+        _format_graded(d["graded"], langs, heading, para)
     heading("code")
     for path in d["code"] or ["-"]:
         lines.append(f"  {path}")

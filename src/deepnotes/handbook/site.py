@@ -27,6 +27,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from .anki import FAMILY_NAMES
+from .graded import STATUS as GRADED_STATUS
 from .render import markdown_to_html
 from .search import build_index
 from .show import VERDICT_ZH, claim_status, verdict_table
@@ -151,7 +152,7 @@ def build_site(entries, out_dir, claims_dir="runs/claims", figures: bool = True,
     families = {}
     for entry in entries:
         families.setdefault(entry.family, []).append(entry)
-    common = {"fonts": fonts, "has_report": has_report, "family_names": FAMILY_NAMES}
+    common = {"fonts": fonts, "has_report": has_report, "family_names": FAMILY_NAMES, "graded_status": GRADED_STATUS}
     entry_template = env.get_template("entry.html")
     for pos, entry in enumerate(entries):
         figs = []
@@ -162,8 +163,9 @@ def build_site(entries, out_dir, claims_dir="runs/claims", figures: bool = True,
             prev=entries[pos - 1] if pos > 0 else None, next=entries[pos + 1] if pos + 1 < len(entries) else None,
             **common)
         (out / "entries" / f"{entry.id}.html").write_text(page, encoding="utf-8")
+    n_items = sum(len(e.data["quiz"]) + len(e.data.get("graded", [])) for e in entries)
     index_page = env.get_template("index.html").render(families=families, root="", n_entries=len(entries),
-                                                       n_items=sum(len(e.data["quiz"]) for e in entries), **common)
+                                                       n_items=n_items, **common)
     (out / "index.html").write_text(index_page, encoding="utf-8")
     return {"index": str(out / "index.html"), "pages": len(entries) + 1, "figures": len(builders),
             "seconds": time.perf_counter() - start}

@@ -154,6 +154,50 @@
       });
     });
   });
+  // ---- graded items: pick one or more options, check against the project's answer, then show the official one ----
+  function indices(item, name) {
+    return item.getAttribute(name).split(",").map(Number).sort();
+  }
+  function markGraded(item, picked) {
+    var project = indices(item, "data-project"), official = indices(item, "data-official");
+    item.querySelectorAll(".option").forEach(function (b) {
+      var i = Number(b.getAttribute("data-index")), chosen = picked.indexOf(i) >= 0;
+      b.setAttribute("aria-pressed", chosen ? "true" : "false");
+      b.classList.toggle("picked", chosen);
+      b.classList.toggle("correct", project.indexOf(i) >= 0);
+      b.classList.toggle("wrong", chosen && project.indexOf(i) < 0);
+      b.classList.toggle("official", official.indexOf(i) >= 0);
+    });
+    var ok = picked.slice().sort().join(",") === project.join(","), result = item.querySelector(".result");
+    var letters = project.map(function (i) { return "ABCDEF"[i]; }).join("");
+    result.className = "result " + (ok ? "ok" : "ko");
+    result.innerHTML = ok ? '✓ <span class="en">Right</span> <span class="zh" lang="zh-CN">答对了</span>'
+      : '✗ <span class="en">Not quite: the project\'s answer is ' + letters + '</span> <span class="zh" lang="zh-CN">' +
+        "不对，本项目的答案是 " + letters + "</span>";
+    item.querySelector(".verdict").hidden = false;
+    return ok;
+  }
+  document.querySelectorAll(".graded-item").forEach(function (item) {
+    var key = item.getAttribute("data-key");
+    item.querySelectorAll(".option").forEach(function (b) {
+      b.addEventListener("click", function () {
+        var on = b.getAttribute("aria-pressed") !== "true";
+        b.setAttribute("aria-pressed", on ? "true" : "false");
+        b.classList.toggle("picked", on);
+      });
+    });
+    item.querySelector(".check").addEventListener("click", function () {
+      var picked = [];
+      item.querySelectorAll(".option").forEach(function (b) {
+        if (b.getAttribute("aria-pressed") === "true") picked.push(Number(b.getAttribute("data-index")));
+      });
+      if (!picked.length) return;
+      progress[key] = { answer: picked, correct: markGraded(item, picked), t: new Date().toISOString() };
+      save(QUIZ_KEY, progress);
+    });
+    if (progress[key] && Array.isArray(progress[key].answer)) markGraded(item, progress[key].answer);
+  });
+
   var counter = document.getElementById("quiz-progress");
   if (counter) {
     var keys = Object.keys(progress), right = keys.filter(function (k) { return progress[k].correct; }).length;
