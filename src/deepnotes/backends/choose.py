@@ -62,8 +62,10 @@ def _cpu_model():
 
 
 def machine_key():
-    """What a measurement depends on: CPU model, BLAS threads, NumPy's and MKL's versions."""
-    return f"{_cpu_model()}|threads={_threads()}|numpy={np.__version__}|mkl={mkl.version()}"
+    """What a measurement depends on: CPU model, BLAS threads, NumPy's and MKL's versions, and the
+    OpenBLAS tuning variables some machines set (they change NumPy's speed)."""
+    tuning = ",".join(f"{v}={os.environ[v]}" for v in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if v in os.environ)
+    return f"{_cpu_model()}|threads={_threads()}|numpy={np.__version__}|mkl={mkl.version()}|{tuning}"
 
 
 def _time(fn, operands, repeats):

@@ -48,6 +48,9 @@ def load():
     if not paths:
         _load_error = "libmkl_rt not found (pip install 'deepnotes[mkl]' installs it)"
         return None
+    # MKL's OpenMP threads spin 200 ms after each product by default; NumPy's own BLAS (OpenBLAS,
+    # for everything outside the seam) needs the same cores, so idle MKL threads sleep at once.
+    os.environ.setdefault("KMP_BLOCKTIME", "0")
     try:
         lib = ctypes.CDLL(paths[0])
         for name, real in (("s", ctypes.c_float), ("d", ctypes.c_double)):

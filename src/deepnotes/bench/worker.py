@@ -1,6 +1,7 @@
 """One framework, one workload, in its own process: answers timing requests on stdin.
 
-Protocol (one line each way): "train K" / "infer K" -> JSON {"wall": s, "cpu": s};
+Protocol (one line each way): first the worker says {"ready": true} (with "blas", the GEMM library,
+for deepnotes; ``DEEPNOTES_BLAS`` in its environment chooses it); "train K" / "infer K" -> JSON {"wall": s, "cpu": s};
 "rss" -> JSON {"peak_mb": ..., "base_mb": ...}; "quit".  Running each framework
 alone in a process makes its peak resident memory its own.
 """
@@ -67,7 +68,12 @@ def main(argv=None):
     width = int(argv[5]) or None if len(argv) > 5 else None
     train, infer = _make_steps(framework, name, scale, threads, batch, width)
     base = _peak_mb()
-    print(json.dumps({"ready": True}), flush=True)
+    ready = {"ready": True}
+    if framework == "deepnotes":
+        from .. import backends
+
+        ready["blas"] = backends.get_blas()  # chosen now, not inside the first timed step
+    print(json.dumps(ready), flush=True)
     for line in sys.stdin:
         cmd = line.split()
         if not cmd or cmd[0] == "quit":
