@@ -18,6 +18,12 @@ needs_mkl = pytest.mark.skipif(not HAVE_MKL, reason=f"MKL not available: {mkl.lo
 IMPLS = [("numpy", blas.numpy_gemm, blas.numpy_matmul)] + ([("mkl", mkl.gemm, mkl.matmul)] if HAVE_MKL else [])
 
 
+@pytest.fixture(autouse=True)
+def every_product_to_mkl(monkeypatch):
+    """The MKL path hands small products to NumPy; these tests' small shapes must reach MKL."""
+    monkeypatch.setattr(mkl, "SMALL", 0)
+
+
 @pytest.fixture
 def restore_blas():
     """Put back whichever BLAS was in use (the tests run against the active one)."""
@@ -105,6 +111,17 @@ def test_other_dtypes_and_bad_shapes_behave_as_numpy(name, gemm, matmul):
         gemm(np.ones((2, 3)), np.ones((4, 5)))
     with pytest.raises(ValueError):
         matmul(np.ones((2, 2, 3)), np.ones((3, 4, 5)))
+
+
+@needs_mkl
+def test_small_products_go_to_numpy(monkeypatch):
+    monkeypatch.setattr(mkl, "SMALL", 1 << 18)
+    calls = []
+    monkeypatch.setattr(mkl, "_matrix", lambda *a: calls.append(a) or pytest.fail("a small product reached MKL"))
+    a = np.ones((8, 8), np.float32)
+    np.testing.assert_array_equal(mkl.gemm(a, a), a @ a)
+    np.testing.assert_array_equal(mkl.matmul(np.ones((3, 8, 8), np.float32), a), np.full((3, 8, 8), 8.0))
+    assert not calls
 
 
 # ------------------------------------------------------------------ every op that uses the seam

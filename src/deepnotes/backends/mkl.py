@@ -135,15 +135,20 @@ def _finish(c, out):
     return c
 
 
-def _native(a, b, out):
-    """Whether MKL can take the product: both float32 or both float64, nothing empty, MKL loaded."""
-    return (_lib is not None and a.dtype == b.dtype and a.dtype in (np.float32, np.float64)
-            and a.size and b.size and (out is None or out.dtype == a.dtype))
+# Below this many multiply-adds a product goes to NumPy: the ctypes call and the layout checks
+# (~10 us) would cost more than MKL could save on the arithmetic.
+SMALL = 1 << 18
+
+
+def _native(a, b, out, madds):
+    """Whether MKL takes the product: both float32 or both float64, MKL loaded, not small."""
+    return (_lib is not None and madds >= SMALL and a.dtype == b.dtype and a.dtype in (np.float32, np.float64)
+            and (out is None or out.dtype == a.dtype))
 
 
 def gemm(a, b, trans_a=False, trans_b=False, out=None):
     """op(a) @ op(b) for 2-d arrays by cblas_?gemm (NumPy's matmul for what MKL does not take)."""
-    if not _native(a, b, out):
+    if a.ndim != 2 or b.ndim != 2 or not _native(a, b, out, a.size * b.shape[not trans_b]):
         return np.matmul(a.T if trans_a else a, b.T if trans_b else b, out=out)
     m, k = (a.shape[1], a.shape[0]) if trans_a else a.shape
     n = b.shape[0] if trans_b else b.shape[1]
@@ -172,7 +177,8 @@ def matmul(a, b, trans_a=False, trans_b=False, out=None):
         return gemm(a, b, trans_a, trans_b, out)
     a_view = np.swapaxes(a, -1, -2) if trans_a else a
     b_view = np.swapaxes(b, -1, -2) if trans_b else b
-    if not _native(a, b, out) or a.ndim < 2 or b.ndim < 2 or a_view.shape[-1] != b_view.shape[-2]:
+    if (a.ndim < 2 or b.ndim < 2 or a_view.shape[-1] != b_view.shape[-2]
+            or not _native(a, b, out, max(a.size * b_view.shape[-1], b.size * a_view.shape[-2]))):
         return np.matmul(a_view, b_view, out=out)
     m, k = a_view.shape[-2:]
     n = b_view.shape[-1]

@@ -54,11 +54,11 @@ class _OpTimers:
         seconds, calls = self.seconds, self.calls
 
         def timed(*args, **kwargs):
-            start = time.perf_counter()
+            start = time.process_time()
             try:
                 return original(*args, **kwargs)
             finally:
-                seconds[key] += time.perf_counter() - start
+                seconds[key] += time.process_time() - start
                 calls[key] += 1
 
         self._saved.append((cls, which, cls.__dict__[which]))
@@ -92,13 +92,13 @@ def _deepnotes_step(name, scale=1.0):
     timing = {"optimizer": 0.0}
 
     def step():
-        start = time.perf_counter()
+        start = time.process_time()
         opt.zero_grad()
-        timing["optimizer"] += time.perf_counter() - start
+        timing["optimizer"] += time.process_time() - start
         F.cross_entropy(model(xt), yt).backward()
-        start = time.perf_counter()
+        start = time.process_time()
         opt.step()
-        timing["optimizer"] += time.perf_counter() - start
+        timing["optimizer"] += time.process_time() - start
 
     return step, timing, model, x, y
 
@@ -110,10 +110,10 @@ def profile_step(name, steps=20, scale=1.0):
         step()
     timing["optimizer"] = 0.0
     with _OpTimers() as timers:
-        start = time.perf_counter()
+        start = time.process_time()
         for _ in range(steps):
             step()
-        total = time.perf_counter() - start
+        total = time.process_time() - start
     ops = sorted(((op, phase, s / steps * 1e3, timers.calls[(op, phase)] / steps)
                   for (op, phase), s in timers.seconds.items()), key=lambda r: -r[2])
     kernels = sum(r[2] for r in ops)
@@ -175,7 +175,7 @@ def numpy_mlp_step(params, x, y, lr=0.01, momentum=0.9):
     return step
 
 
-def numpy_overhead(pairs=30, steps=5):
+def numpy_overhead(pairs=60, steps=3):
     """deepnotes' W1 step time over the hand-written NumPy step's, minus 1: median of paired ratios.
     Returns {"overhead", "pairs", "deepnotes_ms", "numpy_ms", "iqr"}."""
     dn_step, _, model, x, y = _deepnotes_step("W1")
