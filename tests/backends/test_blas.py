@@ -44,19 +44,27 @@ def _operand(rng, shape, dtype, layout):
 
 
 LAYOUTS = ("contiguous", "transposed", "strided")
+TOLERANCE = {np.float32: 1e-4, np.float64: 1e-12}
+
+
+def _pair(rng, shape_a, shape_b, ta, tb, dtype, i):
+    """Operands whose op(a), op(b) have shapes `shape_a`, `shape_b` (stored transposed when the
+    flag is set), in layouts that vary with the case number i."""
+    def flip(s):
+        return s[:-2] + s[-2:][::-1]
+    return (_operand(rng, flip(shape_a) if ta else shape_a, dtype, LAYOUTS[i % 3]),
+            _operand(rng, flip(shape_b) if tb else shape_b, dtype, LAYOUTS[(i // 3 + 1) % 3]))
 
 
 @pytest.mark.covers("E1")
 @pytest.mark.parametrize("name,gemm,_", IMPLS)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_gemm_equals_float64_product(name, gemm, _, dtype):
-    rng = np.random.default_rng(1)
-    tol = 1e-4 if dtype == np.float32 else 1e-12
+    rng, tol = np.random.default_rng(1), TOLERANCE[dtype]
     for trial in range(24):
-        m, k, n = rng.integers(1, 40, size=3)
+        m, k, n = (int(v) for v in rng.integers(1, 40, size=3))
         ta, tb = bool(trial & 1), bool(trial & 2)
-        a = _operand(rng, (k, m) if ta else (m, k), dtype, LAYOUTS[trial % 3])
-        b = _operand(rng, (n, k) if tb else (k, n), dtype, LAYOUTS[(trial // 3) % 3])
+        a, b = _pair(rng, (m, k), (k, n), ta, tb, dtype, trial)
         expected = (a.T if ta else a).astype(np.float64) @ (b.T if tb else b).astype(np.float64)
         got = gemm(a, b, ta, tb)
         assert got.shape == (m, n) and got.dtype == dtype, (name, trial)
@@ -78,14 +86,12 @@ def test_gemm_writes_into_out(name, gemm, _):
 @pytest.mark.parametrize("name,_,matmul", IMPLS)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_batched_matmul_broadcasts_like_numpy(name, _, matmul, dtype):
-    rng = np.random.default_rng(3)
-    tol = 1e-4 if dtype == np.float32 else 1e-12
+    rng, tol = np.random.default_rng(3), TOLERANCE[dtype]
     cases = [((3, 4, 5), (3, 5, 6)), ((2, 3, 4, 5), (5, 6)), ((4, 5), (2, 3, 5, 6)), ((2, 1, 4, 5), (1, 3, 5, 6)),
              ((1, 4, 5), (3, 5, 2)), ((2, 3, 1, 5), (2, 3, 5, 1))]
     for i, (sa, sb) in enumerate(cases):
         ta, tb = bool(i & 1), bool(i & 2)
-        a = _operand(rng, sa[:-2] + sa[-2:][::-1] if ta else sa, dtype, LAYOUTS[i % 3])
-        b = _operand(rng, sb[:-2] + sb[-2:][::-1] if tb else sb, dtype, LAYOUTS[(i + 1) % 3])
+        a, b = _pair(rng, sa, sb, ta, tb, dtype, i)
         expected = np.matmul(np.swapaxes(a, -1, -2) if ta else a, np.swapaxes(b, -1, -2) if tb else b,
                              dtype=np.float64)
         got = matmul(a, b, ta, tb)
