@@ -256,18 +256,7 @@ def cmd_bench(args):
             backends.set_num_threads(args.threads)
         from .bench import profile
 
-        reports = [profile.profile_step(name, steps=5 if args.quick else 20, scale=0.25 if args.quick else 1.0)
-                   for name in names or runner.WORKLOADS]
-        print("\n\n".join(profile.format_profile(r) for r in reports))
-        overhead = None
-        if not args.quick and (names is None or "W1" in names):
-            overhead = profile.numpy_overhead()
-            print(f"\nW1 framework overhead against a hand-written NumPy step (CPU time, median of "
-                  f"{overhead['pairs']} paired ratios): {overhead['overhead']:+.1%} "
-                  f"(IQR {overhead['iqr'][0]:+.1%} to {overhead['iqr'][1]:+.1%}; deepnotes {overhead['deepnotes_ms']:.2f} ms, "
-                  f"NumPy {overhead['numpy_ms']:.2f} ms per step)")
-        if args.json:
-            print(json.dumps({"profiles": reports, "numpy_overhead": overhead}))
+        profile.run(names or list(runner.WORKLOADS), quick=args.quick, as_json=args.json)
         return 0
     try:
         runner.run(names, quick=args.quick, repeats=args.repeats, as_json=args.json, blas=args.blas,

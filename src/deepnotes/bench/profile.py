@@ -20,7 +20,9 @@ microsecond or so per op; the overhead comparison runs without them.
 """
 from __future__ import annotations
 
+import json
 import statistics
+import sys
 import time
 from collections import defaultdict
 
@@ -198,3 +200,19 @@ def numpy_overhead(pairs=60, steps=3):
     q = statistics.quantiles(ratios, n=4)
     return {"overhead": statistics.median(ratios) - 1, "iqr": [q[0] - 1, q[2] - 1], "pairs": pairs,
             "deepnotes_ms": statistics.median(dn_ms), "numpy_ms": statistics.median(np_ms)}
+
+
+def run(names, quick=False, as_json=False, out=sys.stdout):
+    """`deepnotes bench --profile`: the split of each workload's step, then (W1, not quick) the
+    overhead against the hand-written NumPy step; ``as_json``: one JSON line at the end."""
+    reports = [profile_step(name, steps=5 if quick else 20, scale=0.25 if quick else 1.0) for name in names]
+    print("\n\n".join(format_profile(r) for r in reports), file=out)
+    overhead = None
+    if not quick and "W1" in names:
+        overhead = numpy_overhead()
+        print(f"\nW1 framework overhead against a hand-written NumPy step (CPU time, median of {overhead['pairs']} "
+              f"paired ratios): {overhead['overhead']:+.1%} (IQR {overhead['iqr'][0]:+.1%} to {overhead['iqr'][1]:+.1%}; "
+              f"deepnotes {overhead['deepnotes_ms']:.2f} ms, NumPy {overhead['numpy_ms']:.2f} ms per step)", file=out)
+    if as_json:
+        print(json.dumps({"profiles": reports, "numpy_overhead": overhead}), file=out)
+    return reports, overhead
