@@ -35,3 +35,6 @@ def test_profile_splits_the_step_and_the_bench_shows_each_blas():
     bad = subprocess.run([sys.executable, "-m", "deepnotes.cli", "bench", "--threads", "0"],
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "--threads must be >= 1, got 0" in bad.stderr
+    bad = subprocess.run([sys.executable, "-m", "deepnotes.cli", "bench", "--clock", "cpu", "--threads", "2"],
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "--clock cpu needs --threads 1" in bad.stderr

@@ -260,7 +260,7 @@ def cmd_bench(args):
         return 0
     try:
         runner.run(names, quick=args.quick, repeats=args.repeats, as_json=args.json, blas=args.blas,
-                   threads=args.threads)
+                   threads=args.threads, clock=args.clock)
     except RuntimeError as exc:
         print(f"deepnotes bench: {exc}", file=sys.stderr)
         return 2
@@ -361,6 +361,8 @@ def build_parser():
     p.add_argument("--blas", choices=["auto", "numpy", "mkl", "both"], default="auto",
                    help="deepnotes' GEMM library (auto: this machine's measured choice; both: one column each)")
     p.add_argument("--threads", type=int, help="BLAS / torch threads of both frameworks (default: the BLAS default)")
+    p.add_argument("--clock", choices=["wall", "cpu"], default="wall",
+                   help="cpu: time each repeat by the workers' CPU time (with --threads 1), for a busy shared machine")
     p.add_argument("--profile", action="store_true",
                    help="deepnotes' training step by op, optimizer and framework overhead (and W1 against hand-written NumPy)")
     p.set_defaults(func=cmd_bench)

@@ -87,8 +87,12 @@ class Worker:
         self.proc.wait(timeout=30)
 
 
-def _timed(worker, mode, k, retries=3, max_wait=10.0):
-    """Time K steps; rerun when other processes loaded the machine meanwhile."""
+def _timed(worker, mode, k, retries=3, max_wait=10.0, clock="wall"):
+    """Time K steps; rerun when other processes loaded the machine meanwhile. `clock="cpu"`: the
+    worker's CPU time instead (one thread only), which other processes do not lengthen; no waits
+    or reruns then."""
+    if clock == "cpu":
+        return worker.ask(f"{mode} {k}")["cpu"], 0
     ncpu = os.cpu_count() or 1
     for attempt in range(retries + 1):
         wait_for_idle(max_wait)
@@ -108,13 +112,14 @@ def _steps_for(worker, mode, target=0.3):
 
 
 def bench_workload(name, scale=1.0, repeats=5, threads=None, modes=("train", "infer"), batch=None, width=None,
-                   patience=(3, 10.0), blas=(None,)):
+                   patience=(3, 10.0), blas=(None,), clock="wall"):
     """Rows for one workload: one per (mode, framework, BLAS).
 
     `patience` = (reruns, seconds): how often a repeat disturbed by other processes is run
     again, and how long to wait for an idle machine before each. `blas`: the GEMM libraries
     deepnotes runs with, one worker each ("numpy", "mkl"; None: the machine's choice); each
-    one's ratio is paired with the PyTorch run of the same repeat.
+    one's ratio is paired with the PyTorch run of the same repeat. `clock`: "wall" or "cpu"
+    (the workers' CPU time, for one thread on a machine other processes keep busy).
     """
     threads = threads or blas_threads()
     d = dims(name, scale, batch)
@@ -132,7 +137,7 @@ def bench_workload(name, scale=1.0, repeats=5, threads=None, modes=("train", "in
             keys = list(workers)
             for r in range(repeats):
                 for key in keys[r % len(keys):] + keys[: r % len(keys)]:  # each worker leads in turn
-                    wall, again = _timed(workers[key], mode, steps[key], *patience)
+                    wall, again = _timed(workers[key], mode, steps[key], *patience, clock=clock)
                     times[key].append(wall / steps[key])
                     reruns[key] += again
             step_flops = fwd_flops * (3 if mode == "train" else 1)
@@ -198,9 +203,10 @@ def allocator_description():
     return "default (deepnotes.allocator off: DEEPNOTES_KEEP_FREED_MEMORY=0 or not glibc)"
 
 
-def sgemm_gflops(n=1024, repeats=5, library="numpy"):
+def sgemm_gflops(n=1024, repeats=5, library="numpy", clock="wall"):
     """This machine's float32 GEMM speed (n x n x n) through `library` ("numpy" or "mkl"), in
-    GFLOP/s (median of repeats): the peak the workloads' GFLOP/s are read against."""
+    GFLOP/s (median of repeats, timed by `clock` as the workloads are): the peak the workloads'
+    GFLOP/s are read against."""
     import numpy as np
 
     from ..backends import blas, mkl
@@ -211,21 +217,22 @@ def sgemm_gflops(n=1024, repeats=5, library="numpy"):
         gemm = mkl.gemm
     a = np.random.default_rng(0).standard_normal((n, n)).astype(np.float32)
     gemm(a, a)
+    now = time.process_time if clock == "cpu" else time.perf_counter
     times = []
     for _ in range(repeats):
-        t = time.perf_counter()
+        t = now()
         gemm(a, a)
-        times.append(time.perf_counter() - t)
+        times.append(now() - t)
     return 2 * n**3 / statistics.median(times) / 1e9
 
 
-def gemm_peaks(n=1024):
+def gemm_peaks(n=1024, clock="wall"):
     """{"numpy": GFLOP/s, "mkl": GFLOP/s or absent}: the measured GEMM peak of each library here."""
     from ..backends import mkl
 
-    peaks = {"numpy": sgemm_gflops(n)}
+    peaks = {"numpy": sgemm_gflops(n, clock=clock)}
     if mkl.load() is not None:
-        peaks["mkl"] = sgemm_gflops(n, library="mkl")
+        peaks["mkl"] = sgemm_gflops(n, library="mkl", clock=clock)
     return peaks
 
 
@@ -253,7 +260,8 @@ def format_rows(rows, peaks=None):
 BLAS_CHOICES = {"auto": (None,), "numpy": ("numpy",), "mkl": ("mkl",), "both": ("numpy", "mkl")}
 
 
-def run(workloads=None, quick=False, repeats=None, as_json=False, out=sys.stdout, blas="auto", threads=None):
+def run(workloads=None, quick=False, repeats=None, as_json=False, out=sys.stdout, blas="auto", threads=None,
+        clock="wall"):
     """Bench `workloads`; `blas`: the GEMM library of deepnotes' workers ("auto": this machine's
     choice, see `deepnotes.backends`; "both": one deepnotes column per library)."""
     from .. import backends
@@ -261,22 +269,26 @@ def run(workloads=None, quick=False, repeats=None, as_json=False, out=sys.stdout
     scale = 0.25 if quick else 1.0
     repeats = repeats or (3 if quick else 5)
     names = workloads or list(WORKLOADS)
+    if clock == "cpu" and threads != 1:
+        raise RuntimeError(f"--clock cpu needs --threads 1 (CPU time adds up the threads), got --threads {threads}")
     if blas in ("mkl", "both") and backends.mkl.load() is None:
         raise RuntimeError(f"--blas {blas}: MKL is not available ({backends.mkl.load_error()})")
     if threads:
         backends.set_num_threads(threads)  # the peaks below are measured with the workers' thread count
-    peaks = gemm_peaks(512 if quick else 1024)
+    side = 512 if quick else 1024
+    peaks = gemm_peaks(side, clock)
     info = {"blas": blas_description(), "threads": blas_threads(), "sgemm_gflops": peaks["numpy"], "gemm_peaks": peaks,
+            "clock": clock,
             "deepnotes_blas": backends.get_blas() if blas == "auto" else blas, "allocator": allocator_description()}
     print(f"NumPy's BLAS: {info['blas']}; MKL: {backends.mkl.version() or 'not installed'}", file=out)
-    print(f"deepnotes' GEMMs run on: {info['deepnotes_blas']}; measured sgemm peak (1024^3): "
+    print(f"deepnotes' GEMMs run on: {info['deepnotes_blas']}; measured sgemm peak ({side}^3, {clock} clock): "
           + ", ".join(f"{k} {v:.1f} GFLOP/s" for k, v in peaks.items()), file=out)
     print(f"allocator (both frameworks): {info['allocator']}", file=out)
     rows = []
     for name in names:
         print(f"{name}: {WORKLOADS[name]}", file=out, flush=True)
         rows += bench_workload(name, scale, repeats, info["threads"], patience=(0, 1.0) if quick else (3, 10.0),
-                               blas=BLAS_CHOICES[blas])
+                               blas=BLAS_CHOICES[blas], clock=clock)
     print(format_rows(rows, peaks), file=out)
     if as_json:
         print(json.dumps({"machine": info, "rows": rows}))
