@@ -226,15 +226,16 @@ def test_transformer_inference_fast_path_is_the_same_under_mkl(restore_blas):
 
 # ------------------------------------------------------------------ choice, fallback, threads
 @pytest.fixture
-def without_mkl(monkeypatch, restore_blas):
-    """A process where the MKL library cannot be found (as without the extra installed)."""
-    monkeypatch.setattr(mkl, "_lib", None)
-    monkeypatch.setattr(mkl, "_load_error", None)
-    monkeypatch.setattr(mkl, "library_paths", lambda: [])
-    monkeypatch.setitem(choose._state, "requested", None)
-    monkeypatch.setitem(choose._state, "measured", None)
+def without_mkl(restore_blas):
+    """A process where the MKL library cannot be found (as without the extra installed); put back
+    before `restore_blas` reactivates the BLAS in use."""
+    saved = (mkl._lib, mkl._load_error, mkl.library_paths, dict(choose._state))
+    mkl._lib, mkl._load_error, mkl.library_paths = None, None, lambda: []
+    choose._state.update(requested=None, measured=None)
     blas.use(None, blas._first_gemm, blas._first_matmul)
     yield
+    mkl._lib, mkl._load_error, mkl.library_paths = saved[:3]
+    choose._state.update(saved[3])
 
 
 @pytest.mark.covers("V1")

@@ -127,7 +127,7 @@ class RecurrentSequence(Function):
         T, K, N = z.shape
         H = grad.shape[2]
         H_in = K - H - 1
-        w_h = w[:, :H]  # (rows, H): dh_{t-1} = W_h^T da_t
+        w_h = w[:, :H].T  # (H, rows), a view (the seam passes it as a transpose): dh_{t-1} = W_h^T da_t
         grad_h = np.ascontiguousarray(grad[:T].transpose(0, 2, 1))  # (T, H, N)
         da = np.empty((T, w.shape[0], N), dtype=grad.dtype)
         # Gradients flowing into the states at the current step from later steps.
@@ -135,7 +135,7 @@ class RecurrentSequence(Function):
         for t in reversed(ctx.steps):
             dstate[0] = grad_h[t] if dstate[0] is None else np.add(dstate[0], grad_h[t])
             dprev = kernel.backward(tuple(dstate), ctx.caches[t], da[t])
-            dh_recurrent = blas.gemm(w_h, da[t], trans_a=True)
+            dh_recurrent = blas.gemm(w_h, da[t])
             if mask is not None:
                 dh_recurrent *= mask
             dstate = [_add(dprev[0], dh_recurrent)] + [
