@@ -275,9 +275,10 @@ def run(workloads=None, quick=False, repeats=None, as_json=False, out=sys.stdout
         raise RuntimeError(f"--blas {blas}: MKL is not available ({backends.mkl.load_error()})")
     if threads:
         backends.set_num_threads(threads)  # the peaks below are measured with the workers' thread count
+    numpy_blas, numpy_threads = blas_description(), blas_threads()  # before measuring MKL loads it
     side = 512 if quick else 1024
     peaks = gemm_peaks(side, clock)
-    info = {"blas": blas_description(), "threads": blas_threads(), "sgemm_gflops": peaks["numpy"], "gemm_peaks": peaks,
+    info = {"blas": numpy_blas, "threads": numpy_threads, "sgemm_gflops": peaks["numpy"], "gemm_peaks": peaks,
             "clock": clock,
             "deepnotes_blas": backends.get_blas() if blas == "auto" else blas, "allocator": allocator_description()}
     print(f"NumPy's BLAS: {info['blas']}; MKL: {backends.mkl.version() or 'not installed'}", file=out)
