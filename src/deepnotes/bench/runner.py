@@ -271,11 +271,11 @@ def run(workloads=None, quick=False, repeats=None, as_json=False, out=sys.stdout
     names = workloads or list(WORKLOADS)
     if clock == "cpu" and threads != 1:
         raise RuntimeError(f"--clock cpu needs --threads 1 (CPU time adds up the threads), got --threads {threads}")
-    if blas in ("mkl", "both") and backends.mkl.load() is None:
-        raise RuntimeError(f"--blas {blas}: MKL is not available ({backends.mkl.load_error()})")
     if threads:
         backends.set_num_threads(threads)  # the peaks below are measured with the workers' thread count
-    numpy_blas, numpy_threads = blas_description(), blas_threads()  # before measuring MKL loads it
+    numpy_blas, numpy_threads = blas_description(), blas_threads()  # before MKL is loaded here
+    if blas in ("mkl", "both") and backends.mkl.load() is None:
+        raise RuntimeError(f"--blas {blas}: MKL is not available ({backends.mkl.load_error()})")
     side = 512 if quick else 1024
     peaks = gemm_peaks(side, clock)
     info = {"blas": numpy_blas, "threads": numpy_threads, "sgemm_gflops": peaks["numpy"], "gemm_peaks": peaks,

@@ -14,6 +14,15 @@ import time
 
 
 def _peak_mb():
+    """This process's peak resident memory in MB: VmHWM, which starts afresh at exec (ru_maxrss
+    keeps the forking parent's peak across exec, so a parent bigger than the worker shows through)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0  # kB
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux reports KiB
 
 
