@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: test demo bench claims browser clean
+.PHONY: test test-blas demo bench claims browser clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,11 @@ browser:
 
 test: $(STAMP) browser
 	$(PY) -m pytest -q -n 2 --dist loadgroup
+
+# The ops that use the GEMM seam, under each BLAS in turn (MKL's half skips without the mkl wheel).
+test-blas: $(STAMP)
+	DEEPNOTES_BLAS=numpy $(PY) -m pytest -q -n 2 tests/backends tests/ops tests/fast tests/nn
+	DEEPNOTES_BLAS=mkl $(PY) -m pytest -q -n 2 tests/backends tests/ops tests/fast tests/nn
 
 # The four pillars in a few minutes: train a model, run a few quick claims and their report,
 # answer interview questions from the handbook, write the offline site (with the claims' figures).

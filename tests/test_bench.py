@@ -17,7 +17,8 @@ def test_bench_quick_runs_and_prints_json_rows():
     for row in rows:
         assert {"workload", "mode", "framework", "samples_per_s", "peak_rss_mb", "ratio"} <= set(row)
         assert row["workload"] == "W1" and row["samples_per_s"] > 0 and row["peak_rss_mb"] > 0
-    assert "allocator" in report["machine"]
+    assert "allocator" in report["machine"] and report["machine"]["gemm_peaks"]["numpy"] > 0
+    assert all(r["blas"] in ("numpy", "mkl") for r in rows if r["framework"] == "deepnotes")
 
 
 def test_paired_ratio_cancels_a_drift_that_the_ratio_of_medians_keeps():

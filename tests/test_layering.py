@@ -11,6 +11,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "deepnotes"
 # rank of each top-level module or package of deepnotes (and of a few sub-layers inside them)
 RANKS = {
     "random": 0, "io": 0, "parallel": 0, "allocator": 0, "errors": 0, "_checks": 0, "fast": 0,
+    "backends": 0,
     "autograd": 1,
     "autograd.functional": 2.5, "autograd.graph": 1,
     "ops": 2,

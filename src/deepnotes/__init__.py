@@ -32,7 +32,8 @@ bool_ = _np.bool_
 __version__ = "0.1.0"
 
 # The subpackages, so that `dn.nn`, `dn.optim`, `dn.data`, `dn.train` work after `import deepnotes as dn`.
-from . import data, fast, nn, optim, train  # noqa: E402
+from . import backends, data, fast, nn, optim, train  # noqa: E402
+from .backends import get_num_threads, set_num_threads  # noqa: E402
 from .fast import fast_paths_enabled, set_fast_paths  # noqa: E402
 
 # The speed shortcuts register themselves with `fast` (they use nn, so they load after it).

@@ -246,7 +246,24 @@ def cmd_bench(args):
         runner.scaling(args.out, quick=args.quick)
         return 0
     names = args.workloads.split(",") if args.workloads else None
-    runner.run(names, quick=args.quick, repeats=args.repeats, as_json=args.json)
+    if args.threads is not None and args.threads < 1:
+        print(f"deepnotes bench: --threads must be >= 1, got {args.threads}", file=sys.stderr)
+        return 2
+    if args.profile:
+        if args.threads:
+            from . import backends
+
+            backends.set_num_threads(args.threads)
+        from .bench import profile
+
+        profile.run(names or list(runner.WORKLOADS), quick=args.quick, as_json=args.json)
+        return 0
+    try:
+        runner.run(names, quick=args.quick, repeats=args.repeats, as_json=args.json, blas=args.blas,
+                   threads=args.threads, clock=args.clock)
+    except RuntimeError as exc:
+        print(f"deepnotes bench: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -263,6 +280,12 @@ def cmd_doctor(args):
                          f"kernel={pool.get('architecture')} threads={pool.get('num_threads')}")
     except ImportError:
         lines.append("blas        threadpoolctl not installed: cannot tell")
+    from . import backends
+
+    gemm = backends.blas_info()  # measured once per machine (cached), see deepnotes.backends.choose
+    speeds = ", ".join(f"{name} {value:.0f}" for name, value in gemm["gflops"].items() if value)
+    lines.append(f"gemm        deepnotes runs its matrix products on {gemm['in_use']} "
+                 f"(measured GFLOP/s on typical shapes: {speeds}); mkl: {gemm['mkl']}")
     for name in ("torch", "scipy", "sklearn", "mnist1d", "gensim", "cupy"):
         try:
             module = __import__(name)
@@ -335,6 +358,13 @@ def build_parser():
     p.add_argument("--json", action="store_true", help="print one JSON document as the last line")
     p.add_argument("--scaling", action="store_true", help="step time vs batch size and width, table + PNG")
     p.add_argument("--out", default="runs/bench", help="folder for the scaling plot")
+    p.add_argument("--blas", choices=["auto", "numpy", "mkl", "both"], default="auto",
+                   help="deepnotes' GEMM library (auto: this machine's measured choice; both: one column each)")
+    p.add_argument("--threads", type=int, help="BLAS / torch threads of both frameworks (default: the BLAS default)")
+    p.add_argument("--clock", choices=["wall", "cpu"], default="wall",
+                   help="cpu: time each repeat by the workers' CPU time (with --threads 1), for a busy shared machine")
+    p.add_argument("--profile", action="store_true",
+                   help="deepnotes' training step by op, optimizer and framework overhead (and W1 against hand-written NumPy)")
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("doctor", help=COMMANDS["doctor"], description=COMMANDS["doctor"])

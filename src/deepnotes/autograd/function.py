@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..backends import blas
 from .grad_mode import is_grad_enabled
 from .tensor import DEFAULT_FLOAT, Tensor, as_tensor  # noqa: F401  (DEFAULT_FLOAT: re-exported)
 
@@ -80,6 +81,7 @@ class ArrayOps:
     expand_dims = staticmethod(np.expand_dims)
     broadcast_to = staticmethod(np.broadcast_to)
     swapaxes = staticmethod(np.swapaxes)
+    matmul = staticmethod(blas.matmul)  # matmul(a, b, trans_a=False, trans_b=False): op(a) @ op(b), batched
 
     @staticmethod
     def constant(array, dtype):

@@ -56,14 +56,16 @@ def wait_for_idle(max_wait=30.0, threshold=0.2, window=0.25):
 
 
 class Worker:
-    def __init__(self, framework, workload, scale, threads, batch=None, width=None):
+    def __init__(self, framework, workload, scale, threads, batch=None, width=None, blas=None):
         env = dict(os.environ)
+        if blas is not None:  # the deepnotes worker's GEMM library (deepnotes.backends)
+            env["DEEPNOTES_BLAS"] = blas
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "deepnotes.bench.worker", framework, workload, str(scale), str(threads),
              str(batch or 0), str(width or 0)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
         )
-        self._read()
+        self.ready = self._read()
 
     def _read(self):
         line = self.proc.stdout.readline()
@@ -85,8 +87,12 @@ class Worker:
         self.proc.wait(timeout=30)
 
 
-def _timed(worker, mode, k, retries=3, max_wait=10.0):
-    """Time K steps; rerun when other processes loaded the machine meanwhile."""
+def _timed(worker, mode, k, retries=3, max_wait=10.0, clock="wall"):
+    """Time K steps; rerun when other processes loaded the machine meanwhile. `clock="cpu"`: the
+    worker's CPU time instead (one thread only), which other processes do not lengthen; no waits
+    or reruns then."""
+    if clock == "cpu":
+        return worker.ask(f"{mode} {k}")["cpu"], 0
     ncpu = os.cpu_count() or 1
     for attempt in range(retries + 1):
         wait_for_idle(max_wait)
@@ -106,47 +112,53 @@ def _steps_for(worker, mode, target=0.3):
 
 
 def bench_workload(name, scale=1.0, repeats=5, threads=None, modes=("train", "infer"), batch=None, width=None,
-                   patience=(3, 10.0)):
-    """Rows for one workload: one per (mode, framework).
+                   patience=(3, 10.0), blas=(None,), clock="wall"):
+    """Rows for one workload: one per (mode, framework, BLAS).
 
     `patience` = (reruns, seconds): how often a repeat disturbed by other processes is run
-    again, and how long to wait for an idle machine before each.
+    again, and how long to wait for an idle machine before each. `blas`: the GEMM libraries
+    deepnotes runs with, one worker each ("numpy", "mkl"; None: the machine's choice); each
+    one's ratio is paired with the PyTorch run of the same repeat. `clock`: "wall" or "cpu"
+    (the workers' CPU time, for one thread on a machine other processes keep busy).
     """
     threads = threads or blas_threads()
     d = dims(name, scale, batch)
     if width is not None and name == "W1":
         d["width"] = width
     fwd_flops = flops(name, d)
-    workers = {fw: Worker(fw, name, scale, threads, batch, width) for fw in ("deepnotes", "torch")}
+    workers = {("deepnotes", b): Worker("deepnotes", name, scale, threads, batch, width, blas=b) for b in blas}
+    workers[("torch", None)] = Worker("torch", name, scale, threads, batch, width)
     rows = []
     try:
         for mode in modes:
-            steps = {fw: _steps_for(w, mode) for fw, w in workers.items()}
-            times = {fw: [] for fw in workers}
-            reruns = {fw: 0 for fw in workers}
+            steps = {key: _steps_for(w, mode) for key, w in workers.items()}
+            times = {key: [] for key in workers}
+            reruns = {key: 0 for key in workers}
+            keys = list(workers)
             for r in range(repeats):
-                order = ("deepnotes", "torch") if r % 2 == 0 else ("torch", "deepnotes")
-                for fw in order:
-                    wall, again = _timed(workers[fw], mode, steps[fw], *patience)
-                    times[fw].append(wall / steps[fw])
-                    reruns[fw] += again
+                for key in keys[r % len(keys):] + keys[: r % len(keys)]:  # each worker leads in turn
+                    wall, again = _timed(workers[key], mode, steps[key], *patience, clock=clock)
+                    times[key].append(wall / steps[key])
+                    reruns[key] += again
             step_flops = fwd_flops * (3 if mode == "train" else 1)
-            paired = paired_ratios(times["deepnotes"], times["torch"])
-            for fw in workers:
-                med = statistics.median(times[fw])
+            for key in workers:
+                fw = key[0]
+                paired = paired_ratios(times[key], times[("torch", None)])
+                med = statistics.median(times[key])
                 rows.append({
                     "workload": name, "mode": mode, "framework": fw, "batch": d["batch"],
+                    "blas": workers[key].ready.get("blas", "torch's own"),
                     "samples_per_s": d["batch"] / med,
-                    "spread": [d["batch"] / max(times[fw]), d["batch"] / min(times[fw])],
+                    "spread": [d["batch"] / max(times[key]), d["batch"] / min(times[key])],
                     "step_ms": med * 1e3, "gflops": step_flops / med / 1e9,
-                    "repeats": repeats, "reruns": reruns[fw], "threads": threads,
+                    "repeats": repeats, "reruns": reruns[key], "threads": threads,
                     "ratio": statistics.median(paired) if fw == "deepnotes" else 1.0,
                     "ratio_spread": [min(paired), max(paired)] if fw == "deepnotes" else [1.0, 1.0],
                 })
-        for fw, w in workers.items():
+        for key, w in workers.items():
             rss = w.ask("rss")
             for row in rows:
-                if row["framework"] == fw:
+                if (row["framework"], row["blas"]) == (key[0], w.ready.get("blas", "torch's own")):
                     row["peak_rss_mb"] = rss["peak_mb"]
                     row["workload_rss_mb"] = rss["peak_mb"] - rss["base_mb"]
     finally:
@@ -191,48 +203,94 @@ def allocator_description():
     return "default (deepnotes.allocator off: DEEPNOTES_KEEP_FREED_MEMORY=0 or not glibc)"
 
 
-def sgemm_gflops(n=1024, repeats=5):
-    """This machine's float32 GEMM speed through NumPy, in GFLOP/s (median of repeats)."""
+def sgemm_gflops(n=1024, repeats=5, library="numpy", clock="wall"):
+    """This machine's float32 GEMM speed (n x n x n) through `library` ("numpy" or "mkl"), in
+    GFLOP/s (median of repeats, timed by `clock` as the workloads are): the peak the workloads'
+    GFLOP/s are read against."""
     import numpy as np
 
+    from ..backends import blas, mkl
+
+    gemm = blas.numpy_gemm
+    if library == "mkl":
+        mkl.set_num_threads(blas_threads())
+        gemm = mkl.gemm
     a = np.random.default_rng(0).standard_normal((n, n)).astype(np.float32)
-    a @ a
+    gemm(a, a)
+    now = time.process_time if clock == "cpu" else time.perf_counter
     times = []
     for _ in range(repeats):
-        t = time.perf_counter()
-        a @ a
-        times.append(time.perf_counter() - t)
+        t = now()
+        gemm(a, a)
+        times.append(now() - t)
     return 2 * n**3 / statistics.median(times) / 1e9
 
 
-def format_rows(rows):
-    head = (f"{'workload':<8} {'mode':<6} {'framework':<10} {'samples/s':>10} {'spread':>13} "
-            f"{'ratio':>6} {'ratio spread':>12} {'GFLOP/s':>8} {'peak MB':>8} {'mem ratio':>9}")
+def gemm_peaks(n=1024, clock="wall"):
+    """{"numpy": GFLOP/s, "mkl": GFLOP/s or absent}: the measured GEMM peak of each library here."""
+    from ..backends import mkl
+
+    peaks = {"numpy": sgemm_gflops(n, clock=clock)}
+    if mkl.load() is not None:
+        peaks["mkl"] = sgemm_gflops(n, library="mkl", clock=clock)
+    return peaks
+
+
+def format_rows(rows, peaks=None):
+    """The table; `% peak` is a row's GFLOP/s over its BLAS's measured GEMM peak (PyTorch's row:
+    over the higher of the peaks measured here)."""
+    peaks = peaks or {}
+    head = (f"{'workload':<8} {'mode':<6} {'framework':<10} {'blas':<6} {'samples/s':>10} {'spread':>13} "
+            f"{'ratio':>6} {'ratio spread':>12} {'GFLOP/s':>8} {'% peak':>6} {'peak MB':>8} {'mem ratio':>9}")
     lines = [head, "-" * len(head)]
     for r in rows:
         spread = f"{r['spread'][0]:.0f}-{r['spread'][1]:.0f}"
         ratio_spread = f"{r['ratio_spread'][0]:.2f}-{r['ratio_spread'][1]:.2f}" if r["framework"] != "torch" else ""
+        blas = r.get("blas") if r["framework"] != "torch" else "own"
+        peak = peaks.get(blas) if r["framework"] != "torch" else max(peaks.values(), default=None)
+        share = f"{r['gflops'] / peak:>6.0%}" if peak else f"{'':>6}"
         lines.append(
-            f"{r['workload']:<8} {r['mode']:<6} {r['framework']:<10} {r['samples_per_s']:>10.1f} {spread:>13} "
-            f"{r['ratio']:>6.2f} {ratio_spread:>12} {r['gflops']:>8.2f} {r['peak_rss_mb']:>8.0f} "
-            f"{r['memory_ratio']:>9.2f}"
+            f"{r['workload']:<8} {r['mode']:<6} {r['framework']:<10} {blas or '':<6} {r['samples_per_s']:>10.1f} "
+            f"{spread:>13} {r['ratio']:>6.2f} {ratio_spread:>12} {r['gflops']:>8.2f} {share} "
+            f"{r['peak_rss_mb']:>8.0f} {r['memory_ratio']:>9.2f}"
         )
     return "\n".join(lines)
 
 
-def run(workloads=None, quick=False, repeats=None, as_json=False, out=sys.stdout):
+BLAS_CHOICES = {"auto": (None,), "numpy": ("numpy",), "mkl": ("mkl",), "both": ("numpy", "mkl")}
+
+
+def run(workloads=None, quick=False, repeats=None, as_json=False, out=sys.stdout, blas="auto", threads=None,
+        clock="wall"):
+    """Bench `workloads`; `blas`: the GEMM library of deepnotes' workers ("auto": this machine's
+    choice, see `deepnotes.backends`; "both": one deepnotes column per library)."""
+    from .. import backends
+
     scale = 0.25 if quick else 1.0
     repeats = repeats or (3 if quick else 5)
     names = workloads or list(WORKLOADS)
-    info = {"blas": blas_description(), "threads": blas_threads(), "sgemm_gflops": sgemm_gflops(512 if quick else 1024),
-            "allocator": allocator_description()}
-    print(f"BLAS: {info['blas']}; measured sgemm {info['sgemm_gflops']:.1f} GFLOP/s", file=out)
+    if clock == "cpu" and threads != 1:
+        raise RuntimeError(f"--clock cpu needs --threads 1 (CPU time adds up the threads), got --threads {threads}")
+    if threads:
+        backends.set_num_threads(threads)  # the peaks below are measured with the workers' thread count
+    numpy_blas, numpy_threads = blas_description(), blas_threads()  # before MKL is loaded here
+    if blas in ("mkl", "both") and backends.mkl.load() is None:
+        raise RuntimeError(f"--blas {blas}: MKL is not available ({backends.mkl.load_error()})")
+    side = 512 if quick else 1024
+    peaks = gemm_peaks(side, clock)
+    info = {"blas": numpy_blas, "threads": numpy_threads, "sgemm_gflops": peaks["numpy"], "gemm_peaks": peaks,
+            "clock": clock,
+            "deepnotes_blas": backends.get_blas() if blas == "auto" else blas, "allocator": allocator_description()}
+    print(f"NumPy's BLAS: {info['blas']}; MKL: {backends.mkl.version() or 'not installed'}", file=out)
+    print(f"deepnotes' GEMMs run on: {info['deepnotes_blas']}; measured sgemm peak ({side}^3, {clock} clock): "
+          + ", ".join(f"{k} {v:.1f} GFLOP/s" for k, v in peaks.items()), file=out)
     print(f"allocator (both frameworks): {info['allocator']}", file=out)
     rows = []
     for name in names:
         print(f"{name}: {WORKLOADS[name]}", file=out, flush=True)
-        rows += bench_workload(name, scale, repeats, info["threads"], patience=(0, 1.0) if quick else (3, 10.0))
-    print(format_rows(rows), file=out)
+        rows += bench_workload(name, scale, repeats, info["threads"], patience=(0, 1.0) if quick else (3, 10.0),
+                               blas=BLAS_CHOICES[blas], clock=clock)
+    print(format_rows(rows, peaks), file=out)
     if as_json:
         print(json.dumps({"machine": info, "rows": rows}))
     return rows

@@ -1,6 +1,7 @@
 """One framework, one workload, in its own process: answers timing requests on stdin.
 
-Protocol (one line each way): "train K" / "infer K" -> JSON {"wall": s, "cpu": s};
+Protocol (one line each way): first the worker says {"ready": true} (with "blas", the GEMM library,
+for deepnotes; ``DEEPNOTES_BLAS`` in its environment chooses it); "train K" / "infer K" -> JSON {"wall": s, "cpu": s};
 "rss" -> JSON {"peak_mb": ..., "base_mb": ...}; "quit".  Running each framework
 alone in a process makes its peak resident memory its own.
 """
@@ -13,6 +14,15 @@ import time
 
 
 def _peak_mb():
+    """This process's peak resident memory in MB: VmHWM, which starts afresh at exec (ru_maxrss
+    keeps the forking parent's peak across exec, so a parent bigger than the worker shows through)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0  # kB
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux reports KiB
 
 
@@ -67,7 +77,12 @@ def main(argv=None):
     width = int(argv[5]) or None if len(argv) > 5 else None
     train, infer = _make_steps(framework, name, scale, threads, batch, width)
     base = _peak_mb()
-    print(json.dumps({"ready": True}), flush=True)
+    ready = {"ready": True}
+    if framework == "deepnotes":
+        from .. import backends
+
+        ready["blas"] = backends.get_blas()  # chosen now, not inside the first timed step
+    print(json.dumps(ready), flush=True)
     for line in sys.stdin:
         cmd = line.split()
         if not cmd or cmd[0] == "quit":

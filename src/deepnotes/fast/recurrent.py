@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..backends import blas
 from ..ops.recurrent_kernels import LSTMKernel
 from . import register
 
@@ -54,7 +55,7 @@ def infer_sequence(kernel, w_scaled, z, state, steps, out):
     H, T = out.shape[2], len(steps)
     z[steps[0], :H] = state[0]
     for k, t in enumerate(steps):
-        state = step(kernel, w_scaled @ z[t], state, z[steps[k + 1], :H] if k + 1 < T else None)
+        state = step(kernel, blas.gemm(w_scaled, z[t]), state, z[steps[k + 1], :H] if k + 1 < T else None)
     # h_t sits in the z of the step processed after t; the last one only in `state`.
     if steps[0] == 0:
         out[: T - 1] = z[1:, :H].transpose(0, 2, 1)

@@ -38,6 +38,7 @@ import numpy as np
 
 from ..autograd.grad_mode import is_grad_enabled
 from ..autograd.tensor import Tensor
+from ..backends import blas
 from ..nn import functional as F
 from ..nn.functional.linear import holds_nan
 from ..ops.attention import masked_softmax
@@ -97,13 +98,13 @@ def _self_attention(layer, tokens, shape):
     batch_first = layer.batch_first and len(shape) == 3
     stacked = _weight_and_bias(attn.in_proj_weight, attn.in_proj_bias)
     stacked[:width] *= 1.0 / math.sqrt(head_dim)  # (q * scale) k^T: the scale rides in W_q, b_q
-    qkv = (_with_ones_column(tokens) @ stacked.T).reshape(A, B, 3, heads, head_dim)
+    qkv = blas.gemm(_with_ones_column(tokens), stacked, trans_b=True).reshape(A, B, 3, heads, head_dim)
     q, k, v = qkv.transpose((2, 0, 3, 1, 4) if batch_first else (2, 1, 3, 0, 4))  # each (N, heads, L, d)
-    p = masked_softmax(q @ np.swapaxes(np.ascontiguousarray(k), -1, -2), masked=False)
+    p = masked_softmax(blas.matmul(q, np.ascontiguousarray(k), trans_b=True), masked=False)
     merged_ones = _ones_column_array(A * B, width, tokens.dtype)
     per_head = merged_ones.reshape(A, B, width + 1)[:, :, :width].reshape(A, B, heads, head_dim)
-    np.matmul(p, v, out=per_head.transpose((0, 2, 1, 3) if batch_first else (1, 2, 0, 3)))
-    return merged_ones @ _weight_and_bias(attn.out_proj.weight, attn.out_proj.bias).T
+    blas.matmul(p, v, out=per_head.transpose((0, 2, 1, 3) if batch_first else (1, 2, 0, 3)))
+    return blas.gemm(merged_ones, _weight_and_bias(attn.out_proj.weight, attn.out_proj.bias), trans_b=True)
 
 
 def _feed_forward(layer, h):
@@ -111,12 +112,12 @@ def _feed_forward(layer, h):
     width = layer.linear1.out_features
     hidden_ones = _ones_column_array(len(h), width, h.dtype)
     hidden = hidden_ones[:, :width]
-    np.matmul(_with_ones_column(h), _weight_and_bias(layer.linear1.weight, layer.linear1.bias).T, out=hidden)
+    blas.gemm(_with_ones_column(h), _weight_and_bias(layer.linear1.weight, layer.linear1.bias), trans_b=True, out=hidden)
     if layer.activation is F.relu:  # over the ones column too: max(1, 0) = 1
         np.maximum(hidden_ones, np.zeros(hidden_ones.shape[1], dtype=hidden.dtype), out=hidden_ones)
     else:
         hidden[...] = layer.activation(Tensor(hidden)).data
-    return hidden_ones @ _weight_and_bias(layer.linear2.weight, layer.linear2.bias).T
+    return blas.gemm(hidden_ones, _weight_and_bias(layer.linear2.weight, layer.linear2.bias), trans_b=True)
 
 
 def _ones_column_array(rows, width, dtype):

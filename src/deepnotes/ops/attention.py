@@ -30,6 +30,7 @@ import math
 import numpy as np
 
 from ..autograd.function import Function
+from ..backends import blas
 
 
 _NO_SHIFT_NEEDED = 64.0  # |largest score| up to which softmax needs no shift: e^64 ~ 6e27 << float32's max
@@ -116,7 +117,7 @@ def _scaled_query(q, scale):
 
 def _scores(q_scaled, k, bias):
     """scores = (q * scale) k^T + bias, q already scaled (see `_scaled_query`)."""
-    scores = np.matmul(q_scaled, np.swapaxes(k, -1, -2))
+    scores = blas.matmul(q_scaled, k, trans_b=True)
     if bias is not None:
         if np.broadcast_shapes(scores.shape, bias.shape) == scores.shape:
             scores += bias
@@ -135,10 +136,10 @@ def _score_grads(needs, bias_at, grad_scores, q_scaled, k, scale, dq_out=None, d
     dbias = grad_scores if len(needs) > bias_at and needs[bias_at] else None
     dq = dk = None
     if needs[0]:
-        dq = np.matmul(grad_scores, k, out=dq_out)
+        dq = blas.matmul(grad_scores, k, out=dq_out)
         dq *= scale
     if needs[1]:
-        dk = np.matmul(np.swapaxes(grad_scores, -1, -2), q_scaled, out=dk_out)
+        dk = blas.matmul(grad_scores, q_scaled, trans_a=True, out=dk_out)
     return dq, dk, dbias
 
 
@@ -150,7 +151,7 @@ def _attend(ctx, q, k, v, bias, scale, dropout_mask):
     dropped = p if dropout_mask is None else p * dropout_mask
     ctx.save_for_backward(q_scaled, k, v, p)
     ctx.scale, ctx.dropout_mask = scale, dropout_mask
-    return np.matmul(dropped, v)
+    return blas.matmul(dropped, v)
 
 
 def _attend_backward(ctx, grad, needs, dq_out=None, dk_out=None, dv_out=None):
@@ -158,8 +159,8 @@ def _attend_backward(ctx, grad, needs, dq_out=None, dk_out=None, dv_out=None):
     q_scaled, k, v, p = ctx.saved_arrays
     mask = ctx.dropout_mask
     dropped = p if mask is None else p * mask
-    dv = np.matmul(np.swapaxes(dropped, -1, -2), grad, out=dv_out) if needs[2] else None
-    grad_p = np.matmul(grad, np.swapaxes(v, -1, -2))
+    dv = blas.matmul(dropped, grad, trans_a=True, out=dv_out) if needs[2] else None
+    grad_p = blas.matmul(grad, v, trans_b=True)
     if mask is not None:
         grad_p *= mask
     # needs[3:] (the bias) sits at position 2 of the (q, k, bias) tuple _score_grads expects

@@ -39,6 +39,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ..autograd.function import Function
+from ..backends import blas
 
 EVERY = (slice(None), slice(None))  # the two leading (batch and channel) axes
 
@@ -132,18 +133,18 @@ def conv_forward(x, weight, stride, padding, dilation, groups, out=None):
     if out is None:
         out = tuple(conv_output_length(s, k, st, lo, hi, d)
                     for s, k, st, (lo, hi), d in zip(x.shape[2:], weight.shape[2:], stride, padding, dilation))
-    return _from_group_matrix(_grouped(weight, groups) @ cols, x.shape[0], out), cols
+    return _from_group_matrix(blas.matmul(_grouped(weight, groups), cols), x.shape[0], out), cols
 
 
 def conv_input_grad(grad, weight, x_shape, stride, padding, dilation, groups):
     """dL/dx of y = conv(x, W) from g = dL/dy: (N, O, *P) -> (N, C, *S), dx = col2im(W^T g)."""
-    cols = _grouped(weight, groups).transpose(0, 2, 1) @ _to_group_matrix(grad, groups)
+    cols = blas.matmul(_grouped(weight, groups), _to_group_matrix(grad, groups), trans_a=True)
     return col2im(cols, x_shape, weight.shape[2:], stride, padding, dilation, groups, grad.shape[2:])
 
 
 def conv_weight_grad(cols, grad, weight_shape, groups):
     """dL/dW of y = conv(x, W) from g = dL/dy and the columns of x: dW = g cols^T."""
-    return (_to_group_matrix(grad, groups) @ cols.transpose(0, 2, 1)).reshape(weight_shape)
+    return blas.matmul(_to_group_matrix(grad, groups), cols, trans_b=True).reshape(weight_shape)
 
 
 def _bias_grad(grad):

@@ -61,6 +61,10 @@ class TensorOps:
         return api.transpose(x, a, b)
 
     @staticmethod
+    def matmul(a, b, trans_a=False, trans_b=False):
+        return api.matmul(api.transpose(a, -1, -2) if trans_a else a, api.transpose(b, -1, -2) if trans_b else b)
+
+    @staticmethod
     def scatter(x, index, shape, unique=False):
         return S.Scatter.apply(x, index=index, shape=shape, unique=unique)
 

@@ -3,12 +3,15 @@
 `MatMul` follows `np.matmul`: 1-d operands are promoted (a vector on the left
 becomes a row, on the right a column) and leading batch axes broadcast.
 `Linear` fuses y = x W^T + b into one node, the layer's hot path.
+Every product goes through the GEMM seam (`deepnotes.backends.blas`, `ctx.xp.matmul` in the
+backward passes), transposes passed as flags.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ..autograd.function import Function
+from ..backends import blas
 
 
 def _folded(a, b):
@@ -27,16 +30,19 @@ class MatMul(Function):
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
         if _folded(a, b):
-            return (a.reshape(-1, a.shape[-1]) @ b).reshape(a.shape[:-1] + b.shape[1:])
-        return np.matmul(a, b)
+            return blas.gemm(a.reshape(-1, a.shape[-1]), b).reshape(a.shape[:-1] + b.shape[1:])
+        if a.ndim == 1 or b.ndim == 1:  # a matrix-vector or vector-vector product: not a GEMM
+            return np.matmul(a, b)
+        return blas.matmul(a, b)
 
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_arrays
         if _folded(a, b):
             g2 = grad.reshape(-1, grad.shape[-1])
-            da = (g2 @ b.T).reshape(a.shape) if ctx.needs_input_grad[0] else None
-            db = a.reshape(-1, a.shape[-1]).T @ g2 if ctx.needs_input_grad[1] else None
+            xp = ctx.xp
+            da = xp.matmul(g2, b, trans_b=True).reshape(a.shape) if ctx.needs_input_grad[0] else None
+            db = xp.matmul(a.reshape(-1, a.shape[-1]), g2, trans_a=True) if ctx.needs_input_grad[1] else None
             return da, db
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
@@ -48,10 +54,10 @@ class MatMul(Function):
         da = db = None
         # Leading batch axes that broadcasting added are summed by the engine.
         if ctx.needs_input_grad[0]:
-            da = g2 @ xp.swapaxes(b2, -1, -2)
+            da = xp.matmul(g2, b2, trans_b=True)
             da = da[..., 0, :] if a.ndim == 1 else da
         if ctx.needs_input_grad[1]:
-            db = xp.swapaxes(a2, -1, -2) @ g2
+            db = xp.matmul(a2, g2, trans_a=True)
             db = db[..., 0] if b.ndim == 1 else db
         return da, db
 
@@ -67,7 +73,7 @@ class Linear(Function):
     @staticmethod
     def forward(ctx, x, weight, bias=None):
         ctx.save_for_backward(x, weight)
-        y = x.reshape(-1, x.shape[-1]) @ weight.T
+        y = blas.gemm(x.reshape(-1, x.shape[-1]), weight, trans_b=True)
         if bias is not None:
             y += bias
         return y.reshape(x.shape[:-1] + (weight.shape[0],))
@@ -77,8 +83,9 @@ class Linear(Function):
         x, weight = ctx.saved_arrays
         needs = ctx.needs_input_grad
         g2 = grad.reshape(-1, grad.shape[-1])
-        dx = (g2 @ weight).reshape(x.shape) if needs[0] else None
-        dw = g2.T @ x.reshape(-1, x.shape[-1]) if needs[1] else None
+        xp = ctx.xp
+        dx = xp.matmul(g2, weight).reshape(x.shape) if needs[0] else None
+        dw = xp.matmul(g2, x.reshape(-1, x.shape[-1]), trans_a=True) if needs[1] else None
         if len(needs) == 2:
             return dx, dw
         db = g2.sum(axis=0) if needs[2] else None

@@ -26,6 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.function import Function
+from ..backends import blas
 from .conv import EVERY, window_slices
 
 
@@ -160,8 +161,8 @@ class Resample(Function):
             for t in range(index.shape[1]):  # within one t every row is hit once: no lost updates
                 matrix[rows, index[:, t]] += 1 if weight is None else weight[:, t]
             moved = np.moveaxis(grad, axis, -1)  # one GEMM per axis: (everything else, out) @ (out, in)
-            grad = np.moveaxis((moved.reshape(-1, moved.shape[-1]) @ matrix).reshape(moved.shape[:-1] + (size,)),
-                               -1, axis)
+            product = blas.gemm(moved.reshape(-1, moved.shape[-1]), matrix)
+            grad = np.moveaxis(product.reshape(moved.shape[:-1] + (size,)), -1, axis)
         return grad
 
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import fast
+from ..backends import blas
 from ..autograd.function import Function
 from .recurrent_kernels import _NO_NOISE, StepNoise, _add
 
@@ -108,7 +109,7 @@ class RecurrentSequence(Function):
                         z[t, :H] = state[0]
                     else:
                         np.multiply(state[0], mask, out=z[t, :H])
-                    state, cache = kernel.forward(w_scaled @ z[t], state, _noise_at(noise, t))
+                    state, cache = kernel.forward(blas.gemm(w_scaled, z[t]), state, _noise_at(noise, t))
                     if ctx.tracked:
                         caches[t] = cache
                     out[t] = state[0].T
@@ -126,7 +127,7 @@ class RecurrentSequence(Function):
         T, K, N = z.shape
         H = grad.shape[2]
         H_in = K - H - 1
-        w_h = w[:, :H].T  # (H, rows): dh_{t-1} = W_h^T da_t
+        w_h = w[:, :H].T  # (H, rows), a view (the seam passes it as a transpose): dh_{t-1} = W_h^T da_t
         grad_h = np.ascontiguousarray(grad[:T].transpose(0, 2, 1))  # (T, H, N)
         da = np.empty((T, w.shape[0], N), dtype=grad.dtype)
         # Gradients flowing into the states at the current step from later steps.
@@ -134,7 +135,7 @@ class RecurrentSequence(Function):
         for t in reversed(ctx.steps):
             dstate[0] = grad_h[t] if dstate[0] is None else np.add(dstate[0], grad_h[t])
             dprev = kernel.backward(tuple(dstate), ctx.caches[t], da[t])
-            dh_recurrent = w_h @ da[t]
+            dh_recurrent = blas.gemm(w_h, da[t])
             if mask is not None:
                 dh_recurrent *= mask
             dstate = [_add(dprev[0], dh_recurrent)] + [
@@ -143,9 +144,9 @@ class RecurrentSequence(Function):
         needs = ctx.needs_input_grad
         # Time and batch side by side, (rows, T*N): each gradient is one GEMM over all steps.
         da_2d = np.ascontiguousarray(da.transpose(1, 0, 2)).reshape(-1, T * N)
-        dx = (da_2d.T @ w[:, H : H + H_in]).reshape(T, N, H_in) if needs[0] else None
+        dx = blas.gemm(da_2d, w[:, H : H + H_in], trans_a=True).reshape(T, N, H_in) if needs[0] else None
         weights = (None,) * 4
         if any(needs[1:5]):
-            dw = da_2d @ np.ascontiguousarray(z.transpose(1, 0, 2)).reshape(K, T * N).T
+            dw = blas.gemm(da_2d, np.ascontiguousarray(z.transpose(1, 0, 2)).reshape(K, T * N), trans_b=True)
             weights = kernel.unpack(dw, H, H_in)
         return (dx, *(g if need else None for g, need in zip(weights, needs[1:5])), *(d.T for d in dstate))

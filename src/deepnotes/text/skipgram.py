@@ -30,6 +30,7 @@ import time
 import numpy as np
 
 from .. import random as _random
+from ..backends import blas
 from ..ops.embedding import scatter_add_rows
 from ..nn.layers.output_layers import build_huffman_tree, log_sigmoid
 from ..nn.layers.sampled_losses import noise_distribution
@@ -53,13 +54,13 @@ def negative_sampling_grads(w_in, w_out, centers, contexts, negatives):
     v = w_in[centers]                                        # (B, D)
     rows = np.concatenate([contexts[:, None], negatives], axis=1)
     u = w_out[rows]                                          # (B, K+1, D)
-    scores = np.matmul(u, v[:, :, None])[..., 0]            # (B, K+1)
+    scores = blas.matmul(u, v[:, :, None])[..., 0]            # (B, K+1)
     labels = np.zeros_like(scores)
     labels[:, 0] = 1
     signed = np.where(labels == 1, scores, -scores)
     loss = -log_sigmoid(signed).sum(axis=1)
     coef = stable_sigmoid(scores) - labels                   # d loss / d score
-    grad_v = np.matmul(coef[:, None, :], u)[:, 0, :]
+    grad_v = blas.matmul(coef[:, None, :], u)[:, 0, :]
     grad_u = coef[:, :, None] * v[:, None, :]
     return loss, grad_v, rows, grad_u
 
@@ -83,10 +84,10 @@ def hierarchical_softmax_grads(w_in, w_nodes, centers, nodes, signs):
     """
     v = w_in[centers]
     theta = w_nodes[nodes]                                   # (B, L, D)
-    x = np.matmul(theta, v[:, :, None])[..., 0] * signs
+    x = blas.matmul(theta, v[:, :, None])[..., 0] * signs
     loss = -(log_sigmoid(x) * (signs != 0)).sum(axis=1)
     coef = -stable_sigmoid(-x) * signs                       # d loss / d <v, theta>
-    grad_v = np.matmul(coef[:, None, :], theta)[:, 0, :]
+    grad_v = blas.matmul(coef[:, None, :], theta)[:, 0, :]
     return loss, grad_v, nodes, coef[:, :, None] * v[:, None, :]
 
 

@@ -24,6 +24,7 @@ import numpy as np
 
 from ...autograd.function import Function
 from ...autograd.tensor import Tensor, as_tensor
+from ...backends import blas
 from ...ops import activation as A
 from ..module import Module, Parameter
 from ...ops.embedding import scatter_add_rows
@@ -136,7 +137,7 @@ class PathLogProb(Function):
     @staticmethod
     def forward(ctx, h, weight, nodes=None, signs=None):
         vecs = weight[nodes]                                    # (N, L, D)
-        x = np.matmul(vecs, h[:, :, None])[..., 0] * signs      # signed scores (N, L)
+        x = blas.matmul(vecs, h[:, :, None])[..., 0] * signs      # signed scores (N, L)
         ctx.save_for_backward(h, weight, x)
         ctx.nodes, ctx.signs = nodes, signs
         return (log_sigmoid(x) * (signs != 0)).sum(axis=1)
@@ -149,7 +150,7 @@ class PathLogProb(Function):
         coef = grad[:, None] * A.stable_sigmoid(-x) * signs    # (N, L)
         dh = dweight = None
         if ctx.needs_input_grad[0]:
-            dh = np.matmul(coef[:, None, :], weight[nodes])[:, 0, :]
+            dh = blas.matmul(coef[:, None, :], weight[nodes])[:, 0, :]
         if ctx.needs_input_grad[1]:
             dweight = scatter_add_rows(np.zeros_like(weight), nodes, coef[:, :, None] * h[:, None, :])
         return dh, dweight

@@ -26,6 +26,7 @@ import numpy as np
 
 from ...autograd.function import Function
 from ...autograd.tensor import Tensor, as_tensor
+from ...backends import blas
 
 
 def _tensors(params, name):
@@ -109,7 +110,7 @@ class NuclearNorm(Function):
     @staticmethod
     def backward(ctx, grad):
         u, vh = ctx.saved_arrays
-        return np.asarray(grad)[..., None, None] * (u @ vh)
+        return np.asarray(grad)[..., None, None] * blas.matmul(u, vh)
 
 
 def nuclear_norm(w):
