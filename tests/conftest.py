@@ -1,4 +1,7 @@
-"""Test-suite setup: one BLAS/torch thread per worker, and validated `covers` markers."""
+"""Test-suite setup: one BLAS/torch thread per worker, one BLAS behind the GEMM seam, and validated
+`covers` markers."""
+import os
+
 import pytest
 import torch
 from threadpoolctl import threadpool_limits
@@ -8,6 +11,9 @@ from deepnotes.handbook.inventory import load_inventory
 # Two xdist workers on two cores: more threads per worker only oversubscribes.
 torch.set_num_threads(1)
 threadpool_limits(1)
+# The same BLAS in every worker and on every machine (the measured "auto" choice could differ between
+# workers on a busy machine); `make test-blas` runs the ops under MKL.
+os.environ.setdefault("DEEPNOTES_BLAS", "numpy")
 
 
 def pytest_addoption(parser):
