@@ -75,7 +75,7 @@ def write_pdf(html: Path, pdf: Path, executable: str = CHROMIUM, timeout: float 
     if pdf.exists():
         pdf.unlink()
     cmd = [executable, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-           "--no-pdf-header-footer", "--run-all-compositor-stages-before-draw", "--virtual-time-budget=10000",
+           "--no-pdf-header-footer", "--run-all-compositor-stages-before-draw", "--virtual-time-budget=3000",
            f"--print-to-pdf={pdf}", Path(html).resolve().as_uri()]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
     if proc.returncode != 0 or not pdf.is_file() or pdf.stat().st_size == 0:
