@@ -76,7 +76,7 @@ FRACTION_LAYOUT = """() => {
 
 
 @pytest.mark.browser
-def test_print_pages_in_chromium_render_mathml_and_switch_language(print_site, page):
+def test_print_pages_in_chromium_render_mathml_and_switch_language(print_site, page):  # noqa: F811 - the fixture
     out, _, _ = print_site
     for html_path in sorted((out / "print").glob("*.html")):
         page.errors.clear()
