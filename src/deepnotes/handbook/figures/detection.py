@@ -34,9 +34,8 @@ def iou_curves(out_path):
     ax.axhline(0.5, color="0.5", lw=0.8, ls=":")
     ax.text(0.3, 0.53, "IoU 0.5: d = s/3", fontsize=8, color="0.3")
     ax.axvline(10.0, color="0.6", lw=0.8)
-    ax.set_xlabel("horizontal shift d of a 10 x 10 box (pixels)")
-    ax.set_ylabel("overlap score")
-    ax.set_title("IoU = (s - d) / (s + d) while the boxes overlap")
+    ax.set(xlabel="horizontal shift d of a 10 x 10 box (pixels)", ylabel="overlap score",
+           title="IoU = (s - d) / (s + d) while the boxes overlap")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.savefig(Path(out_path))
