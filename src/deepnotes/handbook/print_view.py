@@ -9,8 +9,8 @@ Written by `deepnotes site` next to the entry pages::
 
 Why Chromium for the PDF: formulas are MathML (rendered at build time, no JavaScript), and a PDF
 converter must lay MathML out as mathematics. Chromium (Debian's ``chromium``, MathML Core since
-version 109) does; WeasyPrint (PyPI) and wkhtmltopdf (old QtWebKit) do not implement MathML and
-print the formula's characters in a row. ``--print-to-pdf`` uses the same layout engine the
+version 109) does. WeasyPrint (PyPI) does not implement MathML (Kozea/WeasyPrint#59: it prints the
+formula's characters in a row), and wkhtmltopdf is archived and built on an old QtWebKit. ``--print-to-pdf`` uses the same layout engine the
 browser test checks (`tests/handbook/test_print_view.py` compares numerator and denominator
 positions of a rendered fraction in print media).
 
