@@ -65,10 +65,21 @@ def test_random_feature_fit_improves_with_width_inside_the_interval_only():
     assert outside > 10 * err[50]
 
 
-@pytest.mark.covers("D1", "D2", "M1", "P2", "P3", "H1", "T1")
+@pytest.mark.covers("P1")
+def test_cubic_schedule_values_drawn_by_the_pruning_figure():
+    from deepnotes.compress.prune import cubic_sparsity
+
+    # s_t = s_f (1 - (1 - progress)^3): at a quarter of the way, 0.9 * (1 - 0.75^3)
+    assert cubic_sparsity(300, 0.9, begin_step=100, end_step=900) == pytest.approx(0.9 * (1 - 0.75**3))
+    assert cubic_sparsity(50, 0.9, begin_step=100, end_step=900) == 0.0
+    assert cubic_sparsity(950, 0.9, begin_step=100, end_step=900) == 0.9
+
+
+@pytest.mark.covers("D1", "D2", "M1", "P1", "P2", "P3", "H1", "T1", "T2")
 @pytest.mark.parametrize("builder", ["detection.iou_curves", "detection.nms_panels", "evaluation.roc_and_pr",
                                      "compression.distillation_temperature", "compression.quantization_grid",
-                                     "theory.grid_vs_random", "theory.universal_approximation"])
+                                     "compression.pruning_schedule", "theory.grid_vs_random",
+                                     "theory.universal_approximation", "theory.kkt_geometry"])
 def test_builders_write_svg(tmp_path, builder):
     out = build_figure(f"deepnotes.handbook.figures.{builder}", tmp_path / f"{builder}.svg")
     text = out.read_text()

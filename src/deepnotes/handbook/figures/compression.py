@@ -74,3 +74,29 @@ def quantization_grid(out_path):
     for ax in (left, right):
         ax.grid(alpha=0.3)
     fig.savefig(Path(out_path))
+
+
+def pruning_schedule(out_path):
+    """P1: Zhu & Gupta's cubic sparsity schedule (cubic_sparsity), and the weights l1_unstructured zeroes at 50%."""
+    import deepnotes.nn as nn
+    from deepnotes.compress.prune import cubic_sparsity, l1_unstructured
+
+    steps = np.arange(0, 1001)
+    sparsity = [cubic_sparsity(int(t), 0.9, begin_step=100, end_step=900, frequency=50) for t in steps]
+    dn.manual_seed(0)
+    layer = nn.Linear(256, 128)
+    before = layer.weight.data.ravel().copy()
+    l1_unstructured(layer, "weight", amount=0.5)
+    kept = layer.weight_mask.data.ravel() > 0
+    fig = Figure(figsize=(9.0, 3.4), layout="constrained")
+    left, right = fig.subplots(1, 2)
+    left.plot(steps, sparsity, lw=1.8)
+    left.set(xlabel="training step", ylabel="sparsity", title="cubic schedule to 90% (masks every 50 steps)")
+    bins = np.linspace(before.min(), before.max(), 61)
+    right.hist(before[kept], bins=bins, color="C0", label="kept")
+    right.hist(before[~kept], bins=bins, color="C3", label="pruned (smallest |w|)")
+    right.set(xlabel="weight value", ylabel="count", title="l1_unstructured, 50% of Linear(256, 128)")
+    right.legend(fontsize=8)
+    for ax in (left, right):
+        ax.grid(alpha=0.3)
+    fig.savefig(Path(out_path))

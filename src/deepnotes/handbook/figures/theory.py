@@ -71,3 +71,29 @@ def universal_approximation(out_path):
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.savefig(Path(out_path))
+
+
+def kkt_geometry(out_path):
+    """T2: min (x1-2)^2 + (x2-1)^2 s.t. x1 + x2 <= 2, solved by minimize_augmented_lagrangian; at x* = (1.5, 0.5)
+    the negative gradient of f equals mu times the constraint's normal (mu = 1)."""
+    from deepnotes.optim import minimize_augmented_lagrangian
+
+    f = lambda x: (x[0] - 2) ** 2 + (x[1] - 1) ** 2  # noqa: E731
+    res = minimize_augmented_lagrangian(f, [0.0, 0.0], ineq=[lambda x: x[0] + x[1] - 2])
+    x_star, mu = np.asarray(res.x, dtype=float), float(res.mu[0])
+    g1, g2 = np.meshgrid(np.linspace(-0.5, 3.0, 200), np.linspace(-1.0, 2.5, 200))
+    fig = Figure(figsize=(5.6, 4.8), layout="constrained")
+    ax = fig.subplots()
+    ax.contour(g1, g2, (g1 - 2) ** 2 + (g2 - 1) ** 2, levels=[0.125, 0.5, 1, 2, 4], colors="0.55", linewidths=0.8)
+    ax.fill_between(np.linspace(-0.5, 3, 2), -1, 2 - np.linspace(-0.5, 3, 2), color="C0", alpha=0.12)
+    ax.plot([-0.5, 3.0], [2.5, -1.0], "C0", lw=1.5, label="g(x) = x1 + x2 - 2 = 0 (feasible below)")
+    ax.plot(*x_star, "ko", label=f"x* = ({x_star[0]:.2f}, {x_star[1]:.2f}), mu = {mu:.2f}")
+    ax.plot(2, 1, "x", color="C3", label="unconstrained minimum (2, 1)")
+    grad_f = 2 * (x_star - np.array([2.0, 1.0]))
+    # the two arrows coincide: -grad f (wide, red) is mu times grad g (thin, blue)
+    ax.annotate("", x_star - 0.45 * grad_f, x_star, arrowprops={"arrowstyle": "->", "color": "C3", "lw": 4, "alpha": 0.6})
+    ax.annotate("", x_star + 0.45 * mu * np.array([1.0, 1.0]), x_star, arrowprops={"arrowstyle": "->", "color": "C0"})
+    ax.text(*(x_star + [0.45, 0.3]), "-grad f = mu grad g", fontsize=8)
+    ax.set(xlim=(-0.5, 3), ylim=(-1, 2.5), aspect="equal", xlabel="x1", ylabel="x2", title="KKT at an active constraint")
+    ax.legend(fontsize=7, loc="lower left")
+    fig.savefig(Path(out_path))
