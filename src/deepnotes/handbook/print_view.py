@@ -10,9 +10,10 @@ Written by `deepnotes site` next to the entry pages::
 Why Chromium for the PDF: formulas are MathML (rendered at build time, no JavaScript), and a PDF
 converter must lay MathML out as mathematics. Chromium (Debian's ``chromium``, MathML Core since
 version 109) does. WeasyPrint (PyPI) does not implement MathML (Kozea/WeasyPrint#59: it prints the
-formula's characters in a row), and wkhtmltopdf is archived and built on an old QtWebKit. ``--print-to-pdf`` uses the same layout engine the
-browser test checks (`tests/handbook/test_print_view.py` compares numerator and denominator
-positions of a rendered fraction in print media).
+formula's characters in a row), and wkhtmltopdf is archived and built on an old QtWebKit.
+``--print-to-pdf`` uses the same layout engine the browser test checks
+(`tests/handbook/test_print_view.py` compares numerator and denominator positions of a rendered
+fraction in print media, and reads the PDF's text back).
 
 The pages reuse the site's assets (style.css, the STIX math font, figures, claims report) and
 its claim rows, so verdicts still come from the claims lab only.
