@@ -3,12 +3,12 @@ they draw is computed by deepnotes and checked here against independent arithmet
 import numpy as np
 import pytest
 
-from deepnotes.handbook.figures import build_figure, compression, detection, evaluation, theory
+from deepnotes.handbook.figures import build_figure, compression, evaluation, theory
 
 
 @pytest.mark.covers("D1")
 def test_iou_by_shift_is_s_minus_d_over_s_plus_d_then_zero():
-    d, iou, giou = detection.iou_by_shift(size=10.0, shifts=[0.0, 10 / 3, 5.0, 10.0, 15.0])
+    d, iou, giou = evaluation.iou_by_shift(size=10.0, shifts=[0.0, 10 / 3, 5.0, 10.0, 15.0])
     np.testing.assert_allclose(iou, [1.0, 0.5, 1 / 3, 0.0, 0.0])
     # GIoU keeps falling after the boxes separate: enclosing box 10 x (10 + d), union 200
     np.testing.assert_allclose(giou[3:], [0.0 - 0.0 / 200, 0.0 - (250 - 200) / 250])
@@ -16,7 +16,7 @@ def test_iou_by_shift_is_s_minus_d_over_s_plus_d_then_zero():
 
 @pytest.mark.covers("D2")
 def test_nms_example_keeps_one_box_per_object_and_soft_nms_decays_instead():
-    boxes, scores, keep, (order, soft_scores) = detection.nms_example()
+    boxes, scores, keep, (order, soft_scores) = evaluation.nms_example()
     assert keep.tolist() == [0, 3, 5]  # the stray box 5 overlaps box 0 at IoU < 0.5
     assert sorted(order.tolist()) == list(range(6)) and soft_scores[0] == pytest.approx(0.95)
     kept_elsewhere = dict(zip(order.tolist(), soft_scores.tolist()))
@@ -76,7 +76,7 @@ def test_cubic_schedule_values_drawn_by_the_pruning_figure():
 
 
 @pytest.mark.covers("D1", "D2", "M1", "P1", "P2", "P3", "H1", "T1", "T2")
-@pytest.mark.parametrize("builder", ["detection.iou_curves", "detection.nms_panels", "evaluation.roc_and_pr",
+@pytest.mark.parametrize("builder", ["evaluation.iou_curves", "evaluation.nms_panels", "evaluation.roc_and_pr",
                                      "compression.distillation_temperature", "compression.quantization_grid",
                                      "compression.pruning_schedule", "theory.grid_vs_random",
                                      "theory.universal_approximation", "theory.kkt_geometry"])
