@@ -23,6 +23,16 @@ def test_nms_example_keeps_one_box_per_object_and_soft_nms_decays_instead():
     assert kept_elsewhere[1] < scores[1] and kept_elsewhere[4] < scores[4]
 
 
+@pytest.mark.covers("D4", "K49")
+def test_fpn_head_gives_small_objects_more_positive_anchors_and_large_ones_the_same():
+    small, large = np.array([6, 8, 10, 12]), np.array([24, 28, 32])
+    single = evaluation.positive_anchors_by_size("single", small)
+    fpn = evaluation.positive_anchors_by_size("fpn", small)
+    assert (fpn > single).all()
+    np.testing.assert_array_equal(evaluation.positive_anchors_by_size("single", large),
+                                  evaluation.positive_anchors_by_size("fpn", large))  # same large anchors
+
+
 @pytest.mark.covers("M1", "M2")
 def test_scored_problem_auc_barely_moves_with_the_class_ratio_while_ap_falls():
     from deepnotes.metrics import average_precision_score, roc_auc_score
@@ -75,10 +85,10 @@ def test_cubic_schedule_values_drawn_by_the_pruning_figure():
     assert cubic_sparsity(950, 0.9, begin_step=100, end_step=900) == 0.9
 
 
-@pytest.mark.covers("D1", "D2", "M1", "P1", "P2", "P3", "H1", "T1", "T2")
+@pytest.mark.covers("D1", "D2", "D4", "M1", "P1", "P2", "P3", "H1", "T1", "T2")
 @pytest.mark.parametrize("builder", ["evaluation.iou_curves", "evaluation.nms_panels", "evaluation.roc_and_pr",
                                      "compression.distillation_temperature", "compression.quantization_grid",
-                                     "compression.pruning_schedule", "theory.grid_vs_random",
+                                     "compression.pruning_schedule", "evaluation.positives_single_vs_fpn", "theory.grid_vs_random",
                                      "theory.universal_approximation", "theory.kkt_geometry"])
 def test_builders_write_svg(tmp_path, builder):
     out = build_figure(f"deepnotes.handbook.figures.{builder}", tmp_path / f"{builder}.svg")

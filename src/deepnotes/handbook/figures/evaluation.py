@@ -106,3 +106,31 @@ def roc_and_pr(out_path):
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8, loc="lower left" if ax is pr_ax else "lower right")
     fig.savefig(Path(out_path))
+
+
+def positive_anchors_by_size(head, sides, image_size=64, trials=40, seed=0):
+    """Mean number of the detector's anchors with IoU >= 0.5 per square object of each side (random positions)."""
+    from deepnotes.vision.detector import SingleShotDetector
+
+    anchors = SingleShotDetector(num_classes=3, head=head, width=4).anchors((image_size, image_size))
+    rng = np.random.default_rng(seed)
+    means = []
+    for s in sides:
+        xy = rng.uniform(0, image_size - s, size=(trials, 2))
+        boxes = np.concatenate([xy, xy + s], axis=1)
+        means.append(float((box_iou(anchors, boxes) >= 0.5).sum(0).mean()))
+    return np.array(means)
+
+
+def positives_single_vs_fpn(out_path):
+    """D4 / K49: positive anchors per object against its size, for the single coarse head and the FPN head."""
+    sides = np.arange(4, 33, 2)
+    fig = Figure(figsize=(6.4, 3.4), layout="constrained")
+    ax = fig.subplots()
+    for head, style in (("single", "C3o-"), ("fpn", "C0s-")):
+        ax.plot(sides, positive_anchors_by_size(head, sides), style, ms=4, label=f'head="{head}"')
+    ax.set(xlabel="object side (pixels, 64 x 64 image)", ylabel="anchors with IoU >= 0.5",
+           title="positive anchors per object (SingleShotDetector.anchors)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.savefig(Path(out_path))
