@@ -88,8 +88,8 @@ def test_cubic_schedule_values_drawn_by_the_pruning_figure():
 @pytest.mark.covers("D1", "D2", "D4", "M1", "P1", "P2", "P3", "H1", "T1", "T2")
 @pytest.mark.parametrize("builder", ["evaluation.iou_curves", "evaluation.nms_panels", "evaluation.roc_and_pr",
                                      "compression.distillation_temperature", "compression.quantization_grid",
-                                     "compression.pruning_schedule", "evaluation.positives_single_vs_fpn", "theory.grid_vs_random",
-                                     "theory.universal_approximation", "theory.kkt_geometry"])
+                                     "compression.pruning_schedule", "evaluation.positives_single_vs_fpn",
+                                     "theory.grid_vs_random", "theory.universal_approximation", "theory.kkt_geometry"])
 def test_builders_write_svg(tmp_path, builder):
     out = build_figure(f"deepnotes.handbook.figures.{builder}", tmp_path / f"{builder}.svg")
     text = out.read_text()
