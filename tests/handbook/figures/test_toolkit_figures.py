@@ -85,12 +85,19 @@ def test_cubic_schedule_values_drawn_by_the_pruning_figure():
     assert cubic_sparsity(950, 0.9, begin_step=100, end_step=900) == 0.9
 
 
-@pytest.mark.covers("D1", "D2", "D4", "M1", "P1", "P2", "P3", "H1", "T1", "T2")
+@pytest.mark.covers("D1", "D2", "D4", "M1", "P1", "P2", "P3", "P4", "H1", "T1", "T2")
 @pytest.mark.parametrize("builder", ["evaluation.iou_curves", "evaluation.nms_panels", "evaluation.roc_and_pr",
                                      "compression.distillation_temperature", "compression.quantization_grid",
                                      "compression.pruning_schedule", "evaluation.positives_single_vs_fpn",
-                                     "theory.grid_vs_random", "theory.universal_approximation", "theory.kkt_geometry"])
+                                     "compression.output_layer_costs", "theory.grid_vs_random",
+                                     "theory.universal_approximation", "theory.kkt_geometry"])
 def test_builders_write_svg(tmp_path, builder):
     out = build_figure(f"deepnotes.handbook.figures.{builder}", tmp_path / f"{builder}.svg")
     text = out.read_text()
     assert "<svg" in text and text.count("<path") > 5
+
+
+@pytest.mark.covers("T3")
+def test_generative_vs_discriminative_figure_draws_both_learning_curves(tmp_path):
+    out = build_figure("deepnotes.handbook.figures.theory.generative_vs_discriminative_curves", tmp_path / "gd.svg")
+    assert out.read_text().count("<path") > 10

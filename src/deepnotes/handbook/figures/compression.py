@@ -100,3 +100,27 @@ def pruning_schedule(out_path):
     for ax in (left, right):
         ax.grid(alpha=0.3)
     fig.savefig(Path(out_path))
+
+
+def output_layer_costs(out_path):
+    """P4: memory and FLOPs per batch of a 10-million-class output layer (H 512, batch 256): full softmax,
+    hierarchical softmax and sampled softmax (64 samples), from `deepnotes.nn.output_layer_cost`."""
+    import deepnotes.nn as nn
+
+    kinds = {"full": {}, "hierarchical": {}, "sampled": {"num_samples": 64}}
+    costs = {k: nn.output_layer_cost(10_000_000, 512, 256, kind=k, **kw) for k, kw in kinds.items()}
+    measures = [("parameters (bytes)", "parameter_bytes"), ("kept for backward (bytes)", "activation_bytes"),
+                ("weight gradient (bytes)", "gradient_bytes"), ("FLOPs per batch", "flops")]
+    fig = Figure(figsize=(9.0, 3.6), layout="constrained")
+    ax = fig.subplots()
+    x = np.arange(len(measures))
+    for k, (kind, cost) in enumerate(costs.items()):
+        ax.bar(x + (k - 1) * 0.27, [getattr(cost, attr) for _, attr in measures], width=0.27, label=kind)
+    ax.set_yscale("log")
+    ax.set_xticks(x, [label for label, _ in measures])
+    ax.axhline(80 * 2**30, color="0.4", ls="--", lw=0.8)
+    ax.text(-0.4, 80 * 2**30 * 1.3, "80 GiB GPU", fontsize=8, color="0.3")
+    ax.set_title("one output layer, V = 10 million, H = 512, batch 256 (float32)")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3, axis="y")
+    fig.savefig(Path(out_path))

@@ -97,3 +97,20 @@ def kkt_geometry(out_path):
     ax.set(xlim=(-0.5, 3), ylim=(-1, 2.5), aspect="equal", xlabel="x1", ylabel="x2", title="KKT at an active constraint")
     ax.legend(fontsize=7, loc="lower left")
     fig.savefig(Path(out_path))
+
+
+def generative_vs_discriminative_curves(out_path):
+    """T3: test accuracy of Gaussian naive Bayes (generative) and logistic regression (discriminative) against the
+    number of training examples, from `deepnotes.generative.generative_vs_discriminative`."""
+    from deepnotes.generative import generative_vs_discriminative
+
+    fig = Figure(figsize=(9.0, 3.4), layout="constrained")
+    for ax, dataset in zip(fig.subplots(1, 2), ("breast_cancer", "digits")):
+        rows = generative_vs_discriminative(dataset=dataset)
+        n = [r["n"] for r in rows]
+        ax.semilogx(n, [r["generative"] for r in rows], "o-", label="naive Bayes: p(x | y) p(y)")
+        ax.semilogx(n, [r["discriminative"] for r in rows], "s-", label="logistic regression: p(y | x)")
+        ax.set(xlabel="training examples", ylabel="test accuracy", title=dataset)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, loc="lower right")
+    fig.savefig(Path(out_path))
