@@ -97,6 +97,7 @@ def test_builders_write_svg(tmp_path, builder):
     assert "<svg" in text and text.count("<path") > 5
 
 
+@pytest.mark.slow  # fits logistic regression on two data sets at six sizes (~15 s on 2 busy cores)
 @pytest.mark.covers("T3")
 def test_generative_vs_discriminative_figure_draws_both_learning_curves(tmp_path):
     out = build_figure("deepnotes.handbook.figures.theory.generative_vs_discriminative_curves", tmp_path / "gd.svg")
