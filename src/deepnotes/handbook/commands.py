@@ -56,6 +56,7 @@ def register(subparsers) -> None:
     p.add_argument("--claims-dir", default="runs/claims",
                    help="the claims report folder: its figures and pages are included when present (default runs/claims)")
     p.add_argument("--no-figures", action="store_true", help="skip the entries' figure builders (faster)")
+    p.add_argument("--pdf", action="store_true", help="also print each family's print view to print/<FAMILY>.pdf (Chromium)")
     p.set_defaults(func=cmd_site)
 
 
@@ -185,9 +186,12 @@ def cmd_site(args) -> int:
     start = time.perf_counter()
     try:
         result = build_site(_entries(args, deep=True), args.out, claims_dir=args.claims_dir,
-                            figures=not args.no_figures)
+                            figures=not args.no_figures, pdf=args.pdf)
     except (EntryError, FileNotFoundError) as exc:
         return _fail(f"site: cannot load the entries:\n{exc}")
-    print(f"wrote {result['index']}: {result['pages']} pages, {result['figures']} figures "
+    except RuntimeError as exc:  # --pdf without a working Chromium
+        return _fail(f"site: {exc}")
+    print(f"wrote {result['index']}: {result['pages']} pages, {result['figures']} figures, "
+          f"{result['print_pages']} print pages{', ' + str(result['pdfs']) + ' PDFs' if result['pdfs'] else ''} "
           f"in {time.perf_counter() - start:.1f} s")
     return 0

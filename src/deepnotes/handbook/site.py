@@ -5,6 +5,7 @@ Layout of the output::
     index.html                  entries by inventory family, quiz progress
     entries/<ID>.html           one page per entry, English and Chinese (switchable, or side by side)
     assets/style.css            screen and print styles (a print of a page is the reading copy)
+    print/<FAMILY>.html         all entries of a family on one page, answers shown (`print_view`); .pdf with --pdf
     assets/handbook.js          language switch, search box, quiz (progress in localStorage)
     assets/search-index.js      the BM25 index of `deepnotes.handbook.search`, as a script (works from file://),
                                 loaded when the search box is first used
@@ -111,15 +112,18 @@ def _draw_figures(builders: dict, folder: Path, jobs: int | None) -> None:
             future.result()  # re-raises a builder's error here
 
 
-def build_site(entries, out_dir, claims_dir="runs/claims", figures: bool = True, jobs: int | None = None) -> dict:
+def build_site(entries, out_dir, claims_dir="runs/claims", figures: bool = True, jobs: int | None = None,
+               pdf: bool = False) -> dict:
     """Write the site into `out_dir` (replacing a previous build's pages); return counts.
 
     Args:
         figures: run the entries' figure builders (``False``: pages without diagrams, much faster).
         jobs: processes for the figure builders (default: the number of CPUs).
+        pdf: also print each family's print view to ``print/<FAMILY>.pdf`` (headless Chromium).
 
     Returns:
-        ``{"index": path, "pages": n, "figures": n, "seconds": s}``.
+        ``{"index": path, "pages": n, "figures": n, "print_pages": n, "pdfs": n, "seconds": s}``
+        (``pages`` counts the index and the entry pages).
     """
     start = time.perf_counter()
     if not entries:
@@ -167,5 +171,14 @@ def build_site(entries, out_dir, claims_dir="runs/claims", figures: bool = True,
     index_page = env.get_template("index.html").render(families=families, root="", n_entries=len(entries),
                                                        n_items=n_items, **common)
     (out / "index.html").write_text(index_page, encoding="utf-8")
+
+    from . import print_view  # one page per family (and its PDF), with the same rows and figures as the entry pages
+
+    print_pages = print_view.write_print_pages(
+        env, families, out, claim_rows=lambda e: _claim_rows(e, verdicts, claims_dir, out),
+        figure_src=lambda e: [{"src": f"../figures/{_figure_name(f['builder'])}", "caption": f["caption"]}
+                              for f in (e.data.get("figures", []) if figures else [])],
+        common={**common, "pdf": pdf})
+    pdfs = print_view.write_pdfs(print_pages) if pdf else []
     return {"index": str(out / "index.html"), "pages": len(entries) + 1, "figures": len(builders),
-            "seconds": time.perf_counter() - start}
+            "print_pages": len(print_pages), "pdfs": len(pdfs), "seconds": time.perf_counter() - start}
