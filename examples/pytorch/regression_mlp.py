@@ -4,7 +4,6 @@ import json
 import os
 import tempfile
 
-import numpy as np
 import torch
 import torch.nn as nn
 from sklearn.datasets import make_regression

@@ -63,7 +63,7 @@ net = Net()
 criterion = nn.CrossEntropyLoss()
 optimizer = optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
 
-for epoch in range(6):
+for epoch in range(8):
     running_loss = 0.0
     for i, data in enumerate(trainloader, 0):
         inputs, labels = data

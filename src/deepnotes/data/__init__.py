@@ -11,3 +11,7 @@ from .imbalance import (  # noqa: E402,F401
     ADASYN, SMOTE, BalancedEnsemble, BorderlineSMOTE, RandomOverSampler, RandomUnderSampler, SelectKBest,
     balanced_sample_weights, best_threshold, compute_class_weight, f_classif, make_imbalanced,
 )
+# PyTorch's other data utilities (torch.utils.data), and worker processes for DataLoader(num_workers=k)
+from .dataset import ConcatDataset, IterableDataset  # noqa: E402,F401
+from .loader import BatchSampler, SubsetRandomSampler  # noqa: E402,F401
+from .workers import get_worker_info  # noqa: E402,F401

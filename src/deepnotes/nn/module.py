@@ -15,6 +15,7 @@ import numpy as np
 
 from ..autograd.grad_mode import no_grad
 from ..autograd.tensor import Tensor
+from ..device import check_device, device
 from . import hooks as _hooks
 from .hooks import RemovableHandle
 
@@ -178,8 +179,12 @@ class Module:
                 p.grad = np.zeros_like(p.data)
 
     # ------------------------------------------------------------------ dtype
-    def to(self, dtype) -> Module:
-        """Cast floating parameters and buffers (and their grads) to `dtype`, in place."""
+    def to(self, *args, **kwargs) -> Module:
+        """`to(dtype)`, `to(device)`, `to(device, dtype)`, `to(tensor)`: casts floating parameters and buffers
+        (and their grads) to the dtype, in place; the device must be the CPU (PyTorch's signature)."""
+        dtype = _module_dtype(args, kwargs)
+        if dtype is None:
+            return self
         dtype = np.dtype(dtype)
         for t in list(self.parameters()) + list(self.buffers()):
             if t.data.dtype.kind == "f":
@@ -193,6 +198,15 @@ class Module:
 
     def double(self) -> Module:
         return self.to(np.float64)
+
+    def half(self) -> Module:
+        return self.to(np.float16)
+
+    def cpu(self) -> Module:
+        return self
+
+    def cuda(self, device=None) -> Module:
+        check_device("cuda", "Module.cuda")
 
     # ------------------------------------------------------------------- call
     def forward(self, *args, **kwargs):
@@ -295,6 +309,20 @@ class Module:
         if not lines:
             return f"{type(self).__name__}()"
         return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
+
+
+def _module_dtype(args, kwargs):
+    """The dtype among Module.to's arguments (None when only a device is given); the device must be the CPU."""
+    dtype = kwargs.get("dtype")
+    check_device(kwargs.get("device"), "Module.to")
+    for arg in args:
+        if isinstance(arg, Tensor):
+            dtype = arg.dtype
+        elif isinstance(arg, (str, device)):
+            check_device(arg, "Module.to")
+        elif arg is not None:
+            dtype = arg
+    return dtype
 
 
 def _indent(text):

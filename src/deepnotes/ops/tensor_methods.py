@@ -11,6 +11,7 @@ import numpy as np
 
 from ..autograd.tensor import Tensor
 from . import api
+from . import tensor_api as T
 
 # method name -> the function it is (the tensor is the first argument)
 METHODS = {
@@ -34,6 +35,26 @@ METHODS = {
     "__matmul__": api.matmul, "__neg__": api.neg, "__getitem__": api.getitem, "__setitem__": api.setitem,
 }
 
+# PyTorch's other tensor methods that tutorials use (ops/tensor_api.py)
+TORCH_METHODS = {
+    "to": T.to, "cpu": T.cpu_, "cuda": T.cuda, "type": T.type_, "type_as": T.type_as, "size": T.size,
+    "is_floating_point": T.is_floating_point, "element_size": T.element_size,
+    "view_as": T.view_as, "reshape_as": T.reshape_as, "expand_as": T.expand_as, "t": T.t, "mm": T.mm, "bmm": T.bmm,
+    "narrow": T.narrow, "chunk": T.chunk, "unbind": T.unbind, "new_zeros": T.new_zeros, "new_ones": T.new_ones,
+    "new_full": T.new_full, "new_empty": T.new_empty, "new_tensor": T.new_tensor,
+    "eq": T.eq, "ne": T.ne, "gt": T.gt, "lt": T.lt, "ge": T.ge, "le": T.le, "equal": T.equal,
+    "isclose": T.isclose, "allclose": T.allclose, "masked_fill": T.masked_fill,
+    "sort": T.sort, "argsort": T.argsort, "topk": T.topk, "kthvalue": T.kthvalue, "norm": T.norm, "dist": T.dist,
+    "sin": T.sin, "cos": T.cos, "tan": T.tan, "exp2": T.exp2, "log2": T.log2, "log10": T.log10, "log1p": T.log1p,
+    "expm1": T.expm1, "rsqrt": T.rsqrt, "square": T.square, "reciprocal": T.reciprocal, "floor": T.floor,
+    "ceil": T.ceil, "trunc": T.trunc, "sign": T.sign, "round": T.round, "where": lambda x, cond, y: api.where(cond, x, y),
+    "add_": T.add_, "sub_": T.sub_, "mul_": T.mul_, "div_": T.div_, "clamp_": T.clamp_, "clip_": T.clamp_,
+    "pow_": T.pow_, "neg_": T.neg_, "abs_": T.abs_, "exp_": T.exp_, "sqrt_": T.sqrt_, "masked_fill_": T.masked_fill_,
+    "fill_": T.fill_, "zero_": T.zero_, "copy_": T.copy_, "uniform_": T.uniform_, "normal_": T.normal_,
+    "unsqueeze_": T.unsqueeze_, "squeeze_": T.squeeze_, "t_": T.t_,
+    "__index__": T.index_, "__int__": T.int_, "__float__": T.float_, "__format__": T.format_,
+}
+
 # reflected operators: `other OP x` with the tensor on the right
 REFLECTED = {"__radd__": api.add, "__rsub__": api.sub, "__rmul__": api.mul, "__rtruediv__": api.div,
              "__rpow__": api.pow, "__rmatmul__": api.matmul}
@@ -43,7 +64,8 @@ COMPARISONS = {"__lt__": np.less, "__le__": np.less_equal, "__gt__": np.greater,
                "__eq__": np.equal, "__ne__": np.not_equal}
 
 # dtype shorthands, as PyTorch's
-CASTS = {"float": np.float32, "double": np.float64, "long": np.int64, "int": np.int32, "bool": np.bool_}
+CASTS = {"float": np.float32, "double": np.float64, "long": np.int64, "int": np.int32, "bool": np.bool_,
+         "half": np.float16, "short": np.int16, "char": np.int8, "byte": np.uint8}
 
 
 def _reflected(fn):
@@ -79,6 +101,12 @@ def _attach():
         setattr(Tensor, name, _comparison(ufunc))
     for name, dtype in CASTS.items():
         setattr(Tensor, name, _cast(dtype))
+    for name, fn in TORCH_METHODS.items():
+        setattr(Tensor, name, fn)
+    for name, fn in T.AUGMENTED.items():
+        setattr(Tensor, name, T._augmented(fn, name))
+    Tensor.device = property(T.device_of)
+    Tensor.is_cuda = property(lambda self: False)
     Tensor.contiguous = lambda self: self  # arrays here have no layout to fix
     Tensor.T = property(lambda self: api.permute(self, *reversed(range(self.ndim))))
     Tensor.mT = property(lambda self: api.transpose(self, -2, -1))

@@ -1,0 +1,51 @@
+"""`deepnotes.nn.modules.<family>`, laid out as `torch.nn.modules`, so a qualified name such as
+`torch.nn.modules.rnn.LSTM` or `torch.nn.modules.linear.Linear` keeps working after
+`import deepnotes as torch`.  The classes are the same objects as `deepnotes.nn.<Class>`; each
+family is a small module registered here (no code of its own)."""
+from __future__ import annotations
+
+import sys
+from types import ModuleType
+
+from .. import containers, module as _module
+from ..layers import (
+    activation, attention, conv, dropout, embedding, linear, loss, normalization, pooling, recurrent, transformer,
+)
+
+# PyTorch's family module -> (deepnotes module, the class names it holds)
+FAMILIES = {
+    "module": (_module, ["Module"]),
+    "linear": (linear, ["Linear"]),
+    "container": (containers, ["Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]),
+    "flatten": (containers, ["Flatten", "Unflatten"]),
+    "activation": (activation, ["ELU", "GELU", "LeakyReLU", "LogSoftmax", "PReLU", "ReLU", "Sigmoid", "Softmax",
+                                "Tanh"]),
+    "conv": (conv, ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d"]),
+    "pooling": (pooling, ["AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d",
+                          "AvgPool1d", "AvgPool2d", "MaxPool1d", "MaxPool2d"]),
+    "upsampling": (pooling, ["Upsample"]),
+    "dropout": (dropout, ["AlphaDropout", "Dropout", "Dropout1d", "Dropout2d", "FeatureAlphaDropout"]),
+    "batchnorm": (normalization, ["BatchNorm1d", "BatchNorm2d"]),
+    "instancenorm": (normalization, ["InstanceNorm1d", "InstanceNorm2d"]),
+    "normalization": (normalization, ["GroupNorm", "LayerNorm"]),
+    "rnn": (recurrent, ["GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNCell"]),
+    "sparse": (embedding, ["Embedding", "EmbeddingBag"]),
+    "activation_attention": (attention, ["MultiheadAttention"]),
+    "transformer": (transformer, ["TransformerEncoder", "TransformerEncoderLayer"]),
+    "loss": (loss, ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "HuberLoss", "KLDivLoss", "L1Loss",
+                    "MSELoss", "NLLLoss", "SmoothL1Loss"]),
+}
+FAMILIES["activation"][1].append("MultiheadAttention")  # torch.nn.modules.activation.MultiheadAttention
+del FAMILIES["activation_attention"]
+
+
+def _register():
+    for family, (source, names) in FAMILIES.items():
+        mod = ModuleType(f"{__name__}.{family}", f"torch.nn.modules.{family}'s names in deepnotes")
+        for name in names:
+            setattr(mod, name, getattr(source, name) if hasattr(source, name) else getattr(attention, name))
+        sys.modules[mod.__name__] = mod
+        globals()[family] = mod
+
+
+_register()
