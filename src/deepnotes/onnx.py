@@ -8,7 +8,7 @@ export from there with `torch.onnx.export`.
 from __future__ import annotations
 
 
-def export(model, args, f=None, *pargs, **kwargs):
+def export(model, args=(), f=None, *pargs, kwargs=None, **options):
     raise NotImplementedError(
         "deepnotes.onnx.export: ONNX export is not supported (deepnotes runs models eagerly on NumPy and "
         "records no exportable graph). Save model.state_dict() with deepnotes.save, load it into the same "

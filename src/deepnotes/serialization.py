@@ -90,7 +90,7 @@ def _encode(obj, where):
     if isinstance(obj, (FunctionType, type)) and "<" not in obj.__qualname__:
         return {_FUNCTION: _qualified(obj)}
     state = getattr(obj, "__dict__", None)
-    if state is None or "<" in type(obj).__qualname__:
+    if state is None or "<" in type(obj).__qualname__ or isinstance(obj, FunctionType):
         raise TypeError(
             f"deepnotes.save: cannot save {type(obj).__name__} at {where}: deepnotes saves tensors, arrays, "
             "numbers, strings, None, dicts, lists and tuples of them, and objects of importable classes "

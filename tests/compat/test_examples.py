@@ -78,12 +78,8 @@ def compare(script, ours, theirs):
         assert close(ours["reloaded_val_mse"], ours["best_val_mse"], rtol=1e-6)
 
 
-@pytest.mark.covers("E3")
-def test_hooks_and_init_example_matches_torch():
-    compare("hooks_init", run("hooks_init", "deepnotes"), run("hooks_init", "torch"))
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize("script", [s for s in SCRIPTS if s != "hooks_init"])
+@pytest.mark.covers("E3")
+@pytest.mark.parametrize("script", SCRIPTS)
 def test_example_matches_torch(script):
     compare(script, run(script, "deepnotes"), run(script, "torch"))

@@ -47,9 +47,9 @@ class Sequential(Module):
 class ModuleList(Module):
     """A list of modules whose parameters the parent registers."""
 
-    def __init__(self, modules=()):
+    def __init__(self, modules=None):
         super().__init__()
-        for m in modules:
+        for m in modules or ():
             self.append(m)
 
     def append(self, module):

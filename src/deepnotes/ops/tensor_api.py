@@ -505,9 +505,9 @@ def float_(x: Tensor) -> float:
     return float(_one_element(x, "__float__"))
 
 
-def format_(x: Tensor, spec: str) -> str:
+def format_(x: Tensor, format_spec: str) -> str:
     """`'{:.2f}'.format(t)` formats a 0-d tensor's number; other tensors only take an empty spec (PyTorch)."""
     if x.ndim == 0:
-        return format(x.data.item(), spec)
-    return object.__format__(x, spec)
+        return format(x.data.item(), format_spec)
+    return object.__format__(x, format_spec)
 
