@@ -50,7 +50,7 @@ UNSUPPORTED = {
         "CTCLoss": "CTC is not implemented", "RNNBase": "subclass nn.RNN, nn.LSTM or nn.GRU",
         "Transformer": "the encoder-decoder Transformer is not implemented; nn.TransformerEncoder(Layer) is",
         "TransformerDecoder": "not implemented; nn.TransformerEncoder with a causal mask "
-                              "(nn.functional causal_mask) gives a decoder-only model",
+                              "(deepnotes.nn.functional.attention.causal_mask) gives a decoder-only model",
         "TransformerDecoderLayer": "not implemented; see nn.TransformerEncoderLayer",
     },
     "deepnotes.optim": {

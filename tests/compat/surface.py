@@ -47,7 +47,7 @@ SUPPORTED = {
         "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "Upsample", "BatchNorm1d", "BatchNorm2d", "LayerNorm",
         "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "Dropout", "Dropout1d", "Dropout2d", "AlphaDropout",
         "FeatureAlphaDropout", "ReLU", "LeakyReLU", "ELU", "GELU", "PReLU", "Sigmoid", "Tanh", "Softmax",
-        "LogSoftmax", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "Embedding", "EmbeddingBag",
+        "LogSoftmax", "SiLU", "Mish", "Softplus", "Hardtanh", "ReLU6", "LogSigmoid", "Softsign", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "Embedding", "EmbeddingBag",
         "MultiheadAttention", "TransformerEncoder", "TransformerEncoderLayer", "MSELoss", "L1Loss",
         "SmoothL1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss", "KLDivLoss",
     ],
@@ -58,7 +58,8 @@ SUPPORTED = {
         "zero_grad", "to", "cpu", "cuda", "float", "double", "half", "state_dict", "load_state_dict", "extra_repr",
     ],
     "nn.functional": [
-        "relu", "leaky_relu", "elu", "gelu", "prelu", "sigmoid", "tanh", "softmax", "log_softmax", "linear",
+        "relu", "leaky_relu", "elu", "gelu", "prelu", "sigmoid", "tanh", "softmax", "log_softmax", "silu",
+        "softplus", "mish", "hardtanh", "relu6", "logsigmoid", "softsign", "linear",
         "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "max_pool1d", "max_pool2d", "avg_pool1d",
         "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d",
         "interpolate", "batch_norm", "layer_norm", "group_norm", "instance_norm", "dropout", "dropout1d",

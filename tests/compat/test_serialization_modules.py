@@ -169,3 +169,13 @@ def test_qualified_names_resolve_to_the_same_classes():
     assert deepnotes.utils.data.DataLoader is dn.data.DataLoader
     with pytest.raises(NotImplementedError, match="ONNX export is not supported"):
         dn.onnx.export(TinyNet(), dn.zeros(1, 1, 5, 5), "model.onnx")
+
+
+@pytest.mark.covers("A1")
+@pytest.mark.parametrize("name,kwargs", [("SiLU", {}), ("Mish", {}), ("Softplus", {}), ("Softplus", {"beta": 2.0,
+                                         "threshold": 3.0}), ("Hardtanh", {"min_val": -0.5, "max_val": 1.5}),
+                                         ("ReLU6", {}), ("LogSigmoid", {}), ("Softsign", {})])
+def test_more_activations_match_torch(name, kwargs):
+    (x,) = np.random.default_rng(4).uniform(-8, 8, size=(1, 5, 7))
+    check_module(getattr(nn, name)(**kwargs), getattr(torch.nn, name)(**kwargs), [x])
+    assert repr(getattr(nn, name)(**kwargs)) == repr(getattr(torch.nn, name)(**kwargs))

@@ -218,3 +218,8 @@ def test_is_tensor_and_floating_point():
     assert dn.get_default_dtype() == np.float32 and dn.float is dn.float32 and dn.long is dn.int64
     with pytest.raises(NotImplementedError, match="float32"):
         dn.set_default_dtype(dn.float64)
+
+
+def test_max_and_min_of_two_tensors_are_elementwise():
+    a, b = random_inputs([(3, 4), (3, 4)], 13)
+    check_fn(lambda x, y: dn.max(x, y) + dn.min(x, y) * 2, lambda x, y: torch.max(x, y) + torch.min(x, y) * 2, [a, b])

@@ -46,6 +46,7 @@ from .layers.sampled_losses import NegativeSamplingLoss, SampledSoftmaxLoss  # n
 from .layers.transformer import TransformerEncoder, TransformerEncoderLayer  # noqa: E402,F401
 
 # PyTorch's layout (nn.modules.<family>.<Class>), and the names deepnotes does not support.
+from .layers.more_activations import Hardtanh, LogSigmoid, Mish, ReLU6, SiLU, Softplus, Softsign  # noqa: E402,F401
 from . import modules  # noqa: E402,F401
 from .containers import ParameterDict, ParameterList, Unflatten  # noqa: E402,F401
 from ..unsupported import unsupported_nn_attribute as __getattr__  # noqa: E402,F401

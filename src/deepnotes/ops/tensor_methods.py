@@ -16,7 +16,7 @@ from . import tensor_api as T
 # method name -> the function it is (the tensor is the first argument)
 METHODS = {
     # conversion
-    "astype": api.astype, "to": api.astype, "clone": api.clone,
+    "astype": api.astype, "clone": api.clone,
     # arithmetic and math
     "add": api.add, "sub": api.sub, "mul": api.mul, "div": api.div, "neg": api.neg, "pow": api.pow,
     "matmul": api.matmul, "exp": api.exp, "log": api.log, "sqrt": api.sqrt, "abs": api.abs,

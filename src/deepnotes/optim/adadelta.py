@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 
+from .adam import _check_adam_family, _decayed_gradient
 from .optimizer import Optimizer, check_hyperparameter
 
 
@@ -13,14 +14,6 @@ def _signed_grad(p, grad, group):
     g = -grad if group["maximize"] else grad
     wd = float(group["weight_decay"])
     return g + wd * p.data if wd != 0 else g
-
-
-def _check_betas(name, lr, betas, eps, weight_decay):
-    check_hyperparameter(name, "lr", lr, lr >= 0, ">= 0")
-    check_hyperparameter(name, "eps", eps, eps >= 0, ">= 0")
-    check_hyperparameter(name, "betas", betas, len(betas) == 2 and all(0 <= b < 1 for b in betas),
-                         "two values in [0, 1)")
-    check_hyperparameter(name, "weight_decay", weight_decay, weight_decay >= 0, ">= 0")
 
 
 class Adadelta(Optimizer):
@@ -65,7 +58,7 @@ class Adamax(Optimizer):
 
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, foreach=None, *,
                  maximize=False, differentiable=False, capturable=False):
-        _check_betas("Adamax", lr, betas, eps, weight_decay)
+        _check_adam_family("Adamax", lr, betas, eps, weight_decay)
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                                       maximize=maximize))
 
@@ -97,7 +90,7 @@ class RAdam(Optimizer):
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, decoupled_weight_decay=False,
                  *, foreach=None, maximize=False, capturable=False, differentiable=False):
-        _check_betas("RAdam", lr, betas, eps, weight_decay)
+        _check_adam_family("RAdam", lr, betas, eps, weight_decay)
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                                       decoupled_weight_decay=bool(decoupled_weight_decay), maximize=maximize))
 
@@ -107,12 +100,7 @@ class RAdam(Optimizer):
         state["step"] += 1
         t, lr, wd = state["step"], float(group["lr"]), float(group["weight_decay"])
         beta1, beta2 = (float(b) for b in group["betas"])
-        g = -grad if group["maximize"] else grad
-        if wd != 0:
-            if group["decoupled_weight_decay"]:
-                p.data *= 1 - lr * wd
-            else:
-                g = g + wd * p.data
+        g = _decayed_gradient(p, grad, group, lr, wd)
         state["exp_avg"] = beta1 * state["exp_avg"] + (1 - beta1) * g
         state["exp_avg_sq"] = beta2 * state["exp_avg_sq"] + (1 - beta2) * g * g
         bias1, bias2 = 1 - beta1 ** t, 1 - beta2 ** t

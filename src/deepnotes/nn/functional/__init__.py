@@ -25,3 +25,4 @@ from .embedding import embedding, embedding_bag
 
 from .shaping import one_hot, pad  # noqa: E402,F401
 from .distance import cosine_similarity, normalize, pairwise_distance  # noqa: E402,F401
+from .more_activations import hardtanh, logsigmoid, mish, relu6, silu, softplus, softsign  # noqa: E402,F401

@@ -9,7 +9,8 @@ from types import ModuleType
 
 from .. import containers, module as _module
 from ..layers import (
-    activation, attention, conv, dropout, embedding, linear, loss, normalization, pooling, recurrent, transformer,
+    activation, attention, conv, dropout, embedding, linear, loss, more_activations, normalization, pooling,
+    recurrent, transformer,
 )
 
 # PyTorch's family module -> (deepnotes module, the class names it holds)
@@ -37,13 +38,19 @@ FAMILIES = {
 }
 FAMILIES["activation"][1].append("MultiheadAttention")  # torch.nn.modules.activation.MultiheadAttention
 del FAMILIES["activation_attention"]
+FAMILIES["activation_more"] = (more_activations, ["Hardtanh", "LogSigmoid", "Mish", "ReLU6", "SiLU", "Softplus",
+                                                  "Softsign"])
 
 
 def _register():
+    more = FAMILIES.pop("activation_more")  # these live in torch.nn.modules.activation too
+    for name in more[1]:
+        FAMILIES["activation"][1].append(name)
     for family, (source, names) in FAMILIES.items():
         mod = ModuleType(f"{__name__}.{family}", f"torch.nn.modules.{family}'s names in deepnotes")
         for name in names:
-            setattr(mod, name, getattr(source, name) if hasattr(source, name) else getattr(attention, name))
+            home = next(m for m in (source, attention, more_activations) if hasattr(m, name))
+            setattr(mod, name, getattr(home, name))
         sys.modules[mod.__name__] = mod
         globals()[family] = mod
 
