@@ -55,6 +55,7 @@ from .ops.tensor_api import (  # noqa: E402,F401
     is_tensor, isclose, kthvalue, le, log10, log1p, log2, lt, masked_fill, mm, narrow, ne, norm, numel, reciprocal,
     round, rsqrt, sign, sin, sort, square, t, tan, topk, trunc, unbind,
 )
+from .parallel import get_num_threads, set_num_threads  # noqa: E402,F401
 from .random import Generator, initial_seed, seed  # noqa: E402,F401
 from .serialization import load, save  # noqa: E402,F401
 from .autograd.grad_mode import no_grad as inference_mode  # noqa: E402,F401
@@ -70,6 +71,14 @@ uint8 = _np.uint8
 bool = _np.bool_  # noqa: A001 - PyTorch's name
 complex64, complex128 = _np.complex64, _np.complex128
 _python_float = type(0.5)
+
+
+def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:
+    """Accepted: deepnotes' NumPy kernels are deterministic already."""
+
+
+def are_deterministic_algorithms_enabled() -> bool:
+    return True
 
 
 def get_default_dtype():

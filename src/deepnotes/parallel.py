@@ -51,3 +51,25 @@ def start_ray(ray, jobs, address, object_store_memory):
         "num_cpus": int(jobs or cpu_count()), "include_dashboard": False, "object_store_memory": object_store_memory}
     ray.init(log_to_driver=False, configure_logging=False, **kwargs)
     return True
+
+
+_thread_limit = None  # the threadpoolctl limiter set_num_threads keeps alive
+
+
+def set_num_threads(num: int) -> None:
+    """`torch.set_num_threads`: the number of threads NumPy's BLAS uses from now on (via threadpoolctl)."""
+    global _thread_limit
+    from threadpoolctl import threadpool_limits
+
+    if not isinstance(num, int) or num < 1:
+        raise ValueError(f"set_num_threads: expected a positive int, got {num!r}")
+    if _thread_limit is not None:
+        _thread_limit.restore_original_limits()
+    _thread_limit = threadpool_limits(limits=num, user_api="blas")
+
+
+def get_num_threads() -> int:
+    """`torch.get_num_threads`: the number of threads of NumPy's BLAS (the largest if several are loaded)."""
+    from threadpoolctl import threadpool_info
+
+    return max((pool["num_threads"] for pool in threadpool_info() if pool.get("user_api") == "blas"), default=1)

@@ -31,8 +31,7 @@ UNSUPPORTED = {
         "fft": _NUMPY + " (numpy.fft)", "linalg": _NUMPY + " (numpy.linalg)", "special": _NUMPY + " or SciPy",
         "einsum": "write the contraction with matmul, transpose and sum (einsum is not differentiable here)",
         "cdist": "use ((a[:, None] - b[None]) ** 2).sum(-1).sqrt(), or nn.functional.pairwise_distance",
-        "set_num_threads": "set OMP_NUM_THREADS / OPENBLAS_NUM_THREADS before starting Python (NumPy's BLAS threads)",
-        "get_num_threads": "NumPy's BLAS sets its thread count from OMP_NUM_THREADS / OPENBLAS_NUM_THREADS",
+        "set_num_interop_threads": "deepnotes has no inter-op thread pool; set_num_threads sets NumPy's BLAS threads",
         "complex": "no complex autograd; use NumPy's complex arrays outside the graph",
         "view_as_real": "no complex autograd", "view_as_complex": "no complex autograd",
         "stft": _NUMPY + " (scipy.signal.stft)",
@@ -48,10 +47,6 @@ UNSUPPORTED = {
         "MaxPool3d": "3-d pooling is not implemented", "AvgPool3d": "3-d pooling is not implemented",
         "BatchNorm3d": "3-d batch norm is not implemented; BatchNorm1d/2d are",
         "CTCLoss": "CTC is not implemented", "RNNBase": "subclass nn.RNN, nn.LSTM or nn.GRU",
-        "Transformer": "the encoder-decoder Transformer is not implemented; nn.TransformerEncoder(Layer) is",
-        "TransformerDecoder": "not implemented; nn.TransformerEncoder with a causal mask "
-                              "(deepnotes.nn.functional.attention.causal_mask) gives a decoder-only model",
-        "TransformerDecoderLayer": "not implemented; see nn.TransformerEncoderLayer",
     },
     "deepnotes.optim": {
         "SparseAdam": "no sparse gradients; use Adam",

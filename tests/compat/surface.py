@@ -12,7 +12,8 @@ SUPPORTED = {
         "randn_like", "randint_like", "manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state",
         "Generator", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode",
         "device", "Size", "Tensor", "is_tensor", "is_floating_point", "numel", "get_default_dtype",
-        "set_default_dtype", "save", "load",
+        "set_default_dtype", "save", "load", "set_num_threads", "get_num_threads", "use_deterministic_algorithms",
+        "are_deterministic_algorithms_enabled",
         "float32", "float64", "float16", "int64", "int32", "int16", "int8", "uint8", "bool", "float", "double",
         "half", "long", "int", "short", "FloatTensor", "DoubleTensor", "LongTensor", "IntTensor", "BoolTensor",
         "ByteTensor", "HalfTensor",
@@ -49,7 +50,8 @@ SUPPORTED = {
         "FeatureAlphaDropout", "ReLU", "LeakyReLU", "ELU", "GELU", "PReLU", "Sigmoid", "Tanh", "Softmax",
         "LogSoftmax", "SiLU", "Mish", "Softplus", "Hardtanh", "ReLU6", "LogSigmoid", "Softsign",
         "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "Embedding", "EmbeddingBag",
-        "MultiheadAttention", "TransformerEncoder", "TransformerEncoderLayer", "MSELoss", "L1Loss",
+        "MultiheadAttention", "TransformerEncoder", "TransformerEncoderLayer", "TransformerDecoder",
+        "TransformerDecoderLayer", "Transformer", "MSELoss", "L1Loss",
         "SmoothL1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss", "KLDivLoss",
     ],
     "Module": [
@@ -122,6 +124,10 @@ DIFFERS.update({
                          "is always learned when affine=True",
     "nn.TransformerEncoderLayer.activation": "the default is the string 'relu' (PyTorch's is the function "
                                              "F.relu); both forms are accepted",
+    "nn.TransformerDecoderLayer.activation": "the default is the string 'relu' (PyTorch's is the function "
+                                             "F.relu); both forms are accepted",
+    "nn.Transformer.activation": "the default is the string 'relu' (PyTorch's is the function F.relu); both "
+                                 "forms are accepted",
     "Module.named_parameters.remove_duplicate": "shared parameters are always listed once",
     "Module.named_buffers.remove_duplicate": "shared buffers are always listed once",
     "Module.modules.remove_duplicate": "shared modules are always listed once",

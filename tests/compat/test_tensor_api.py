@@ -223,3 +223,15 @@ def test_is_tensor_and_floating_point():
 def test_max_and_min_of_two_tensors_are_elementwise():
     a, b = random_inputs([(3, 4), (3, 4)], 13)
     check_fn(lambda x, y: dn.max(x, y) + dn.min(x, y) * 2, lambda x, y: torch.max(x, y) + torch.min(x, y) * 2, [a, b])
+
+
+def test_set_num_threads_limits_numpy_blas():
+    before = dn.get_num_threads()
+    dn.set_num_threads(1)
+    assert dn.get_num_threads() == 1
+    dn.set_num_threads(max(before, 1))
+    assert dn.get_num_threads() == max(before, 1)
+    with pytest.raises(ValueError, match="positive int"):
+        dn.set_num_threads(0)
+    dn.use_deterministic_algorithms(True)
+    assert dn.are_deterministic_algorithms_enabled()

@@ -10,7 +10,7 @@ from types import ModuleType
 from .. import containers, module as _module
 from ..layers import (
     activation, attention, conv, dropout, embedding, linear, loss, more_activations, normalization, pooling,
-    recurrent, transformer,
+    recurrent, transformer_decoder,
 )
 
 # PyTorch's family module -> (deepnotes module, the class names it holds)
@@ -32,7 +32,8 @@ FAMILIES = {
     "rnn": (recurrent, ["GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNCell"]),
     "sparse": (embedding, ["Embedding", "EmbeddingBag"]),
     "activation_attention": (attention, ["MultiheadAttention"]),
-    "transformer": (transformer, ["TransformerEncoder", "TransformerEncoderLayer"]),
+    "transformer": (transformer_decoder, ["Transformer", "TransformerDecoder", "TransformerDecoderLayer",
+                                          "TransformerEncoder", "TransformerEncoderLayer"]),
     "loss": (loss, ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "HuberLoss", "KLDivLoss", "L1Loss",
                     "MSELoss", "NLLLoss", "SmoothL1Loss"]),
 }
