@@ -27,7 +27,7 @@ from .attention import MultiheadAttention
 from .dropout import Dropout
 from .linear import Linear
 from .normalization import LayerNorm
-from .transformer import TransformerEncoder, TransformerEncoderLayer, _activation, _is_causal_mask
+from .transformer import TransformerEncoder, TransformerEncoderLayer, _activation, _mask_is_causal
 from .transformer import generate_square_subsequent_mask as _causal_mask
 
 
@@ -67,10 +67,7 @@ class TransformerDecoderLayer(Module):
         x = self.norm2(x + self._mha_block(x, memory, memory_mask, memory_key_padding_mask, memory_is_causal))
         return self.norm3(x + self._ff_block(x))
 
-    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
-        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask, is_causal=is_causal,
-                           need_weights=False)[0]
-        return self.dropout1(x)
+    _sa_block = TransformerEncoderLayer._sa_block  # the same self-attention sublayer (self_attn, dropout1)
 
     def _mha_block(self, x, memory, attn_mask, key_padding_mask, is_causal):
         x = self.multihead_attn(x, memory, memory, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
@@ -94,9 +91,7 @@ class TransformerDecoder(Module):
                 memory_key_padding_mask=None, tgt_is_causal=None, memory_is_causal=False):
         x = as_tensor(tgt)
         if tgt_is_causal is None:
-            batch_first = getattr(self.layers[0], "batch_first", False) if len(self.layers) else False
-            seq_len = x.shape[1] if batch_first and x.ndim == 3 else x.shape[0]
-            tgt_is_causal = tgt_mask is not None and _is_causal_mask(tgt_mask, seq_len)
+            tgt_is_causal = _mask_is_causal(self.layers, x, tgt_mask)
         for layer in self.layers:
             x = layer(x, memory, tgt_mask=tgt_mask, memory_mask=memory_mask, tgt_key_padding_mask=tgt_key_padding_mask,
                       memory_key_padding_mask=memory_key_padding_mask, tgt_is_causal=tgt_is_causal,
