@@ -51,7 +51,8 @@ from .autograd.creation import (  # noqa: E402,F401
 from .device import device  # noqa: E402,F401
 from .ops.api import expand, std  # noqa: E402,F401
 from .ops.tensor_api import (  # noqa: E402,F401
-    Size, allclose, argsort, bmm, ceil, chunk, cos, dist, eq, equal, exp2, expm1, floor, ge, gt, is_floating_point,
+    Size, all, allclose, any, argsort, count_nonzero, nonzero, unique,
+    bmm, ceil, chunk, cos, dist, eq, equal, exp2, expm1, floor, ge, gt, is_floating_point,
     is_tensor, isclose, kthvalue, le, log10, log1p, log2, lt, masked_fill, mm, narrow, ne, norm, numel, reciprocal,
     round, rsqrt, sign, sin, sort, square, t, tan, topk, trunc, unbind,
 )

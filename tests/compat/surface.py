@@ -24,7 +24,7 @@ SUPPORTED = {
         "softmax", "log_softmax", "norm", "dist", "sort", "argsort", "topk", "kthvalue", "eq", "ne", "gt", "lt",
         "ge", "le", "equal", "allclose", "isclose", "reshape", "flatten", "permute", "transpose", "t", "squeeze",
         "unsqueeze", "cat", "concatenate", "stack", "split", "chunk", "unbind", "narrow", "gather",
-        "take_along_dim",
+        "take_along_dim", "any", "all", "count_nonzero", "nonzero", "unique",
     ],
     "Tensor": [
         "to", "cpu", "cuda", "type", "type_as", "float", "double", "half", "long", "int", "bool", "short", "size",
@@ -39,7 +39,8 @@ SUPPORTED = {
         "trunc", "sign", "round", "clamp", "clip", "sigmoid", "tanh", "relu", "pow", "add_", "sub_", "mul_",
         "div_", "clamp_", "clip_", "pow_", "neg_", "abs_", "exp_", "sqrt_", "fill_", "zero_", "copy_", "uniform_",
         "normal_", "masked_fill_", "unsqueeze_", "squeeze_", "t_", "__index__", "__int__", "__float__",
-        "__format__", "__bool__", "__len__", "__iadd__", "__isub__", "__imul__", "__itruediv__",
+        "__format__", "__bool__", "__len__",
+        "any", "all", "count_nonzero", "nonzero", "unique", "__iadd__", "__isub__", "__imul__", "__itruediv__",
     ],
     "nn": [
         "Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict",

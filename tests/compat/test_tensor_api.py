@@ -235,3 +235,24 @@ def test_set_num_threads_limits_numpy_blas():
         dn.set_num_threads(0)
     dn.use_deterministic_algorithms(True)
     assert dn.are_deterministic_algorithms_enabled()
+
+
+@pytest.mark.parametrize("dim,keepdim", [(None, False), (0, False), (1, True)])
+def test_any_all_count_nonzero_match_torch(dim, keepdim):
+    a = (np.random.default_rng(14).integers(0, 3, (4, 5)) > 0).astype(np.float64)
+    for name in ("any", "all"):
+        kwargs = {} if dim is None else {"dim": dim, "keepdim": keepdim}
+        check_fn(lambda x: getattr(x, name)(**kwargs), lambda x: getattr(x, name)(**kwargs), [a], grad=False)
+    check_fn(lambda x: dn.count_nonzero(x, dim), lambda x: torch.count_nonzero(x, dim), [a], grad=False)
+
+
+def test_nonzero_unique_and_truth_value_match_torch():
+    a = np.random.default_rng(15).integers(0, 4, (3, 5))
+    check_fn(lambda x: x.nonzero(), lambda x: x.nonzero(), [a], grad=False)
+    check_fn(lambda x: dn.nonzero(x, as_tuple=True), lambda x: torch.nonzero(x, as_tuple=True), [a], grad=False)
+    check_fn(lambda x: x.unique(return_inverse=True, return_counts=True),
+             lambda x: x.unique(return_inverse=True, return_counts=True), [a], grad=False)
+    for lib in (dn, torch):
+        with pytest.raises(RuntimeError):
+            bool(lib.zeros(3))
+        assert bool(lib.ones(1)) and not bool(lib.zeros(()))

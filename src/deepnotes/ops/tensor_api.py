@@ -241,6 +241,41 @@ def allclose(input: TensorLike, other: TensorLike, rtol: float = 1e-05, atol: fl
     return bool(np.all(isclose(input, other, rtol, atol, equal_nan).data))
 
 
+def any(input: TensorLike, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001 - PyTorch's name
+    """Whether any element (along `dim`) is nonzero, as a bool tensor."""
+    return Tensor(np.any(as_tensor(input).data, axis=dim, keepdims=keepdim))
+
+
+def all(input: TensorLike, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001 - PyTorch's name
+    """Whether every element (along `dim`) is nonzero, as a bool tensor."""
+    return Tensor(np.all(as_tensor(input).data, axis=dim, keepdims=keepdim))
+
+
+def count_nonzero(input: TensorLike, dim=None) -> Tensor:
+    return Tensor(np.asarray(np.count_nonzero(as_tensor(input).data, axis=dim), dtype=np.int64))
+
+
+def nonzero(input: TensorLike, *, as_tuple: bool = False):
+    """Indices of the nonzero elements: (n, ndim) int64, or one index tensor per dimension with as_tuple."""
+    where = np.nonzero(as_tensor(input).data)
+    if as_tuple:
+        return tuple(Tensor(w.astype(np.int64)) for w in where)
+    return Tensor(np.stack(where, axis=1).astype(np.int64))
+
+
+def unique(input: TensorLike, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False,  # noqa: A002
+           dim=None):
+    """The distinct values (sorted), optionally with the inverse indices and the counts (torch.unique)."""
+    data = as_tensor(input).data
+    values, inverse, counts = np.unique(data, return_inverse=True, return_counts=True, axis=dim)
+    out = [Tensor(values)]
+    if return_inverse:
+        out.append(Tensor(inverse.reshape(data.shape if dim is None else -1).astype(np.int64)))
+    if return_counts:
+        out.append(Tensor(counts.astype(np.int64)))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
 def masked_fill(x: TensorLike, mask: TensorLike, value) -> Tensor:
     """`value` where the bool `mask` (broadcast to x's shape) is True, else x; the gradient flows where not."""
     x = as_tensor(x)
@@ -489,6 +524,17 @@ def _one_element(x: Tensor, what: str):
         raise ValueError(f"Tensor.{what}: only a one-element tensor converts to a Python number, this one has "
                          f"shape {x.shape}")
     return x.data.reshape(()).item()
+
+
+class AmbiguousTruthValue(ValueError, RuntimeError):
+    """`if t:` on a tensor of several elements: a RuntimeError as in PyTorch (and a ValueError as in NumPy)."""
+
+
+def bool_(x: Tensor) -> bool:
+    if x.data.size != 1:
+        raise AmbiguousTruthValue(f"Tensor: the truth value of a tensor of shape {x.shape} is ambiguous; "
+                                  "use .any() or .all() (or compare one element)")
+    return bool(x.data)
 
 
 def index_(x: Tensor) -> int:

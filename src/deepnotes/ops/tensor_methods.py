@@ -43,7 +43,8 @@ TORCH_METHODS = {
     "narrow": T.narrow, "chunk": T.chunk, "unbind": T.unbind, "new_zeros": T.new_zeros, "new_ones": T.new_ones,
     "new_full": T.new_full, "new_empty": T.new_empty, "new_tensor": T.new_tensor,
     "eq": T.eq, "ne": T.ne, "gt": T.gt, "lt": T.lt, "ge": T.ge, "le": T.le, "equal": T.equal,
-    "isclose": T.isclose, "allclose": T.allclose, "masked_fill": T.masked_fill,
+    "isclose": T.isclose, "allclose": T.allclose, "masked_fill": T.masked_fill, "any": T.any, "all": T.all,
+    "count_nonzero": T.count_nonzero, "nonzero": T.nonzero, "unique": T.unique,
     "sort": T.sort, "argsort": T.argsort, "topk": T.topk, "kthvalue": T.kthvalue, "norm": T.norm, "dist": T.dist,
     "sin": T.sin, "cos": T.cos, "tan": T.tan, "exp2": T.exp2, "log2": T.log2, "log10": T.log10, "log1p": T.log1p,
     "expm1": T.expm1, "rsqrt": T.rsqrt, "square": T.square, "reciprocal": T.reciprocal, "floor": T.floor,
@@ -52,7 +53,7 @@ TORCH_METHODS = {
     "pow_": T.pow_, "neg_": T.neg_, "abs_": T.abs_, "exp_": T.exp_, "sqrt_": T.sqrt_, "masked_fill_": T.masked_fill_,
     "fill_": T.fill_, "zero_": T.zero_, "copy_": T.copy_, "uniform_": T.uniform_, "normal_": T.normal_,
     "unsqueeze_": T.unsqueeze_, "squeeze_": T.squeeze_, "t_": T.t_,
-    "__index__": T.index_, "__int__": T.int_, "__float__": T.float_, "__format__": T.format_,
+    "__bool__": T.bool_, "__index__": T.index_, "__int__": T.int_, "__float__": T.float_, "__format__": T.format_,
 }
 
 # reflected operators: `other OP x` with the tensor on the right
