@@ -51,10 +51,12 @@ from .autograd.creation import (  # noqa: E402,F401
 from .device import device  # noqa: E402,F401
 from .ops.api import expand, std  # noqa: E402,F401
 from .ops.tensor_api import (  # noqa: E402,F401
-    Size, all, allclose, any, argsort, count_nonzero, nonzero, unique,
-    bmm, ceil, chunk, cos, dist, eq, equal, exp2, expm1, floor, ge, gt, is_floating_point,
-    is_tensor, isclose, kthvalue, le, log10, log1p, log2, lt, masked_fill, mm, narrow, ne, norm, numel, reciprocal,
-    round, rsqrt, sign, sin, sort, square, t, tan, topk, trunc, unbind,
+    Size, all, allclose, any, bmm, chunk, count_nonzero, eq, equal, ge, gt, is_floating_point, is_tensor, isclose, le,
+    lt, masked_fill, mm, narrow, ne, nonzero, numel, t, unbind, unique,
+)
+from .ops.tensor_math import (  # noqa: E402,F401
+    argsort, ceil, cos, dist, exp2, expm1, floor, kthvalue, log10, log1p, log2, norm, reciprocal, round, rsqrt, sign,
+    sin, sort, square, tan, topk, trunc,
 )
 from .parallel import get_num_threads, set_num_threads  # noqa: E402,F401
 from .random import Generator, initial_seed, seed  # noqa: E402,F401

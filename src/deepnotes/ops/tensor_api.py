@@ -1,14 +1,11 @@
-"""PyTorch's tensor functions beyond the core of `api.py`: conversion, views, comparisons, sorting,
-norms, more elementwise math and the in-place forms (the names CPU tutorials use).
+"""PyTorch's tensor functions beyond the core of `api.py`: conversion, devices, views, new tensors,
+comparisons, reductions to booleans and Python's number protocols (the names CPU tutorials use).
+Sorting, norms and more elementwise math are in `tensor_math.py`, the in-place forms in `in_place.py`.
 
 Each is written once and attached to `Tensor` by the method table in `tensor_methods.py`
 (`x.eq(y)` is `dn.eq(x, y)`).  Everything differentiable is built from the differentiable
 primitives (`api`, `ops.math`), so gradients need no new backward rules here.
 
-In-place forms (`add_`, `mul_`, `fill_`, `x += y`, ...) follow PyTorch's autograd rule: on a
-leaf that requires grad they raise unless grad mode is off (`with dn.no_grad():`), and they
-write into the tensor's own array, so every tensor sharing it (a `state_dict()` entry, a
-`detach()`ed alias) sees the change, as PyTorch's shared storage does.
 """
 from __future__ import annotations
 
@@ -18,12 +15,9 @@ import builtins
 
 import numpy as np
 
-from ..autograd.grad_mode import is_grad_enabled
-from ..autograd.tensor import DEFAULT_FLOAT, Tensor, TensorLike, as_tensor
+from ..autograd.tensor import Tensor, TensorLike, as_tensor
 from ..device import check_device, cpu
 from . import api
-from . import elementwise_math as M
-from .api import ValuesIndices
 
 
 class Size(tuple):
@@ -282,240 +276,6 @@ def masked_fill(x: TensorLike, mask: TensorLike, value) -> Tensor:
     m = np.broadcast_to(as_tensor(mask).data.astype(bool), x.shape)
     value = value.data.reshape(()).item() if isinstance(value, Tensor) else value
     return api.where(m, Tensor._from_op(np.asarray(value, dtype=x.dtype), None), x)
-
-
-# --------------------------------------------------------------- sorting, norms
-def sort(x: TensorLike, dim: int = -1, descending: bool = False, stable: bool = False) -> ValuesIndices:
-    """(values, indices) sorted along `dim`; ties keep their order (a stable sort)."""
-    x = as_tensor(x)
-    key = -x.data if descending and x.dtype.kind != "b" else x.data
-    if descending and x.dtype.kind == "b":
-        key = ~x.data
-    idx = np.argsort(key, axis=dim, kind="stable")
-    return ValuesIndices(api.gather(x, dim, idx), Tensor(idx.astype(np.int64)))
-
-
-def argsort(x: TensorLike, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
-    return sort(x, dim, descending, stable).indices
-
-
-def topk(x: TensorLike, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> ValuesIndices:  # noqa: A002
-    """The k largest (or smallest) values along `dim` and their indices, largest first (torch.topk)."""
-    x = as_tensor(x)
-    if not 0 <= k <= x.shape[dim]:
-        raise ValueError(f"topk: k={k} is out of range for dimension {dim} of size {x.shape[dim]}")
-    idx = api.getitem(sort(x, dim, descending=largest).indices, _slice_along(x.ndim, dim, k)).data
-    return ValuesIndices(api.gather(x, dim, idx), Tensor(idx))
-
-
-def _slice_along(ndim, dim, k):
-    return (slice(None),) * (dim % ndim) + (slice(0, k),)
-
-
-def kthvalue(x: TensorLike, k: int, dim: int = -1, keepdim: bool = False) -> ValuesIndices:
-    x = as_tensor(x)
-    idx = np.take(np.argsort(x.data, axis=dim, kind="stable"), [k - 1], axis=dim)
-    values, indices = api.gather(x, dim, idx), Tensor(idx)
-    return ValuesIndices(values, indices) if keepdim else ValuesIndices(api.squeeze(values, dim),
-                                                                         api.squeeze(indices, dim))
-
-
-def norm(x: TensorLike, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
-    """The vector p-norm over `dim` (all elements by default): p = 2 / "fro", 1, inf, -inf or any p > 0."""
-    x = as_tensor(x) if dtype is None else api.astype(x, dtype)
-    if p in ("fro", 2, 2.0):
-        return api.sqrt(api.sum(x * x, dim, keepdim))
-    if p in (float("inf"), "inf"):
-        return api.amax(api.abs(x), dim, keepdim)
-    if p in (float("-inf"), "-inf"):
-        return api.amin(api.abs(x), dim, keepdim)
-    if p == 1:
-        return api.sum(api.abs(x), dim, keepdim)
-    if isinstance(p, (int, float)) and p > 0:
-        return api.pow(api.sum(api.pow(api.abs(x), float(p)), dim, keepdim), 1.0 / p)
-    raise ValueError(f"norm: p must be 'fro', inf, -inf or a positive number, got {p!r} (nuclear norm: nn.utils)")
-
-
-def dist(a: TensorLike, b: TensorLike, p: float = 2) -> Tensor:
-    return norm(api.sub(a, b), p)
-
-
-# ------------------------------------------------------------- elementwise math
-def sin(x: TensorLike) -> Tensor:
-    return M.Sin.apply(as_tensor(x))
-
-
-def cos(x: TensorLike) -> Tensor:
-    return M.Cos.apply(as_tensor(x))
-
-
-def tan(x: TensorLike) -> Tensor:
-    return api.div(sin(x), cos(x))
-
-
-def exp2(x: TensorLike) -> Tensor:
-    return api.exp(api.mul(_float(x), math.log(2.0)))
-
-
-def log2(x: TensorLike) -> Tensor:
-    return api.div(api.log(_float(x)), math.log(2.0))
-
-
-def log10(x: TensorLike) -> Tensor:
-    return api.div(api.log(_float(x)), math.log(10.0))
-
-
-def log1p(x: TensorLike) -> Tensor:
-    return M.Log1p.apply(_float(x))
-
-
-def expm1(x: TensorLike) -> Tensor:
-    return M.Expm1.apply(_float(x))
-
-
-def rsqrt(x: TensorLike) -> Tensor:
-    return api.div(1.0, api.sqrt(_float(x)))
-
-
-def square(x: TensorLike) -> Tensor:
-    return api.mul(x, x)
-
-
-def reciprocal(x: TensorLike) -> Tensor:
-    return api.div(1.0, _float(x))
-
-
-def _float(x):
-    x = as_tensor(x)
-    return x if x.dtype.kind == "f" else api.astype(x, DEFAULT_FLOAT)
-
-
-def _piecewise_constant(fn, name):
-    def op(x: TensorLike) -> Tensor:
-        return M.PiecewiseConstant.apply(as_tensor(x), fn=fn)
-
-    op.__name__ = name
-    op.__doc__ = f"Elementwise {name}; its gradient is zero (as PyTorch's)."
-    return op
-
-
-floor, ceil, trunc, sign = (_piecewise_constant(f, n) for f, n in
-                            ((np.floor, "floor"), (np.ceil, "ceil"), (np.trunc, "trunc"), (np.sign, "sign")))
-
-
-def round(x: TensorLike, *, decimals: int = 0) -> Tensor:  # noqa: A001 - PyTorch's name
-    """Round half to even (as PyTorch and NumPy), to `decimals` places; zero gradient."""
-    return M.PiecewiseConstant.apply(as_tensor(x), fn=lambda a: np.round(a, decimals))
-
-
-# ------------------------------------------------------------------ in place
-def _check_in_place(x: Tensor, name: str):
-    if x.requires_grad and is_grad_enabled():
-        what = "a leaf tensor" if x.grad_fn is None else "a tensor in the autograd graph"
-        raise RuntimeError(
-            f"Tensor.{name}: {what} that requires grad cannot be changed in place while gradients are recorded; "
-            "wrap the update in `with deepnotes.no_grad():`, or write it out of place (`x = x + y`)"
-        )
-
-
-def _write(x: Tensor, values, name: str) -> Tensor:
-    """Store `values` in x's own array (cast to its dtype as PyTorch's same-kind rule allows)."""
-    values = np.asarray(values.data if isinstance(values, Tensor) else values)
-    if not np.can_cast(values.dtype, x.dtype, casting="same_kind") and values.ndim:
-        raise TypeError(f"Tensor.{name}: result type {values.dtype} cannot be stored in a {x.dtype} tensor")
-    if x.data.flags.writeable:
-        np.copyto(x.data, np.broadcast_to(values, x.shape), casting="unsafe")
-    else:  # a read-only view (a broadcast or a constant): the tensor gets its own array
-        x.data = np.array(np.broadcast_to(values, x.shape), dtype=x.dtype)
-    return x
-
-
-def _in_place(fn, name):
-    def method(x: Tensor, *args, **kwargs) -> Tensor:
-        _check_in_place(x, name)
-        return _write(x, fn(Tensor._from_op(x.data, None), *args, **kwargs), name)
-
-    method.__name__ = name
-    method.__doc__ = f"In-place `{fn.__name__}`: writes into this tensor and returns it."
-    return method
-
-
-def _with_alpha(fn):
-    def op(x, other, alpha=1):
-        return fn(x, other if alpha == 1 else api.mul(other, alpha))
-
-    op.__name__ = fn.__name__
-    return op
-
-
-add_, sub_ = _in_place(_with_alpha(api.add), "add_"), _in_place(_with_alpha(api.sub), "sub_")
-mul_, div_ = _in_place(api.mul, "mul_"), _in_place(api.div, "div_")
-clamp_, pow_ = _in_place(api.clamp, "clamp_"), _in_place(api.pow, "pow_")
-masked_fill_ = _in_place(masked_fill, "masked_fill_")
-neg_, abs_, exp_, sqrt_ = (_in_place(f, n) for f, n in ((api.neg, "neg_"), (api.abs, "abs_"),
-                                                        (api.exp, "exp_"), (api.sqrt, "sqrt_")))
-
-
-def fill_(x: Tensor, value) -> Tensor:
-    _check_in_place(x, "fill_")
-    return _write(x, np.asarray(value.data if isinstance(value, Tensor) else value, dtype=x.dtype), "fill_")
-
-
-def zero_(x: Tensor) -> Tensor:
-    return fill_(x, 0)
-
-
-def copy_(x: Tensor, src: TensorLike, non_blocking: bool = False) -> Tensor:
-    """Copy `src` (broadcast to x's shape, cast to x's dtype) into x."""
-    _check_in_place(x, "copy_")
-    return _write(x, np.asarray(as_tensor(src).data, dtype=x.dtype), "copy_")
-
-
-def uniform_(x: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
-    from .. import random as _random
-
-    _check_in_place(x, "uniform_")
-    rng = generator or _random.default_generator()
-    return _write(x, rng.uniform(a, b, size=x.shape).astype(x.dtype), "uniform_")
-
-
-def normal_(x: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
-    from .. import random as _random
-
-    _check_in_place(x, "normal_")
-    rng = generator or _random.default_generator()
-    return _write(x, rng.normal(mean, std, size=x.shape).astype(x.dtype), "normal_")
-
-
-def _reshape_in_place(fn, name):
-    def method(x: Tensor, *args) -> Tensor:
-        _check_in_place(x, name)
-        x.data = fn(Tensor._from_op(x.data, None), *args).data
-        return x
-
-    method.__name__ = name
-    return method
-
-
-unsqueeze_, squeeze_ = _reshape_in_place(api.unsqueeze, "unsqueeze_"), _reshape_in_place(api.squeeze, "squeeze_")
-t_ = _reshape_in_place(t, "t_")
-
-
-def _augmented(fn, name):
-    """`x op= y`: in place like PyTorch, except on a non-leaf in the graph, where the name is rebound
-    to the out-of-place result (the gradient is then right for that name)."""
-    def method(x: Tensor, other) -> Tensor:
-        if x.requires_grad and is_grad_enabled() and x.grad_fn is not None:
-            return fn(x, other)
-        _check_in_place(x, name)
-        return _write(x, fn(Tensor._from_op(x.data, None), other), name)
-
-    method.__name__ = name
-    return method
-
-
-AUGMENTED = {"__iadd__": api.add, "__isub__": api.sub, "__imul__": api.mul, "__itruediv__": api.div,
-             "__ipow__": api.pow}
 
 
 # ---------------------------------------------------------- Python protocols

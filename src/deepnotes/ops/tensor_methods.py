@@ -11,7 +11,9 @@ import numpy as np
 
 from ..autograd.tensor import Tensor
 from . import api
+from . import in_place as I
 from . import tensor_api as T
+from . import tensor_math as TM
 
 # method name -> the function it is (the tensor is the first argument)
 METHODS = {
@@ -45,14 +47,14 @@ TORCH_METHODS = {
     "eq": T.eq, "ne": T.ne, "gt": T.gt, "lt": T.lt, "ge": T.ge, "le": T.le, "equal": T.equal,
     "isclose": T.isclose, "allclose": T.allclose, "masked_fill": T.masked_fill, "any": T.any, "all": T.all,
     "count_nonzero": T.count_nonzero, "nonzero": T.nonzero, "unique": T.unique,
-    "sort": T.sort, "argsort": T.argsort, "topk": T.topk, "kthvalue": T.kthvalue, "norm": T.norm, "dist": T.dist,
-    "sin": T.sin, "cos": T.cos, "tan": T.tan, "exp2": T.exp2, "log2": T.log2, "log10": T.log10, "log1p": T.log1p,
-    "expm1": T.expm1, "rsqrt": T.rsqrt, "square": T.square, "reciprocal": T.reciprocal, "floor": T.floor,
-    "ceil": T.ceil, "trunc": T.trunc, "sign": T.sign, "round": T.round, "where": lambda x, cond, y: api.where(cond, x, y),
-    "add_": T.add_, "sub_": T.sub_, "mul_": T.mul_, "div_": T.div_, "clamp_": T.clamp_, "clip_": T.clamp_,
-    "pow_": T.pow_, "neg_": T.neg_, "abs_": T.abs_, "exp_": T.exp_, "sqrt_": T.sqrt_, "masked_fill_": T.masked_fill_,
-    "fill_": T.fill_, "zero_": T.zero_, "copy_": T.copy_, "uniform_": T.uniform_, "normal_": T.normal_,
-    "unsqueeze_": T.unsqueeze_, "squeeze_": T.squeeze_, "t_": T.t_,
+    "sort": TM.sort, "argsort": TM.argsort, "topk": TM.topk, "kthvalue": TM.kthvalue, "norm": TM.norm, "dist": TM.dist,
+    "sin": TM.sin, "cos": TM.cos, "tan": TM.tan, "exp2": TM.exp2, "log2": TM.log2, "log10": TM.log10, "log1p": TM.log1p,
+    "expm1": TM.expm1, "rsqrt": TM.rsqrt, "square": TM.square, "reciprocal": TM.reciprocal, "floor": TM.floor,
+    "ceil": TM.ceil, "trunc": TM.trunc, "sign": TM.sign, "round": TM.round, "where": lambda x, cond, y: api.where(cond, x, y),
+    "add_": I.add_, "sub_": I.sub_, "mul_": I.mul_, "div_": I.div_, "clamp_": I.clamp_, "clip_": I.clamp_,
+    "pow_": I.pow_, "neg_": I.neg_, "abs_": I.abs_, "exp_": I.exp_, "sqrt_": I.sqrt_, "masked_fill_": I.masked_fill_,
+    "fill_": I.fill_, "zero_": I.zero_, "copy_": I.copy_, "uniform_": I.uniform_, "normal_": I.normal_,
+    "unsqueeze_": I.unsqueeze_, "squeeze_": I.squeeze_, "t_": I.t_,
     "__bool__": T.bool_, "__index__": T.index_, "__int__": T.int_, "__float__": T.float_, "__format__": T.format_,
 }
 
@@ -104,8 +106,8 @@ def _attach():
         setattr(Tensor, name, _cast(dtype))
     for name, fn in TORCH_METHODS.items():
         setattr(Tensor, name, fn)
-    for name, fn in T.AUGMENTED.items():
-        setattr(Tensor, name, T._augmented(fn, name))
+    for name, fn in I.AUGMENTED.items():
+        setattr(Tensor, name, I._augmented(fn, name))
     Tensor.device = property(T.device_of)
     Tensor.is_cuda = property(lambda self: False)
     Tensor.contiguous = lambda self: self  # arrays here have no layout to fix

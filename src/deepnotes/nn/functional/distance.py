@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ...autograd.tensor import Tensor, as_tensor
 from ...ops import api as ops
-from ...ops.tensor_api import norm
+from ...ops.tensor_math import norm
 
 
 def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:

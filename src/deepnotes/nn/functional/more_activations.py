@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ...autograd.tensor import Tensor, as_tensor
 from ...ops import api as ops
-from ...ops.tensor_api import log1p
+from ...ops.tensor_math import log1p
 
 
 def silu(input, inplace: bool = False) -> Tensor:
