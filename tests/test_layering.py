@@ -11,15 +11,15 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "deepnotes"
 # rank of each top-level module or package of deepnotes (and of a few sub-layers inside them)
 RANKS = {
     "random": 0, "io": 0, "parallel": 0, "allocator": 0, "errors": 0, "_checks": 0, "fast": 0,
-    "backends": 0,
+    "device": 0, "unsupported": 0, "cuda": 0, "backends": 0, "accelerator": 0, "onnx": 0,
     "autograd": 1,
     "autograd.functional": 2.5, "autograd.graph": 1,
     "ops": 2,
     "nn.module": 3, "nn.hooks": 3, "nn.init": 3, "nn.functional": 3.1, "nn.containers": 3.2, "nn.layers": 3.3,
-    "nn.utils": 3.4, "nn": 3.5,
+    "nn.utils.rnn": 3.25, "nn.utils": 3.4, "nn.modules": 3.45, "nn": 3.5,
     "fast.transformer": 3.6, "fast.sequential": 3.6, "fast.recurrent": 3.6, "fast.cross_entropy": 3.6,
     "fast.pooling": 3.6,
-    "optim": 4, "data": 4, "metrics": 4,
+    "optim": 4, "data": 4, "metrics": 4, "utils": 4.5, "serialization": 5.5,
     "train": 5, "text": 5, "models": 5, "vision": 5, "compress": 5, "generative": 5,
     "tune": 6, "bench": 6,
     "claims": 7,

@@ -41,3 +41,78 @@ from .fast import cross_entropy, pooling, recurrent, sequential, transformer  # 
 
 # Training steps reuse freed memory instead of page-faulting it back in (see allocator.py).
 _keep_freed_memory()
+
+# ---------------------------------------------------------------------------------------------
+# PyTorch's namespace, so that `import deepnotes as torch` leaves a CPU script's names working
+# (docs/pytorch.md lists what is supported, what differs and what raises).
+from . import accelerator, cuda, onnx, serialization, utils  # noqa: E402,F401
+from .autograd.creation import (  # noqa: E402,F401
+    empty, empty_like, eye, full_like, normal, rand_like, randint_like, randn_like, randperm,
+)
+from .device import device  # noqa: E402,F401
+from .ops.api import expand, std  # noqa: E402,F401
+from .ops.tensor_api import (  # noqa: E402,F401
+    Size, all, allclose, any, bmm, chunk, count_nonzero, eq, equal, ge, gt, is_floating_point, is_tensor, isclose, le,
+    lt, masked_fill, mm, narrow, ne, nonzero, numel, t, unbind, unique,
+)
+from .ops.tensor_math import (  # noqa: E402,F401
+    argsort, ceil, cos, dist, exp2, expm1, floor, kthvalue, log10, log1p, log2, norm, reciprocal, round, rsqrt, sign,
+    sin, sort, square, tan, topk, trunc,
+)
+from .random import Generator, initial_seed, seed  # noqa: E402,F401
+from .serialization import load, save  # noqa: E402,F401
+from .autograd.grad_mode import no_grad as inference_mode  # noqa: E402,F401
+
+float16 = half = _np.float16
+float = float32  # noqa: A001 - PyTorch's alias
+double = float64
+long = int64
+int = int32  # noqa: A001 - PyTorch's alias
+int16 = short = _np.int16
+int8 = _np.int8
+uint8 = _np.uint8
+bool = _np.bool_  # noqa: A001 - PyTorch's name
+complex64, complex128 = _np.complex64, _np.complex128
+_python_float = type(0.5)
+
+
+def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:
+    """Accepted: deepnotes' NumPy kernels are deterministic already."""
+
+
+def are_deterministic_algorithms_enabled() -> bool:
+    return True
+
+
+def get_default_dtype():
+    """float32: the dtype Python floats and the float factories give (as PyTorch's default)."""
+    return float32
+
+
+def set_default_dtype(d) -> None:
+    """Only float32 (the default) is accepted; deepnotes' default float dtype is fixed."""
+    if _np.dtype(d) != _np.float32:
+        raise NotImplementedError(
+            f"set_default_dtype: deepnotes' default float dtype is fixed at float32, got {d!r}; pass dtype= to "
+            "the factories, or call .double() on tensors and modules"
+        )
+
+
+def _tensor_type(dtype, name):
+    def constructor(*args):
+        """`LongTensor([1, 2])` builds from data; `FloatTensor(2, 3)` builds zeros of that size."""
+        if len(args) == 1 and not isinstance(args[0], type(1)):
+            return tensor(args[0], dtype=dtype)
+        return zeros(*args, dtype=dtype)
+
+    constructor.__name__ = constructor.__qualname__ = name
+    return constructor
+
+
+FloatTensor, DoubleTensor, HalfTensor = (_tensor_type(d, n) for d, n in ((float32, "FloatTensor"),
+                                         (float64, "DoubleTensor"), (float16, "HalfTensor")))
+LongTensor, IntTensor, BoolTensor, ByteTensor = (_tensor_type(d, n) for d, n in ((int64, "LongTensor"),
+                                                 (int32, "IntTensor"), (bool_, "BoolTensor"), (uint8, "ByteTensor")))
+
+# Names PyTorch has that deepnotes does not support raise NotImplementedError saying what to use.
+from .unsupported import unsupported_attribute as __getattr__  # noqa: E402,F401

@@ -9,11 +9,27 @@
 Every matrix product of the library goes through `backends.blas.gemm` / `backends.blas.matmul`
 (see `blas.py`); `choose.py` decides which implementation answers, `mkl.py` binds MKL.
 This package imports only NumPy (and platformdirs / threadpoolctl when it measures).
+
+As `torch.backends`, it also says that no accelerator backend is available: `backends.mps.is_available()`
+and `backends.cuda.is_built()` are False; `backends.cudnn.benchmark` and `.deterministic` can be set
+(scripts set them for reproducibility) and change nothing, since NumPy on the CPU is deterministic already.
 """
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from . import blas, choose, mkl
 from .blas import gemm, matmul
+
+
+def _false(*args, **kwargs) -> bool:
+    return False
+
+
+mps = SimpleNamespace(is_available=_false, is_built=_false)
+cuda = SimpleNamespace(is_built=_false, matmul=SimpleNamespace(allow_tf32=False))
+cudnn = SimpleNamespace(is_available=_false, enabled=False, benchmark=False, deterministic=False, allow_tf32=False)
+mkldnn = SimpleNamespace(is_available=_false)
 
 
 def get_blas() -> str:
@@ -58,4 +74,5 @@ def get_num_threads() -> int:
     return choose._threads()
 
 
-__all__ = ["blas", "gemm", "matmul", "get_blas", "set_blas", "blas_info", "set_num_threads", "get_num_threads"]
+__all__ = ["blas", "gemm", "matmul", "get_blas", "set_blas", "blas_info", "set_num_threads", "get_num_threads",
+           "mps", "cuda", "cudnn", "mkldnn"]

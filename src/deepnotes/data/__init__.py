@@ -13,3 +13,7 @@ from .imbalance import (  # noqa: E402,F401
 from .resampling import (  # noqa: E402,F401
     ADASYN, SMOTE, BorderlineSMOTE, RandomOverSampler, RandomUnderSampler, make_imbalanced,
 )
+# PyTorch's other data utilities (torch.utils.data), and worker processes for DataLoader(num_workers=k)
+from .dataset import ConcatDataset, IterableDataset  # noqa: E402,F401
+from .loader import BatchSampler, SubsetRandomSampler  # noqa: E402,F401
+from .workers import get_worker_info  # noqa: E402,F401

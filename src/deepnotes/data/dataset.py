@@ -1,4 +1,4 @@
-"""Datasets: `Dataset`, `TensorDataset`, `Subset`, `random_split` (PyTorch's API).
+"""Datasets: `Dataset`, `TensorDataset`, `Subset`, `ConcatDataset`, `IterableDataset`, `random_split` (PyTorch's API).
 
 A dataset maps an index to one sample.  A dataset that can also fetch a whole
 batch at once with one fancy-indexing operation defines
@@ -129,3 +129,38 @@ def random_split(dataset, lengths, generator=None):
     perm = rng.permutation(n)
     bounds = np.cumsum([0] + lengths)
     return [Subset(dataset, perm[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+class ConcatDataset(Dataset):
+    """The samples of several datasets one after the other (`ds_a + ds_b` builds one)."""
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("ConcatDataset: expected at least one dataset, got none")
+        self.cumulative_sizes = np.cumsum([len(d) for d in self.datasets]).tolist()
+
+    def __len__(self):
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, index):
+        n = len(self)
+        if not -n <= index < n:
+            raise IndexError(f"ConcatDataset: index {index} is out of range for {n} samples")
+        index = index % n
+        which = int(np.searchsorted(self.cumulative_sizes, index, side="right"))
+        start = self.cumulative_sizes[which - 1] if which else 0
+        return self.datasets[which][index - start]
+
+
+class IterableDataset(Dataset):
+    """A dataset read as a stream: subclasses define `__iter__` (no indexing, no sampler)."""
+
+    def __iter__(self):
+        raise NotImplementedError(f"{type(self).__name__} must define __iter__")
+
+    def __getitem__(self, index):
+        raise TypeError(f"{type(self).__name__}: an IterableDataset is iterated, not indexed")
+
+
+Dataset.__add__ = lambda self, other: ConcatDataset([self, other])

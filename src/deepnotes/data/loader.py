@@ -139,6 +139,44 @@ class WeightedRandomSampler(Sampler):
 # ------------------------------------------------------------------ collation
 
 
+class SubsetRandomSampler(Sampler):
+    """The given indices in a random order, new every epoch."""
+
+    def __init__(self, indices, generator=None):
+        self.indices_ = np.asarray(indices, dtype=np.int64).reshape(-1)
+        self.generator = generator
+
+    def indices(self):
+        rng = self.generator if self.generator is not None else _random.default_generator()
+        return self.indices_[rng.permutation(len(self.indices_))]
+
+    def __len__(self):
+        return len(self.indices_)
+
+
+class BatchSampler:
+    """Groups the indices of `sampler` into lists of `batch_size` (the last one shorter unless `drop_last`)."""
+
+    def __init__(self, sampler, batch_size, drop_last):
+        if not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool) or batch_size <= 0:
+            raise ValueError(f"BatchSampler: batch_size must be a positive int, got {batch_size!r}")
+        self.sampler, self.batch_size, self.drop_last = sampler, int(batch_size), bool(drop_last)
+
+    def __iter__(self):
+        batch = []
+        for i in self.sampler:
+            batch.append(int(i))
+            if len(batch) == self.batch_size:
+                yield batch
+                batch = []
+        if batch and not self.drop_last:
+            yield batch
+
+    def __len__(self):
+        n = len(self.sampler)
+        return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
+
+
 def _convert_array(array):
     """An array as a Tensor: integer arrays become int64 (what losses expect for labels)."""
     if array.dtype.kind in "iu":
@@ -234,30 +272,46 @@ class DataLoader:
         [[0, 1], [2, 3], [4]]
     """
 
-    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, collate_fn=None,
-                 generator=None, sampler=None):
+    def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None, num_workers=0,
+                 collate_fn=None, pin_memory=False, drop_last=False, timeout=0, worker_init_fn=None,
+                 multiprocessing_context=None, generator=None, *, prefetch_factor=None, persistent_workers=False,
+                 pin_memory_device="", in_order=True):
+        shuffle = bool(shuffle)
         if batch_size is not None and (not isinstance(batch_size, (int, np.integer)) or batch_size <= 0):
             raise ValueError(f"DataLoader: batch_size must be a positive int or None, got {batch_size!r}")
         if sampler is not None and shuffle:
             raise ValueError("DataLoader: sampler and shuffle=True are mutually exclusive (the sampler sets the order)")
+        if batch_sampler is not None and (batch_size != 1 or shuffle or sampler is not None or drop_last):
+            raise ValueError("DataLoader: batch_sampler is mutually exclusive with batch_size, shuffle, sampler "
+                             "and drop_last (it makes the batches itself)")
+        if not isinstance(num_workers, (int, np.integer)) or num_workers < 0:
+            raise ValueError(f"DataLoader: num_workers must be an int >= 0, got {num_workers!r}")
         if isinstance(generator, (int, np.integer)):
             generator = np.random.default_rng(int(generator))
         elif generator is None and shuffle:
             generator = np.random.default_rng(int(_random.default_generator().integers(2**63)))
         elif generator is not None and not isinstance(generator, np.random.Generator):
             raise TypeError(
-                f"DataLoader: generator must be a numpy.random.Generator or an int, got {type(generator).__name__}"
+                f"DataLoader: generator must be a deepnotes.Generator, a numpy.random.Generator or an int, "
+                f"got {type(generator).__name__}"
             )
         self.dataset = dataset
-        self.batch_size = None if batch_size is None else int(batch_size)
+        self.batch_size = None if batch_size is None or batch_sampler is not None else int(batch_size)
         self.drop_last = bool(drop_last)
         self.collate_fn = collate_fn
         self.generator = generator
         if sampler is None:
             sampler = RandomSampler(dataset, generator=generator) if shuffle else SequentialSampler(dataset)
         self.sampler = sampler
+        self.batch_sampler = batch_sampler
+        # accepted for PyTorch's sake: pinned memory and timeouts mean nothing on NumPy arrays
+        self.num_workers, self.worker_init_fn = int(num_workers), worker_init_fn
+        self.pin_memory, self.timeout, self.persistent_workers = bool(pin_memory), timeout, bool(persistent_workers)
+        self.multiprocessing_context, self.prefetch_factor = multiprocessing_context, prefetch_factor
 
     def __len__(self):
+        if self.batch_sampler is not None:
+            return len(self.batch_sampler)
         n = len(self.sampler)
         if self.batch_size is None:
             return n
@@ -269,20 +323,35 @@ class DataLoader:
         return np.fromiter(iter(self.sampler), dtype=np.int64)
 
     def __iter__(self):
+        if self.num_workers > 0:
+            from .workers import iterate_in_workers
+
+            yield from iterate_in_workers(self, list(self._batches()))
+            return
+        for batch in self._batches():
+            yield self._fetch(batch)
+
+    def _batches(self):
+        """The epoch's batches: index arrays (a single int when batch_size is None)."""
+        if self.batch_sampler is not None:
+            for batch in self.batch_sampler:
+                yield np.asarray(batch, dtype=np.int64)
+            return
         indices = self._epoch_indices()
         if self.batch_size is None:
-            convert = self.collate_fn or default_convert
-            for i in indices.tolist():
-                yield convert(self.dataset[i])
+            yield from indices.tolist()
             return
-        getter = _batch_getter(self.dataset) if self.collate_fn is None else None
-        collate = self.collate_fn or default_collate
         for start in range(0, len(self) * self.batch_size, self.batch_size):
-            batch_indices = indices[start:start + self.batch_size]
-            if getter is not None:
-                yield default_convert(getter(batch_indices))
-            else:
-                yield collate([self.dataset[i] for i in batch_indices.tolist()])
+            yield indices[start:start + self.batch_size]
+
+    def _fetch(self, batch):
+        """One batch of samples, collated (or one sample, converted, when batch_size is None)."""
+        if not isinstance(batch, np.ndarray):
+            return (self.collate_fn or default_convert)(self.dataset[batch])
+        getter = _batch_getter(self.dataset) if self.collate_fn is None else None
+        if getter is not None:
+            return default_convert(getter(batch))
+        return (self.collate_fn or default_collate)([self.dataset[i] for i in batch.tolist()])
 
     # --------------------------------------------------------- checkpointing
     def state_dict(self):

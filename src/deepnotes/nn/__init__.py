@@ -44,3 +44,10 @@ from .layers.output_cost import output_layer_cost  # noqa: E402,F401
 from .layers.output_layers import HierarchicalSoftmax  # noqa: E402,F401
 from .layers.sampled_losses import NegativeSamplingLoss, SampledSoftmaxLoss  # noqa: E402,F401
 from .layers.transformer import TransformerEncoder, TransformerEncoderLayer  # noqa: E402,F401
+
+# PyTorch's layout (nn.modules.<family>.<Class>), and the names deepnotes does not support.
+from .layers.more_activations import Hardtanh, LogSigmoid, Mish, ReLU6, SiLU, Softplus, Softsign  # noqa: E402,F401
+from .layers.transformer_decoder import Transformer, TransformerDecoder, TransformerDecoderLayer  # noqa: E402,F401
+from . import modules  # noqa: E402,F401
+from .containers import ParameterDict, ParameterList, Unflatten  # noqa: E402,F401
+from ..unsupported import unsupported_nn_attribute as __getattr__  # noqa: E402,F401

@@ -44,6 +44,10 @@ class RemovableHandle:
         self.remove()
 
 
+def _as_grad_tensor(g):
+    return g if g is None or isinstance(g, Tensor) else Tensor._from_op(g, None)
+
+
 def add_hook(store: OrderedDict, hook, prepend: bool, entry=None) -> RemovableHandle:
     """Register ``hook`` in ``store`` (as ``entry`` when the store keeps more than the function)."""
     if not callable(hook):
@@ -68,9 +72,12 @@ class _BackwardState:
 
     def call_hooks(self):
         self.called = True
-        grad_input = tuple(self.grad_input)
+        # the hooks see Tensors, as PyTorch's do; the engine gets back what it gave (arrays stay arrays)
+        arrays = [g is not None and not isinstance(g, Tensor) for g in self.grad_input]
+        grad_input = tuple(_as_grad_tensor(g) for g in self.grad_input)
+        grad_output = tuple(_as_grad_tensor(g) for g in self.grad_output)
         for hook in self.hooks:
-            result = hook(self.module, grad_input, tuple(self.grad_output))
+            result = hook(self.module, grad_input, grad_output)
             if result is None:
                 continue
             result = tuple(result) if isinstance(result, (tuple, list)) else (result,)
@@ -78,7 +85,7 @@ class _BackwardState:
                 raise ValueError(f"{type(self.module).__name__} backward hook returned {len(result)} "
                                  f"gradients, expected {len(grad_input)} (one per tensor input)")
             grad_input = result
-        return grad_input
+        return tuple(g.data if is_array and isinstance(g, Tensor) else g for g, is_array in zip(grad_input, arrays))
 
 
 class _GradTap(Function):

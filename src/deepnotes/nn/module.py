@@ -8,15 +8,26 @@ Names are dotted paths (`"0.weight"`, `"encoder.norm.bias"`), the keys of
 """
 from __future__ import annotations
 
-from collections import OrderedDict
+import functools
+import inspect
+from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Iterator
 
 import numpy as np
 
 from ..autograd.grad_mode import no_grad
 from ..autograd.tensor import Tensor
+from ..device import check_device, device
 from . import hooks as _hooks
 from .hooks import RemovableHandle
+
+
+class StateDictKeysError(KeyError, RuntimeError):
+    """Missing or unexpected keys in `load_state_dict(strict=True)` (a RuntimeError, as in PyTorch)."""
+
+
+# What load_state_dict returns, as PyTorch's `_IncompatibleKeys` (unpacks as (missing, unexpected)).
+IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
 
 class Parameter(Tensor):
@@ -33,6 +44,13 @@ class Parameter(Tensor):
 
 class Module:
     """Base class of layers and models.  Subclasses define `forward`."""
+
+    def __init_subclass__(cls, **kwargs):
+        # deepnotes' layers take PyTorch's `device=` keyword (the CPU only), without each one saying so
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is not None and cls.__module__.startswith("deepnotes."):
+            cls.__init__ = _accepting_device(init)
 
     def __init__(self):
         object.__setattr__(self, "_parameters", OrderedDict())
@@ -178,8 +196,12 @@ class Module:
                 p.grad = np.zeros_like(p.data)
 
     # ------------------------------------------------------------------ dtype
-    def to(self, dtype) -> Module:
-        """Cast floating parameters and buffers (and their grads) to `dtype`, in place."""
+    def to(self, *args, **kwargs) -> Module:
+        """`to(dtype)`, `to(device)`, `to(device, dtype)`, `to(tensor)`: casts floating parameters and buffers
+        (and their grads) to the dtype, in place; the device must be the CPU (PyTorch's signature)."""
+        dtype = _module_dtype(args, kwargs)
+        if dtype is None:
+            return self
         dtype = np.dtype(dtype)
         for t in list(self.parameters()) + list(self.buffers()):
             if t.data.dtype.kind == "f":
@@ -193,6 +215,15 @@ class Module:
 
     def double(self) -> Module:
         return self.to(np.float64)
+
+    def half(self) -> Module:
+        return self.to(np.float16)
+
+    def cpu(self) -> Module:
+        return self
+
+    def cuda(self, device=None) -> Module:
+        check_device("cuda", "Module.cuda")
 
     # ------------------------------------------------------------------- call
     def forward(self, *args, **kwargs):
@@ -256,7 +287,7 @@ class Module:
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         if strict and (missing or unexpected):
-            raise KeyError(
+            raise StateDictKeysError(
                 f"{type(self).__name__}.load_state_dict: missing keys {missing}, unexpected keys {unexpected}"
             )
         targets = dict(self._state_targets())
@@ -272,7 +303,7 @@ class Module:
                         f"the checkpoint has {array.shape}, the model expects {target.data.shape}"
                     )
                 target.data = array.astype(target.data.dtype, copy=True)
-        return missing, unexpected
+        return IncompatibleKeys(missing, unexpected)
 
     def _state_targets(self):
         for mod_name, module in self.named_modules(remove_duplicate=False):
@@ -295,6 +326,44 @@ class Module:
         if not lines:
             return f"{type(self).__name__}()"
         return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
+
+
+def _accepting_device(init):
+    """`init` taking PyTorch's factory keywords `device=None` (checked to be the CPU) and, where it has
+    none of its own, `dtype=None` (the parameters and buffers are cast to it after construction)."""
+    signature = inspect.signature(init)
+    params = list(signature.parameters.values())
+    if "device" in signature.parameters or any(p.kind is p.VAR_KEYWORD for p in params):
+        return init
+    own_dtype = "dtype" in signature.parameters
+
+    @functools.wraps(init)
+    def __init__(self, *args, device=None, **kwargs):
+        check_device(device, type(self).__name__)
+        dtype = None if own_dtype else kwargs.pop("dtype", None)
+        init(self, *args, **kwargs)
+        if dtype is not None and type(self).__init__ is __init__:  # the outermost layer casts once
+            self.to(dtype)
+
+    added = [inspect.Parameter("device", inspect.Parameter.KEYWORD_ONLY, default=None)]
+    if not own_dtype:
+        added.append(inspect.Parameter("dtype", inspect.Parameter.KEYWORD_ONLY, default=None))
+    __init__.__signature__ = signature.replace(parameters=params + added)
+    return __init__
+
+
+def _module_dtype(args, kwargs):
+    """The dtype among Module.to's arguments (None when only a device is given); the device must be the CPU."""
+    dtype = kwargs.get("dtype")
+    check_device(kwargs.get("device"), "Module.to")
+    for arg in args:
+        if isinstance(arg, Tensor):
+            dtype = arg.dtype
+        elif isinstance(arg, (str, device)):
+            check_device(arg, "Module.to")
+        elif arg is not None:
+            dtype = arg
+    return dtype
 
 
 def _indent(text):

@@ -186,6 +186,8 @@ def max(x: TensorLike, dim=None, keepdim: bool = False):  # noqa: A001
     (values, indices) as in PyTorch, the gradient going to the returned index."""
     if dim is None:
         return amax(x)
+    if isinstance(dim, Tensor):  # torch.max(a, b): the elementwise maximum
+        return maximum(x, dim)
     x = as_tensor(x)
     return ValuesIndices(R.MaxAlongDim.apply(x, dim=dim, keepdim=keepdim), argmax(x, dim, keepdim))
 
@@ -193,6 +195,8 @@ def max(x: TensorLike, dim=None, keepdim: bool = False):  # noqa: A001
 def min(x: TensorLike, dim=None, keepdim: bool = False):  # noqa: A001
     if dim is None:
         return amin(x)
+    if isinstance(dim, Tensor):  # torch.min(a, b): the elementwise minimum
+        return minimum(x, dim)
     x = as_tensor(x)
     return ValuesIndices(R.MinAlongDim.apply(x, dim=dim, keepdim=keepdim), argmin(x, dim, keepdim))
 

@@ -11,11 +11,14 @@ import numpy as np
 
 from ..autograd.tensor import Tensor
 from . import api
+from . import in_place as I
+from . import tensor_api as T
+from . import tensor_math as TM
 
 # method name -> the function it is (the tensor is the first argument)
 METHODS = {
     # conversion
-    "astype": api.astype, "to": api.astype, "clone": api.clone,
+    "astype": api.astype, "clone": api.clone,
     # arithmetic and math
     "add": api.add, "sub": api.sub, "mul": api.mul, "div": api.div, "neg": api.neg, "pow": api.pow,
     "matmul": api.matmul, "exp": api.exp, "log": api.log, "sqrt": api.sqrt, "abs": api.abs,
@@ -34,6 +37,27 @@ METHODS = {
     "__matmul__": api.matmul, "__neg__": api.neg, "__getitem__": api.getitem, "__setitem__": api.setitem,
 }
 
+# PyTorch's other tensor methods that tutorials use (ops/tensor_api.py)
+TORCH_METHODS = {
+    "to": T.to, "cpu": T.cpu_, "cuda": T.cuda, "type": T.type_, "type_as": T.type_as, "size": T.size,
+    "is_floating_point": T.is_floating_point, "element_size": T.element_size,
+    "view_as": T.view_as, "reshape_as": T.reshape_as, "expand_as": T.expand_as, "t": T.t, "mm": T.mm, "bmm": T.bmm,
+    "narrow": T.narrow, "chunk": T.chunk, "unbind": T.unbind, "new_zeros": T.new_zeros, "new_ones": T.new_ones,
+    "new_full": T.new_full, "new_empty": T.new_empty, "new_tensor": T.new_tensor,
+    "eq": T.eq, "ne": T.ne, "gt": T.gt, "lt": T.lt, "ge": T.ge, "le": T.le, "equal": T.equal,
+    "isclose": T.isclose, "allclose": T.allclose, "masked_fill": T.masked_fill, "any": T.any, "all": T.all,
+    "count_nonzero": T.count_nonzero, "nonzero": T.nonzero, "unique": T.unique,
+    "sort": TM.sort, "argsort": TM.argsort, "topk": TM.topk, "kthvalue": TM.kthvalue, "norm": TM.norm, "dist": TM.dist,
+    "sin": TM.sin, "cos": TM.cos, "tan": TM.tan, "exp2": TM.exp2, "log2": TM.log2, "log10": TM.log10, "log1p": TM.log1p,
+    "expm1": TM.expm1, "rsqrt": TM.rsqrt, "square": TM.square, "reciprocal": TM.reciprocal, "floor": TM.floor,
+    "ceil": TM.ceil, "trunc": TM.trunc, "sign": TM.sign, "round": TM.round, "where": lambda x, cond, y: api.where(cond, x, y),
+    "add_": I.add_, "sub_": I.sub_, "mul_": I.mul_, "div_": I.div_, "clamp_": I.clamp_, "clip_": I.clamp_,
+    "pow_": I.pow_, "neg_": I.neg_, "abs_": I.abs_, "exp_": I.exp_, "sqrt_": I.sqrt_, "masked_fill_": I.masked_fill_,
+    "fill_": I.fill_, "zero_": I.zero_, "copy_": I.copy_, "uniform_": I.uniform_, "normal_": I.normal_,
+    "unsqueeze_": I.unsqueeze_, "squeeze_": I.squeeze_, "t_": I.t_,
+    "__bool__": T.bool_, "__index__": T.index_, "__int__": T.int_, "__float__": T.float_, "__format__": T.format_,
+}
+
 # reflected operators: `other OP x` with the tensor on the right
 REFLECTED = {"__radd__": api.add, "__rsub__": api.sub, "__rmul__": api.mul, "__rtruediv__": api.div,
              "__rpow__": api.pow, "__rmatmul__": api.matmul}
@@ -43,7 +67,8 @@ COMPARISONS = {"__lt__": np.less, "__le__": np.less_equal, "__gt__": np.greater,
                "__eq__": np.equal, "__ne__": np.not_equal}
 
 # dtype shorthands, as PyTorch's
-CASTS = {"float": np.float32, "double": np.float64, "long": np.int64, "int": np.int32, "bool": np.bool_}
+CASTS = {"float": np.float32, "double": np.float64, "long": np.int64, "int": np.int32, "bool": np.bool_,
+         "half": np.float16, "short": np.int16, "char": np.int8, "byte": np.uint8}
 
 
 def _reflected(fn):
@@ -79,6 +104,12 @@ def _attach():
         setattr(Tensor, name, _comparison(ufunc))
     for name, dtype in CASTS.items():
         setattr(Tensor, name, _cast(dtype))
+    for name, fn in TORCH_METHODS.items():
+        setattr(Tensor, name, fn)
+    for name, fn in I.AUGMENTED.items():
+        setattr(Tensor, name, I._augmented(fn, name))
+    Tensor.device = property(T.device_of)
+    Tensor.is_cuda = property(lambda self: False)
     Tensor.contiguous = lambda self: self  # arrays here have no layout to fix
     Tensor.T = property(lambda self: api.permute(self, *reversed(range(self.ndim))))
     Tensor.mT = property(lambda self: api.transpose(self, -2, -1))

@@ -27,3 +27,9 @@ from .newton import Newton  # noqa: E402
 
 __all__ += ["LBFGS", "FTRL", "Newton", "second_order_cost", "minimize_augmented_lagrangian", "kkt_check",
             "constrained", "cost", "testfunctions"]
+from .adadelta import Adadelta, Adamax, RAdam  # noqa: E402
+from .rprop import ASGD, Rprop  # noqa: E402
+
+__all__ += ["Adadelta", "Adamax", "RAdam", "ASGD", "Rprop"]
+
+from ..unsupported import unsupported_optim_attribute as __getattr__  # noqa: E402,F401

@@ -23,3 +23,6 @@ from .dropout import (
 from .attention import scaled_dot_product_attention, multi_head_attention_forward
 from .embedding import embedding, embedding_bag
 
+from .shaping import one_hot, pad  # noqa: E402,F401
+from .distance import cosine_similarity, normalize, pairwise_distance  # noqa: E402,F401
+from .more_activations import hardtanh, logsigmoid, mish, relu6, silu, softplus, softsign  # noqa: E402,F401

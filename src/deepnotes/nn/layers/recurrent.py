@@ -32,6 +32,7 @@ from ..functional.dropout import dropout
 from ...ops.recurrent import RecurrentSequence
 from ...ops.recurrent_kernels import GRUKernel, LSTMKernel, RNNKernel
 from .. import init
+from ..utils.rnn import PackedSequence, packed_forward
 from ..module import Module, Parameter
 
 
@@ -220,6 +221,11 @@ class _RNNBase(_RecurrentParameters):
     """
 
     num_gates = 1
+
+    def forward(self, input, hx=None):
+        if isinstance(input, PackedSequence):  # variable lengths: nn.utils.rnn
+            return packed_forward(self, input, hx)
+        return self._forward(input, hx, None)
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
                  bidirectional=False, proj_size=0):

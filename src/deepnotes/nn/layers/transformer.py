@@ -139,6 +139,13 @@ def _is_causal_mask(mask, size):
     return bool(np.all(np.where(above, data == -np.inf, data == 0)))
 
 
+def _mask_is_causal(layers, x, mask):
+    """Whether `mask` is the causal mask for the sequence `x` fed to a stack of `layers`."""
+    batch_first = getattr(layers[0], "batch_first", False) if len(layers) else False
+    seq_len = x.shape[1] if batch_first and x.ndim == 3 else x.shape[0]
+    return mask is not None and _is_causal_mask(mask, seq_len)
+
+
 class TransformerEncoder(Module):
     """A stack of `num_layers` deep copies of `encoder_layer`, then `norm` if given
     (torch.nn.TransformerEncoder; parameter names layers.0.self_attn.in_proj_weight, ...).
@@ -162,9 +169,7 @@ class TransformerEncoder(Module):
         """
         x = as_tensor(src)
         if is_causal is None:
-            batch_first = getattr(self.layers[0], "batch_first", False) if len(self.layers) else False
-            seq_len = x.shape[1] if batch_first and x.ndim == 3 else x.shape[0]
-            is_causal = mask is not None and _is_causal_mask(mask, seq_len)
+            is_causal = _mask_is_causal(self.layers, x, mask)
         for layer in self.layers:
             x = layer(x, src_mask=mask, src_key_padding_mask=src_key_padding_mask, is_causal=is_causal)
         return x if self.norm is None else self.norm(x)

@@ -105,7 +105,8 @@ def receptive_field(model, input_size):
         model: a Sequential (nested Sequentials are flattened) of Conv1d/Conv2d,
             MaxPool1d/2d, AvgPool1d/2d and pointwise layers (activations,
             normalization, dropout, Identity).  Other layers raise ValueError.
-        input_size: spatial size, an int (same on every axis) or a tuple.
+        input_size: spatial size, an int (same on every axis) or a tuple; a full input shape
+            (N, C, H, W) or (N, C, L), as PyTorch users pass it, is accepted too (N and C are dropped).
 
     Returns a list of `ReceptiveFieldRow`, the first for the input (r = 1, j = 1, start = 0).
 
@@ -116,8 +117,10 @@ def receptive_field(model, input_size):
         (7, 7)
     """
     layers = list(_flatten(model)) if isinstance(model, Sequential) else [("0", model)]
-    n = len(input_size) if isinstance(input_size, (tuple, list)) else next(
-        (layer._n for _, layer in layers if hasattr(layer, "_n")), 2)
+    spatial = next((layer._n for _, layer in layers if hasattr(layer, "_n")), None)
+    if isinstance(input_size, (tuple, list)) and spatial is not None and len(input_size) == spatial + 2:
+        input_size = tuple(input_size)[2:]  # (N, C, *spatial): keep the spatial sizes
+    n = len(input_size) if isinstance(input_size, (tuple, list)) else (spatial or 2)
     size = tuple(input_size) if isinstance(input_size, (tuple, list)) else (int(input_size),) * n
     r, j, start = (1,) * n, (1,) * n, (0.0,) * n
     rows = [ReceptiveFieldRow("input", "input", size, r, j, start)]

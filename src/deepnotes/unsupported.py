@@ -1,0 +1,71 @@
+"""The explicit boundary with PyTorch: names deepnotes does not support, and what to use instead.
+
+Each namespace laid out as PyTorch's (`deepnotes`, `deepnotes.nn`, `deepnotes.nn.functional`,
+`deepnotes.optim`, `Tensor`) looks a missing name up here: a listed name raises
+`NotImplementedError` with the reason and the alternative, any other missing name the usual
+`AttributeError`.  docs/pytorch.md is the same boundary in prose; tests/compat checks both.
+"""
+from __future__ import annotations
+
+_NO_GPU = "deepnotes computes with NumPy on the CPU only (no GPU, no accelerator)"
+_NO_JIT = ("deepnotes runs models eagerly and has no compiler or tracer; call the model directly "
+           "(the NumPy kernels are already vectorized)")
+_NUMPY = "use NumPy on t.numpy() (outside the autograd graph)"
+
+UNSUPPORTED = {
+    "deepnotes": {
+        "jit": _NO_JIT, "compile": _NO_JIT, "export": _NO_JIT, "fx": _NO_JIT, "package": _NO_JIT,
+        "distributed": "no distributed training; deepnotes.parallel runs independent jobs (the claims lab's executor)",
+        "multiprocessing": "use the standard library's multiprocessing, or DataLoader(num_workers=k)",
+        "amp": "no mixed precision autocast; deepnotes.compress.half converts a trained model to float16",
+        "autocast": "no mixed precision autocast; deepnotes.compress.half converts a trained model to float16",
+        "quantization": "use deepnotes.compress (int8 and low-bit quantization, pruning)",
+        "ao": "use deepnotes.compress (int8 and low-bit quantization, pruning)",
+        "sparse": "no sparse tensors; use dense tensors (nn.EmbeddingBag for bags of indices)",
+        "sparse_coo_tensor": "no sparse tensors; use dense tensors",
+        "hub": "no downloads at run time; build the model from deepnotes.nn or deepnotes.models",
+        "func": "use deepnotes.autograd.functional (jacobian, hessian, hvp)",
+        "vmap": "use deepnotes.autograd.functional, or a batch dimension",
+        "profiler": "profile with the standard library's cProfile; `deepnotes bench` times workloads against PyTorch",
+        "mps": _NO_GPU, "xpu": _NO_GPU,
+        "fft": _NUMPY + " (numpy.fft)", "linalg": _NUMPY + " (numpy.linalg)", "special": _NUMPY + " or SciPy",
+        "einsum": "write the contraction with matmul, transpose and sum (einsum is not differentiable here)",
+        "cdist": "use ((a[:, None] - b[None]) ** 2).sum(-1).sqrt(), or nn.functional.pairwise_distance",
+        "set_num_interop_threads": "deepnotes has no inter-op thread pool; set_num_threads sets NumPy's BLAS threads",
+        "complex": "no complex autograd; use NumPy's complex arrays outside the graph",
+        "view_as_real": "no complex autograd", "view_as_complex": "no complex autograd",
+        "stft": _NUMPY + " (scipy.signal.stft)",
+        "set_default_device": _NO_GPU, "storage": "no typed storages; a tensor's array is t.numpy()",
+        "UntypedStorage": "no typed storages; a tensor's array is t.numpy()",
+    },
+    "deepnotes.nn": {
+        "DataParallel": _NO_GPU, "parallel": _NO_GPU + "; no data parallelism",
+        "SyncBatchNorm": _NO_GPU + "; use nn.BatchNorm1d/2d",
+        "LazyLinear": "no lazy modules; give in_features (nn.utils.conv_output_size computes conv output sizes)",
+        "LazyConv2d": "no lazy modules; give in_channels",
+        "Conv3d": "3-d convolution is not implemented; Conv1d and Conv2d are",
+        "MaxPool3d": "3-d pooling is not implemented", "AvgPool3d": "3-d pooling is not implemented",
+        "BatchNorm3d": "3-d batch norm is not implemented; BatchNorm1d/2d are",
+        "CTCLoss": "CTC is not implemented", "RNNBase": "subclass nn.RNN, nn.LSTM or nn.GRU",
+    },
+    "deepnotes.optim": {
+        "SparseAdam": "no sparse gradients; use Adam",
+        "swa_utils": "stochastic weight averaging utilities are not implemented; average state_dict()s by hand",
+    },
+}
+
+
+def _raiser(namespace: str):
+    table = UNSUPPORTED[namespace]
+
+    def unsupported_attribute(name: str):
+        if name in table:
+            raise NotImplementedError(f"{namespace}.{name} is not supported: {table[name]}")
+        raise AttributeError(f"module {namespace!r} has no attribute {name!r}")
+
+    return unsupported_attribute
+
+
+unsupported_attribute = _raiser("deepnotes")
+unsupported_nn_attribute = _raiser("deepnotes.nn")
+unsupported_optim_attribute = _raiser("deepnotes.optim")
