@@ -84,7 +84,8 @@ K29_LRS = (0.01, 0.1)
     title_zh="残差连接解决深层普通网络的退化问题",
     statement_en="A deeper plain network (with BatchNorm, so it does not diverge) reaches a higher training loss than "
                  "a shallow one: the degradation problem. The same network with identity shortcuts does not.",
-    statement_zh="更深的普通网络（加了 BN，不会发散）训练损失反而比浅的高，这就是退化问题；加上恒等捷径的同一网络没有这个问题。",
+    statement_zh="更深的普通网络（加了 BN，不会发散）训练损失反而比浅的高，这就是退化问题；"
+                 "加上恒等捷径的同一网络没有这个问题。",
     criteria=[
         Criterion("plain_degrades", math.log10(2.0),
                   "plain net with BN: the deep net's final training loss is at least 2x the shallow net's (effect "

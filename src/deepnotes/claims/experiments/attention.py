@@ -144,8 +144,8 @@ def copy_accuracy(model: Seq2Seq, length: int, seed: int, n: int = 200) -> float
                "with sentence length too (Bahdanau et al. 2015, Fig. 2), but larger encoders push the bottleneck "
                "further out. Attention weights shown as an alignment are interpretable here because the task has "
                "a known alignment; in general attention maps are not faithful explanations (Jain & Wallace 2019).",
-    caveats_zh="只是合成的复制任务，模型小、训练短；在真实翻译上这种差距也随句长出现（Bahdanau 等人 2015，图 2），但更大的编码器"
-               "会把瓶颈推得更远。这里注意力图可以当对齐来看，是因为任务本身有已知的对齐；一般情况下注意力图并不是可靠的解释"
+    caveats_zh="只是合成的复制任务，模型小、训练短；在真实翻译上这种差距也随句长出现（Bahdanau 等人 2015，图 2），"
+               "但更大的编码器会把瓶颈推得更远。这里注意力图可以当对齐来看，是因为任务本身有已知的对齐；一般情况下注意力图并不是可靠的解释"
                "（Jain & Wallace 2019）。",
     code=["deepnotes.nn.GRU", "deepnotes.nn.functional.softmax", "deepnotes.nn.Embedding"],
     seconds={"tiny": 1, "quick": 60, "full": 300},

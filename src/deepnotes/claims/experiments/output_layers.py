@@ -133,28 +133,28 @@ def corpus_counts(seed: int, fraction: float = 0.8) -> np.ndarray:
                   "在 Lee 语料上，词频与 Huffman 深度强负相关（效应 = 负的 Spearman 秩相关系数）"),
     ],
     combine=all_of,
-    method_en="Per seed: vocabularies V = 1e2 .. 1e5 (1e2 .. 3e3 at tiny; up to 3e5 at full) with Zipf counts; a full "
-              "softmax (F.linear + F.cross_entropy, weight V x 64) and nn.HierarchicalSoftmax over the Huffman "
-              "tree of those counts; hidden size 64, batch 64; the best of at least 5 wall times (3 at tiny; more for fast calls, up to 0.05 s) for the "
-              "forward pass and for forward + backward, per example. FLOPs from nn.output_layer_cost. "
-              "Normalization: V = 1000, float64 random node vectors, 32 random hidden states. Huffman depth vs "
-              "frequency: the Lee background corpus (300 news documents shipped with gensim), 80% of the "
-              "documents drawn by the seed.",
+    method_en="Per seed: vocabularies V = 1e2 .. 1e5 (1e2 .. 3e3 at tiny; up to 3e5 at full) with Zipf counts; "
+              "a full softmax (F.linear + F.cross_entropy, weight V x 64) and nn.HierarchicalSoftmax over the "
+              "Huffman tree of those counts; hidden size 64, batch 64; the best of at least 5 wall times (3 at "
+              "tiny; fast calls are repeated until 0.05 s are spent) for the forward pass and for forward + "
+              "backward, per example. FLOPs from nn.output_layer_cost. Normalization: V = 1000, float64 random "
+              "node vectors, 32 random hidden states. Huffman depth vs frequency: the Lee background corpus (300 "
+              "news documents shipped with gensim), 80% of the documents drawn by the seed.",
     method_zh="每个种子：词表 V = 1e2 .. 1e5（tiny 为 1e2 .. 3e3；full 到 3e5），词频服从 Zipf 分布；完整 softmax（F.linear + "
               "F.cross_entropy，权重 V x 64）对比按这些词频建 Huffman 树的 nn.HierarchicalSoftmax；隐层 64，batch 64；前向、"
-              "前向 + 反向各至少计时 5 次（tiny 3 次；调用很快时多计几次，累计到 0.05 秒）取最小值，折算到每个样本。FLOPs 来自 nn.output_layer_cost。归一化检验：V = "
-              "1000，float64 随机节点向量，32 个随机隐状态。Huffman 深度与词频：gensim 自带的 Lee 新闻语料（300 篇），按种子"
-              "抽取 80% 的文档。",
+              "前向 + 反向各至少计时 5 次（tiny 3 次；调用很快时重复到累计 0.05 秒）取最小值，折算到每个样本。FLOPs 来自 "
+              "nn.output_layer_cost。归一化检验：V = 1000，float64 随机节点向量，32 个随机隐状态。Huffman 深度与词频："
+              "gensim 自带的 Lee 新闻语料（300 篇），按种子抽取 80% 的文档。",
     caveats_en="Wall time of NumPy code on a shared CPU: the ratios, not the absolute times, are the result. Here "
                "the backward pass writes a dense gradient for the node vectors, an O(V H) cost per batch that a "
                "sparse update (word2vec's) avoids; so the training step is not O(log V) per batch, only per "
                "example for large batches. At prediction time the most likely word still needs all V "
                "probabilities (O(V log V) with a tree). The average path length is the unigram entropy in bits, "
                "which helps frequent words and costs rare ones.",
-    caveats_zh="这是共享 CPU 上 NumPy 代码的实际耗时：结论看比值，不看绝对时间。这里反向传播为节点向量写出稠密梯度，每个 batch 有 "
-               "O(V H) 的开销，word2vec 的稀疏更新可以避免；所以训练一步并不是每个 batch O(log V)，只在 batch 很大时对每个"
-               "样本而言如此。预测最可能的词时仍要算全部 V 个概率（用树是 O(V log V)）。平均路径长度等于一元分布的熵（比特），"
-               "对高频词有利，低频词要付出更长的路径。",
+    caveats_zh="这是共享 CPU 上 NumPy 代码的实际耗时：结论看比值，不看绝对时间。这里反向传播为节点向量写出稠密梯度，"
+               "每个 batch 有 O(V H) 的开销，word2vec 的稀疏更新可以避免；所以训练一步并不是每个 batch O(log V)，"
+               "只在 batch 很大时对每个样本而言如此。预测最可能的词时仍要算全部 V 个概率（用树是 O(V log V)）。"
+               "平均路径长度等于一元分布的熵（比特），对高频词有利，低频词要付出更长的路径。",
     code=["deepnotes.nn.HierarchicalSoftmax", "deepnotes.nn.output_layer_cost", "deepnotes.text.corpora.load_lee_corpus"],
     seconds={"tiny": 0.5, "quick": 15, "full": 60},
     references=["Morin & Bengio, Hierarchical Probabilistic Neural Network Language Model, AISTATS 2005",
