@@ -9,11 +9,12 @@ import pytest
 
 import deepnotes as dn
 import deepnotes.nn as nn
-from deepnotes.claims import registry, runner
 from deepnotes.claims.experiments import architectures as A
 from deepnotes.claims.experiments import _toolkit_c as T
 from deepnotes.claims.experiments._toolkit_a import log_tol_effect
 from deepnotes.claims.verdict import DOES_NOT_HOLD, HOLDS, MIXED
+
+from ._tiny import check_runs_at_tiny
 
 
 @pytest.fixture(scope="module")
@@ -63,9 +64,4 @@ def test_k30_dense_head_in_place_of_the_fcn_changes_its_count():
 @pytest.mark.covers("K29", "K30")
 @pytest.mark.parametrize("claim_id", ["K29", "K30"])
 def test_claim_runs_at_tiny(claim_id, tmp_path):
-    out = runner.run_claim(claim_id, "tiny")
-    claim = registry.get(claim_id)
-    assert set(out["criteria"]) == {c.name for c in claim.criteria}
-    assert all(math.isfinite(v) for r in out["results"] for v in r["metrics"].values())
-    paths = claim.plot(out["results"], tmp_path)
-    assert paths and all(p.is_file() for p in paths)
+    check_runs_at_tiny(claim_id, tmp_path)

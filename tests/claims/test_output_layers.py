@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 import deepnotes.nn as nn
-from deepnotes.claims import registry, runner
 from deepnotes.claims.experiments import output_layers as O
 from deepnotes.claims.experiments._toolkit_a import log_tol_effect
+
+from ._tiny import check_runs_at_tiny
 
 
 @pytest.mark.covers("K34", "S7")
@@ -45,9 +46,4 @@ def test_k34_timing_takes_the_least_disturbed_call():
 @pytest.mark.covers("K34")
 @pytest.mark.parametrize("claim_id", ["K34"])
 def test_claim_runs_at_tiny(claim_id, tmp_path):
-    out = runner.run_claim(claim_id, "tiny")
-    claim = registry.get(claim_id)
-    assert set(out["criteria"]) == {c.name for c in claim.criteria}
-    assert all(math.isfinite(v) for r in out["results"] for v in r["metrics"].values())
-    paths = claim.plot(out["results"], tmp_path)
-    assert paths and all(p.is_file() for p in paths)
+    check_runs_at_tiny(claim_id, tmp_path)

@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 
 import deepnotes as dn
-from deepnotes.claims import registry, runner
 from deepnotes.claims.experiments import pooling as P
 from deepnotes import data
+
+from ._tiny import check_runs_at_tiny
 
 
 @pytest.fixture(scope="module")
@@ -47,9 +48,4 @@ def test_k50_pooling_removed_loses_the_effect(digits):
 @pytest.mark.covers("K50")
 @pytest.mark.parametrize("claim_id", ["K50"])
 def test_claim_runs_at_tiny(claim_id, tmp_path):
-    out = runner.run_claim(claim_id, "tiny")
-    claim = registry.get(claim_id)
-    assert set(out["criteria"]) == {c.name for c in claim.criteria}
-    assert all(math.isfinite(v) for r in out["results"] for v in r["metrics"].values())
-    paths = claim.plot(out["results"], tmp_path)
-    assert paths and all(p.is_file() for p in paths)
+    check_runs_at_tiny(claim_id, tmp_path)

@@ -17,6 +17,7 @@ from deepnotes import optim
 from deepnotes.claims import Criterion, all_of, claim
 
 from ._toolkit_a import _pyplot, pick, plot_curves
+from .sequences import clipped_step
 
 SYMBOLS = 8  # tokens 1..8; 0 is the decoder's start token
 
@@ -92,11 +93,7 @@ def train_seq2seq(attention: bool, steps: int, lengths: tuple, seed: int, hidden
         tgt_in = np.concatenate([np.zeros((batch, 1), dtype=np.int64), src[:, :-1]], axis=1)
         logits = model(src, tgt_in)
         loss = F.cross_entropy(logits.reshape(-1, SYMBOLS + 1), dn.tensor(src.reshape(-1)))
-        opt.zero_grad()
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        losses.append(float(loss.item()))
+        losses.append(clipped_step(model, opt, loss))
     return model, losses
 
 

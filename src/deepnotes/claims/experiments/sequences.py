@@ -59,6 +59,15 @@ def make_batch(task: str, n: int, length: int, seed: int):
     return copy_memory(n, length, n_symbols=8, copy_len=5, seed=seed)
 
 
+def clipped_step(model, optimizer, loss, max_norm: float = 1.0) -> float:
+    """Backward, clip the gradient norm of `model` at `max_norm`, step; returns the loss value."""
+    optimizer.zero_grad()
+    loss.backward()
+    nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+    optimizer.step()
+    return float(loss.item())
+
+
 def train_recurrent(kind: str, task: str, length: int, steps: int, seed: int, hidden: int = 32, batch: int = 32,
                     lr: float = 1e-2) -> tuple:
     """Adam with gradient clipping (norm 1, as Pascanu et al. 2013 advise for every recurrent net) on
@@ -69,12 +78,7 @@ def train_recurrent(kind: str, task: str, length: int, steps: int, seed: int, hi
     losses = []
     for step in range(steps):
         x, y = make_batch(task, batch, length, seed * 100_003 + step)
-        loss = task_loss(model, x, y)
-        opt.zero_grad()
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        losses.append(float(loss.item()))
+        losses.append(clipped_step(model, opt, task_loss(model, x, y)))
     return model, losses
 
 
