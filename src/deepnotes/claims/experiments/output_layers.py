@@ -44,7 +44,7 @@ def best_time(fn, repeats: int, min_seconds: float = 0.05, max_calls: int = 200)
 
 def time_layers(vocab: int, rng, repeats: int) -> dict:
     """Seconds per example of a full softmax and a hierarchical softmax over `vocab` words, H = 64,
-    batch 64: forward only (the loss) and forward + backward."""
+    batch 64, BLAS on one thread: forward only (the loss) and forward + backward."""
     h = dn.tensor(rng.standard_normal((BATCH, HIDDEN)).astype(np.float32), requires_grad=True)
     targets = dn.tensor(rng.integers(0, vocab, size=BATCH))
     weight = nn.Parameter(rng.standard_normal((vocab, HIDDEN)).astype(np.float32) * 0.01)
@@ -63,11 +63,14 @@ def time_layers(vocab: int, rng, repeats: int) -> dict:
             h.grad = weight.grad = bias.grad = hs.weight.grad = None
         return run
 
+    from threadpoolctl import threadpool_limits  # comes with scikit-learn
+
     out = {}
-    for name, fn in (("full", full), ("hierarchical", hier)):
-        with dn.no_grad():
-            out[f"{name}_forward"] = best_time(fn, repeats) / BATCH
-        out[f"{name}_train"] = best_time(with_backward(fn), repeats) / BATCH
+    with threadpool_limits(1, user_api="blas"):  # one core: a busy machine's thread contention out of the ratio
+        for name, fn in (("full", full), ("hierarchical", hier)):
+            with dn.no_grad():
+                out[f"{name}_forward"] = best_time(fn, repeats) / BATCH
+            out[f"{name}_train"] = best_time(with_backward(fn), repeats) / BATCH
     return out
 
 
@@ -135,16 +138,16 @@ def corpus_counts(seed: int, fraction: float = 0.8) -> np.ndarray:
     combine=all_of,
     method_en="Per seed: vocabularies V = 1e2 .. 1e5 (1e2 .. 3e3 at tiny; up to 3e5 at full) with Zipf counts; "
               "a full softmax (F.linear + F.cross_entropy, weight V x 64) and nn.HierarchicalSoftmax over the "
-              "Huffman tree of those counts; hidden size 64, batch 64; the best of at least 5 wall times (3 at "
-              "tiny; fast calls are repeated until 0.05 s are spent) for the forward pass and for forward + "
-              "backward, per example. FLOPs from nn.output_layer_cost. Normalization: V = 1000, float64 random "
-              "node vectors, 32 random hidden states. Huffman depth vs frequency: the Lee background corpus (300 "
-              "news documents shipped with gensim), 80% of the documents drawn by the seed.",
+              "Huffman tree of those counts; hidden size 64, batch 64, BLAS on one thread; the best of at least 5 "
+              "wall times (3 at tiny; fast calls are repeated until 0.05 s are spent) for the forward pass and "
+              "for forward + backward, per example. FLOPs from nn.output_layer_cost. Normalization: V = 1000, "
+              "float64 random node vectors, 32 random hidden states. Huffman depth vs frequency: the Lee "
+              "background corpus (300 news documents shipped with gensim), 80% of the documents drawn by the seed.",
     method_zh="每个种子：词表 V = 1e2 .. 1e5（tiny 为 1e2 .. 3e3；full 到 3e5），词频服从 Zipf 分布；完整 softmax（F.linear + "
-              "F.cross_entropy，权重 V x 64）对比按这些词频建 Huffman 树的 nn.HierarchicalSoftmax；隐层 64，batch 64；前向、"
-              "前向 + 反向各至少计时 5 次（tiny 3 次；调用很快时重复到累计 0.05 秒）取最小值，折算到每个样本。FLOPs 来自 "
-              "nn.output_layer_cost。归一化检验：V = 1000，float64 随机节点向量，32 个随机隐状态。Huffman 深度与词频："
-              "gensim 自带的 Lee 新闻语料（300 篇），按种子抽取 80% 的文档。",
+              "F.cross_entropy，权重 V x 64）对比按这些词频建 Huffman 树的 nn.HierarchicalSoftmax；隐层 64，batch 64，"
+              "BLAS 单线程；前向、前向 + 反向各至少计时 5 次（tiny 3 次；调用很快时重复到累计 0.05 秒）取最小值，折算到每个"
+              "样本。FLOPs 来自 nn.output_layer_cost。归一化检验：V = 1000，float64 随机节点向量，32 个随机隐状态。Huffman "
+              "深度与词频：gensim 自带的 Lee 新闻语料（300 篇），按种子抽取 80% 的文档。",
     caveats_en="Wall time of NumPy code on a shared CPU: the ratios, not the absolute times, are the result. Here "
                "the backward pass writes a dense gradient for the node vectors, an O(V H) cost per batch that a "
                "sparse update (word2vec's) avoids; so the training step is not O(log V) per batch, only per "
