@@ -1,6 +1,6 @@
 """Sanity tests of the architecture claims (K29, K30): each measurement is run on a deliberately
 broken variant (the shortcut removed from the residual arm, the dense head in place of the fully
-convolutional one) and must lose its effect; each claim runs once at the tiny budget. No test asserts
+convolutional one) and must lose its effect; tests/claims/test_smoke.py runs each claim at the tiny budget. No test asserts
 a claim's verdict."""
 import math
 
@@ -14,7 +14,6 @@ from deepnotes.claims.experiments import _toolkit_c as T
 from deepnotes.claims.experiments._toolkit_a import log_tol_effect
 from deepnotes.claims.verdict import DOES_NOT_HOLD, HOLDS, MIXED
 
-from ._tiny import check_runs_at_tiny
 
 
 @pytest.fixture(scope="module")
@@ -59,9 +58,3 @@ def test_k30_dense_head_in_place_of_the_fcn_changes_its_count():
     assert diff == 16 * (8 * 8 - 4 * 4) * 10 and log_tol_effect(diff, 0.5) < 0
     assert A.runs_on(small, 16) and not A.runs_on(small, 32)
     assert nn.utils.count_parameters(large) == A.expected_count(channels, 10, 32)
-
-
-@pytest.mark.covers("K29", "K30")
-@pytest.mark.parametrize("claim_id", ["K29", "K30"])
-def test_claim_runs_at_tiny(claim_id, tmp_path):
-    check_runs_at_tiny(claim_id, tmp_path)

@@ -1,13 +1,12 @@
 """Sanity tests of the attention claim (K33): with attention switched off in the "attention" arm the
 two arms are the same model and every effect is zero; the attention map is a distribution over the
-source; the claim runs once at the tiny budget. No test asserts a claim's verdict."""
+source; tests/claims/test_smoke.py runs the claim at the tiny budget. No test asserts a claim's verdict."""
 import numpy as np
 import pytest
 
 import deepnotes as dn
 from deepnotes.claims.experiments import attention as A
 
-from ._tiny import check_runs_at_tiny
 
 
 @pytest.mark.covers("K33", "S4")
@@ -30,9 +29,3 @@ def test_k33_attention_map_is_a_distribution_over_the_source():
     # teacher-forced forward and greedy decoding agree on the first step
     first = model(src, np.zeros((3, 1), dtype=np.int64)).numpy()[:, 0, 1:].argmax(-1) + 1
     assert np.array_equal(first, preds[:, 0])
-
-
-@pytest.mark.covers("K33")
-@pytest.mark.parametrize("claim_id", ["K33"])
-def test_claim_runs_at_tiny(claim_id, tmp_path):
-    check_runs_at_tiny(claim_id, tmp_path)

@@ -1,13 +1,12 @@
 """Sanity tests of the convolution claims (K31, K32): each measurement is run on a deliberately
 broken variant (the adjoint replaced by another operator, the dilations removed) and must change as
-the mechanism says; each claim runs once at the tiny budget. No test asserts a claim's verdict."""
+the mechanism says; tests/claims/test_smoke.py runs each claim at the tiny budget. No test asserts a claim's verdict."""
 import numpy as np
 import pytest
 
 from deepnotes.claims.experiments import convolution as C
 from deepnotes.claims.experiments._toolkit_a import log_tol_effect
 
-from ._tiny import check_runs_at_tiny
 
 
 @pytest.mark.covers("K31", "C5")
@@ -48,9 +47,3 @@ def test_k32_without_dilation_the_field_grows_linearly():
     assert log_tol_effect(abs(rf - 15), 0.5) < 0  # the exponential criterion fails on the broken variant
     rf, covered = C.measured_rf(C.gradient_footprint(C.conv_stack(C.K32_GRIDDING, seed=0), 31))
     assert rf == 13 and 0 < covered < 0.5  # dilation 2 three times: only even offsets are seen
-
-
-@pytest.mark.covers("K31", "K32")
-@pytest.mark.parametrize("claim_id", ["K31", "K32"])
-def test_claim_runs_at_tiny(claim_id, tmp_path):
-    check_runs_at_tiny(claim_id, tmp_path)

@@ -1,6 +1,6 @@
 """Sanity tests of the hierarchical-softmax claim (K34): the measurements are run on deliberately
 broken variants (a tree built from uniform counts, which ignores frequency; probabilities that are
-not normalized) and must lose their effect; the claim runs once at the tiny budget. No test asserts
+not normalized) and must lose their effect; tests/claims/test_smoke.py runs the claim at the tiny budget. No test asserts
 a claim's verdict."""
 import math
 
@@ -11,7 +11,6 @@ import deepnotes.nn as nn
 from deepnotes.claims.experiments import output_layers as O
 from deepnotes.claims.experiments._toolkit_a import log_tol_effect
 
-from ._tiny import check_runs_at_tiny
 
 
 @pytest.mark.covers("K34", "S7")
@@ -41,9 +40,3 @@ def test_k34_timing_takes_the_least_disturbed_call():
     out = O.time_layers(300, np.random.default_rng(0), repeats=2)
     assert set(out) == {"full_forward", "full_train", "hierarchical_forward", "hierarchical_train"}
     assert all(v > 0 and math.isfinite(v) for v in out.values())
-
-
-@pytest.mark.covers("K34")
-@pytest.mark.parametrize("claim_id", ["K34"])
-def test_claim_runs_at_tiny(claim_id, tmp_path):
-    check_runs_at_tiny(claim_id, tmp_path)

@@ -1,6 +1,6 @@
 """Sanity tests of the pooling claim (K50): the measurement is run on a deliberately broken variant
-(pooling removed from the pooled arm) and must lose its effect; the claim runs once at the tiny
-budget. No test asserts a claim's verdict."""
+(pooling removed from the pooled arm) and must lose its effect;
+tests/claims/test_smoke.py runs the claim at the tiny budget. No test asserts a claim's verdict."""
 import math
 
 import numpy as np
@@ -10,7 +10,6 @@ import deepnotes as dn
 from deepnotes.claims.experiments import pooling as P
 from deepnotes import data
 
-from ._tiny import check_runs_at_tiny
 
 
 @pytest.fixture(scope="module")
@@ -43,9 +42,3 @@ def test_k50_pooling_removed_loses_the_effect(digits):
     model = P.SmallCNN(pool=True)
     out = P.outputs(model, P.draw(x, P.DIGIT))
     assert P.change_and_agreement(out, out) == (0.0, 1.0)
-
-
-@pytest.mark.covers("K50")
-@pytest.mark.parametrize("claim_id", ["K50"])
-def test_claim_runs_at_tiny(claim_id, tmp_path):
-    check_runs_at_tiny(claim_id, tmp_path)

@@ -1,7 +1,7 @@
 """Sanity tests of the recurrent-network claim (K27): the gradient probe is checked against the
 closed form at the last step and on a broken variant (recurrent weights zeroed: nothing reaches
-back), and the effects vanish when the same cell sits on both sides; the claim runs once at the
-tiny budget. No test asserts a claim's verdict."""
+back), and the effects vanish when the same cell sits on both sides;
+tests/claims/test_smoke.py runs the claim at the tiny budget. No test asserts a claim's verdict."""
 import numpy as np
 import pytest
 
@@ -9,7 +9,6 @@ import deepnotes as dn
 from deepnotes.claims.experiments import sequences as S
 from deepnotes.data.sequences import adding_problem
 
-from ._tiny import check_runs_at_tiny
 
 
 @pytest.mark.covers("K27", "S1", "I2")
@@ -44,9 +43,3 @@ def test_k27_same_cell_on_both_sides_gives_no_effect():
     assert S.reach(S.hidden_state_gradients(a, x, y)) - S.reach(S.hidden_state_gradients(b, x, y)) == 0.0
     model, _ = S.train_recurrent("lstm", "copy", 3, 2, 0, hidden=4)
     assert 0.5 < S.recall_error(model, 3, 0, n=32) < 2.0  # an untrained net is near a uniform guess (1)
-
-
-@pytest.mark.covers("K27")
-@pytest.mark.parametrize("claim_id", ["K27"])
-def test_claim_runs_at_tiny(claim_id, tmp_path):
-    check_runs_at_tiny(claim_id, tmp_path)
