@@ -8,12 +8,16 @@ from __future__ import annotations
 import numpy as np
 
 from .. import random as _random
+from ..errors import ShapeError
 from .tensor import DEFAULT_FLOAT
 from .tensor import Tensor, _to_array
 
 
-def _shape(size):
-    return tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else tuple(size)
+def _shape(size, who="tensor"):
+    shape = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else tuple(size)
+    if not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s >= 0 for s in shape):
+        raise ShapeError(f"{who}: size must be non-negative ints, got {shape}")
+    return shape
 
 
 def tensor(data, dtype=None, requires_grad=False):
@@ -22,15 +26,15 @@ def tensor(data, dtype=None, requires_grad=False):
 
 
 def zeros(*size, dtype=DEFAULT_FLOAT, requires_grad=False):
-    return Tensor(np.zeros(_shape(size), dtype=dtype), requires_grad=requires_grad)
+    return Tensor(np.zeros(_shape(size, "zeros"), dtype=dtype), requires_grad=requires_grad)
 
 
 def ones(*size, dtype=DEFAULT_FLOAT, requires_grad=False):
-    return Tensor(np.ones(_shape(size), dtype=dtype), requires_grad=requires_grad)
+    return Tensor(np.ones(_shape(size, "ones"), dtype=dtype), requires_grad=requires_grad)
 
 
 def full(size, fill_value, dtype=DEFAULT_FLOAT, requires_grad=False):
-    return Tensor(np.full(tuple(size), fill_value, dtype=dtype), requires_grad=requires_grad)
+    return Tensor(np.full(_shape((size,) if isinstance(size, (int, np.integer)) else (tuple(size),), "full"), fill_value, dtype=dtype), requires_grad=requires_grad)
 
 
 def zeros_like(t, dtype=None, requires_grad=False):
@@ -44,13 +48,13 @@ def ones_like(t, dtype=None, requires_grad=False):
 def randn(*size, dtype=DEFAULT_FLOAT, requires_grad=False, generator=None):
     """Standard normal samples."""
     rng = generator or _random.default_generator()
-    return Tensor(rng.standard_normal(_shape(size)).astype(dtype), requires_grad=requires_grad)
+    return Tensor(rng.standard_normal(_shape(size, "randn")).astype(dtype), requires_grad=requires_grad)
 
 
 def rand(*size, dtype=DEFAULT_FLOAT, requires_grad=False, generator=None):
     """Uniform samples on [0, 1)."""
     rng = generator or _random.default_generator()
-    return Tensor(rng.random(_shape(size)).astype(dtype), requires_grad=requires_grad)
+    return Tensor(rng.random(_shape(size, "rand")).astype(dtype), requires_grad=requires_grad)
 
 
 def randint(low, high, size, generator=None):

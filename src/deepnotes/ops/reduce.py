@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.function import Function
+from ..errors import IndexRangeError
 
 
 def normalize_dims(dim, ndim):
@@ -19,7 +20,7 @@ def normalize_dims(dim, ndim):
     out = []
     for d in dims:
         if not -max(ndim, 1) <= d < max(ndim, 1):
-            raise IndexError(
+            raise IndexRangeError(
                 f"reduction: dim {d} is out of range for a tensor with {ndim} dimensions"
             )
         out.append(int(d) % max(ndim, 1))
