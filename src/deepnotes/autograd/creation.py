@@ -34,7 +34,8 @@ def ones(*size, dtype=DEFAULT_FLOAT, requires_grad=False):
 
 
 def full(size, fill_value, dtype=DEFAULT_FLOAT, requires_grad=False):
-    return Tensor(np.full(_shape((size,) if isinstance(size, (int, np.integer)) else (tuple(size),), "full"), fill_value, dtype=dtype), requires_grad=requires_grad)
+    shape = _shape((size,) if isinstance(size, (int, np.integer)) else (tuple(size),), "full")
+    return Tensor(np.full(shape, fill_value, dtype=dtype), requires_grad=requires_grad)
 
 
 def zeros_like(t, dtype=None, requires_grad=False):

@@ -128,13 +128,14 @@ class ELU(Function):
 
 def softmax_array(z, axis):
     """exp(z - max z) / sum exp(z - max z): the max subtraction keeps exp() finite (A5)."""
-    e = np.exp(z - np.max(z, axis=axis, keepdims=True))
+    # initial=-inf: a size-0 axis has max -inf (an empty result, as PyTorch) instead of NumPy's error
+    e = np.exp(z - np.max(z, axis=axis, keepdims=True, initial=-np.inf))
     return e / e.sum(axis=axis, keepdims=True)
 
 
 def log_softmax_array(z, axis):
     """z - max z - log sum exp(z - max z), stable for any z."""
-    shifted = z - np.max(z, axis=axis, keepdims=True)
+    shifted = z - np.max(z, axis=axis, keepdims=True, initial=-np.inf)
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 

@@ -140,7 +140,7 @@ class LogSumExp(Function):
 
     @staticmethod
     def forward(ctx, a, axes=(), keepdim=False):
-        m = np.max(a, axis=axes, keepdims=True)
+        m = np.max(a, axis=axes, keepdims=True, initial=-np.inf)  # a size-0 axis: m = -inf, the answer -inf
         m = np.where(np.isfinite(m), m, 0)
         e = np.exp(a - m)
         s = e.sum(axis=axes, keepdims=True)

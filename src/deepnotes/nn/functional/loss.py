@@ -18,8 +18,10 @@ import warnings
 
 import numpy as np
 
+from ..._checks import check_nan
 from ... import fast
 from ...autograd.tensor import Tensor, as_tensor
+from ...errors import DTypeError, IndexRangeError
 from ...ops import loss as _L
 
 
@@ -50,7 +52,8 @@ def _reduce(loss, reduction):
 def _floating(x, fn, what="input"):
     t = as_tensor(x)
     if t.dtype.kind != "f":
-        raise TypeError(f"{fn}: expected a floating-point {what}, got dtype {t.dtype}")
+        raise DTypeError(f"{fn}: expected a floating-point {what}, got dtype {t.dtype}")
+    check_nan(fn, t.data, what)
     return t
 
 
@@ -194,7 +197,7 @@ def _class_labels(fn, input, target, n_classes, ignore_index, unbatched):
         bad = (labels < 0) | (labels >= n_classes)
         bad &= labels != ignore_index
         if bad.any():
-            raise ValueError(
+            raise IndexRangeError(
                 f"{fn}: target contains class index {labels[bad].flat[0]}, outside [0, {n_classes}) "
                 f"for {n_classes} classes (ignore_index={ignore_index})"
             )
