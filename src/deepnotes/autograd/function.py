@@ -204,7 +204,7 @@ class Function:
 # NumPy's messages for mistakes in the caller's shapes, and the deepnotes error each one becomes.
 _NUMPY_SHAPE_ERRORS = ("could not be broadcast", "cannot reshape", "mismatch in its core dimension",
                        "does not have enough dimensions", "must match exactly", "inhomogeneous",
-                       "repeated axis", "axes don't match", "zero-size array")
+                       "repeated axis", "axes don't match", "zero-size array", "unknown dimension")
 
 
 def numpy_error_named(op, tensors, exc):

@@ -49,6 +49,12 @@ def as_scores(fn, y, name="y_score", ndim=(1,)):
     return arr
 
 
+def require_samples(fn, y_true):
+    """EmptyInputError naming the public metric `fn` when `y_true` holds no sample (before it delegates)."""
+    if np.size(y_true.data if hasattr(y_true, "data") and not isinstance(y_true, np.ndarray) else y_true) == 0:
+        raise EmptyInputError(f"{fn}: y_true is empty; expected at least 1 sample")
+
+
 def _is_str(arr):
     return arr.dtype.kind in "US"
 

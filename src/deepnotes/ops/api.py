@@ -219,6 +219,8 @@ def min(x: TensorLike, dim=None, keepdim: bool = False):  # noqa: A001
 
 
 def _arg_reduce(fn, data, dim, keepdim):
+    if dim is not None:
+        dim = check_dim(fn.__name__, dim, data.ndim)
     if dim is None:
         out = fn(data)
         return np.asarray(out).reshape((1,) * data.ndim) if keepdim else np.asarray(out)
@@ -251,7 +253,8 @@ def flatten(x: TensorLike, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         return reshape(x, 1)
     if start > end:
         raise ValueError(f"flatten: start_dim={start_dim} cannot come after end_dim={end_dim} (shape {tuple(x.shape)})")
-    return reshape(x, x.shape[:start] + (-1,) + x.shape[end + 1 :])
+    # the flattened size spelled out, not -1: with a size-0 axis elsewhere -1 would be ambiguous
+    return reshape(x, x.shape[:start] + (int(np.prod(x.shape[start:end + 1])),) + x.shape[end + 1 :])
 
 
 def permute(x: TensorLike, *dims) -> Tensor:
@@ -315,7 +318,7 @@ def cat(tensors: Sequence[TensorLike], dim=0) -> Tensor:
     tensors = [as_tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("cat: expected a non-empty list of tensors")
-    return S.Concatenate.apply(*tensors, axis=dim % tensors[0].ndim)
+    return S.Concatenate.apply(*tensors, axis=check_dim("cat", dim, tensors[0].ndim))
 
 
 concatenate = cat

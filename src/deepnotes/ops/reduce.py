@@ -80,7 +80,8 @@ class Var(Function):
         (a,) = ctx.saved_arrays
         centered = a - a.mean(axis=ctx.axes, keepdims=True)  # recomputed: differentiable on Tensors
         with np.errstate(divide="ignore", invalid="ignore"):
-            return _expand_reduced(ctx, grad) * (2.0 / ctx.denom) * centered
+            # n - correction = 0 (one value, unbiased): the gradient is inf * 0 = NaN, as in PyTorch
+            return _expand_reduced(ctx, grad) * (2.0 / ctx.denom if ctx.denom else float("inf")) * centered
 
 
 class Amax(Function):
