@@ -215,10 +215,33 @@ _INV_SQRT_2 = 0.7071067811865476
 _INV_SQRT_2PI = 0.3989422804014327
 
 
+def normal_cdf_tail(x):
+    """Phi(x) for x <= 0 to a few ulps: exp(-x^2 / 2) erfcx(-x / sqrt 2) / 2.
+
+    Writing it as erfc(-x / sqrt 2) / 2 (SciPy's ndtr) loses ~x^2 ulps: rounding x / sqrt 2 moves
+    erfc's steep tail.  Here erfcx (scaled erfc, flat in its argument; SciPy, a dependency of
+    scikit-learn, imported on first use) takes the rounded argument, and x^2 is carried exactly as
+    hi + lo (Dekker's split) into the exponential: exp(-(hi + lo) / 2) = exp(-hi / 2) (1 - lo / 2).
+    """
+    from scipy.special import erfcx
+
+    # below -40, Phi(x) < 4e-350 is 0 in float64; the clamp keeps the split and x^2 finite (no inf - inf)
+    x64 = np.maximum(x.astype(np.float64), -40.0)
+    scaled = 134217729.0 * x64  # 2^27 + 1: splits x into two halves whose products are exact
+    high = scaled - (scaled - x64)
+    low = x64 - high
+    square = x64 * x64
+    square_low = ((high * high - square) + 2 * high * low) + low * low
+    cdf = 0.5 * erfcx(-x64 * _INV_SQRT_2) * (np.exp(-0.5 * square) * (1 - 0.5 * square_low))
+    return cdf.astype(x.dtype, copy=False)
+
+
 class GELU(Function):
     """x * Phi(x), Phi the standard normal CDF (Hendrycks & Gimpel, 2016).
 
-    approximate='none':  Phi(x) = (1 + erf(x / sqrt 2)) / 2,  d/dx = Phi(x) + x phi(x).
+    approximate='none':  Phi(x) = (1 + erf(x / sqrt 2)) / 2,  d/dx = Phi(x) + x phi(x), with Phi computed
+    from the lower tail (`normal_cdf_tail`), never as 1 + erf: GELU keeps its sign and magnitude for
+    large negative x (x Phi(x) ~ -1.5e-196 at x = -30, where 1 + erf gives 0 or a positive rounding error).
     approximate='tanh':  Phi(x) ~ (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) / 2, the
     approximation of the BERT / GPT-2 code, differentiated exactly (PyTorch's convention).
     Its backward uses the saved CDF, so it is not differentiated again.
@@ -229,7 +252,9 @@ class GELU(Function):
     @staticmethod
     def forward(ctx, x, approximate="none"):
         if approximate == "none":
-            cdf = 0.5 * (1 + erf_array(x * _INV_SQRT_2))
+            # Phi(-|x|) to a few ulps, then 1 - it for x >= 0: 1 + erf(x / sqrt 2) would cancel for x < 0
+            lower = normal_cdf_tail(-np.abs(x))
+            cdf = np.where(x < 0, lower, 1 - lower)
         elif approximate == "tanh":
             t = np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
             cdf = 0.5 * (1 + t)
