@@ -16,6 +16,7 @@ and what was expected:
 |                               |                                 | float32 @ float64, integer input to a layer)|
 | `NonFiniteError`              | `FloatingPointError, ValueError`| NaN / Inf in the input of a checked layer   |
 |                               |                                 | or loss; anomaly mode's NaN in a gradient   |
+| `AnomalyError`                | `NonFiniteError, RuntimeError`  | anomaly mode: a NaN / inf gradient in backward |
 | `IndexRangeError`             | `IndexError, ValueError`        | an index or a dim outside its range         |
 | `EmptyInputError`             | `ValueError`                    | fit / evaluate / a metric on no data        |
 | `train.checkpoint.CheckpointError` | `ValueError`               | a missing, damaged or foreign checkpoint    |
@@ -39,6 +40,12 @@ class NonFiniteError(FloatingPointError, ValueError):
     """A NaN or an infinity where the op promises to refuse one."""
 
 
+class AnomalyError(NonFiniteError, RuntimeError):
+    """Anomaly mode (`dn.autograd.detect_anomaly()`): an op's gradient turned NaN or infinite in backward.
+
+    Also a RuntimeError, the class PyTorch's anomaly mode raises."""
+
+
 class IndexRangeError(IndexError, ValueError):
     """An index, a class label or a dim outside the range of the axis it addresses.
 
@@ -50,4 +57,4 @@ class EmptyInputError(ValueError):
     """No data where some is needed: an empty loader in fit / evaluate, a metric of nothing."""
 
 
-__all__ = ["ShapeError", "DTypeError", "NonFiniteError", "IndexRangeError", "EmptyInputError"]
+__all__ = ["ShapeError", "DTypeError", "NonFiniteError", "AnomalyError", "IndexRangeError", "EmptyInputError"]

@@ -45,6 +45,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import IndexRangeError, ShapeError
+from . import anomaly
 from .grad_mode import is_grad_enabled
 from .tensor import DEFAULT_FLOAT, Tensor, as_tensor  # noqa: F401  (DEFAULT_FLOAT: re-exported)
 
@@ -196,6 +197,8 @@ class Function:
         except (ValueError, IndexError) as exc:  # free when nothing is raised (zero-cost try)
             raise numpy_error_named(cls.__name__, tensors, exc) from None
         if ctx.tracked:
+            if anomaly.ENABLED:  # remember the user's line that created this node (anomaly mode only)
+                ctx.creation_site = anomaly.creation_site()
             return Tensor._from_op(out, ctx)
         ctx.inputs = ()
         return Tensor._from_op(out, None)
