@@ -232,3 +232,25 @@ def test_stable_ops_at_plus_minus_1e4_match_torch_with_gradients(op):
     assert np.all(np.isfinite(out.data)) and np.all(np.isfinite(a.grad))
     np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=1e-12, atol=0)
     np.testing.assert_allclose(a.grad, b.grad.numpy(), rtol=1e-12, atol=1e-300)
+
+
+SIGNED = np.array([-0.0, 0.0, -5e-324, 5e-324, -2.0, 2.0])
+
+
+@pytest.mark.covers("E1")
+@pytest.mark.parametrize("name", list(UNARY) + list(BINARY) + list(ROWWISE))
+def test_signed_zero_and_nan_like_torch(name):
+    """-0.0 handled as PyTorch: where both give zero, the sign agrees; NaN exactly where PyTorch's is."""
+    if name in UNARY:
+        inputs = (SIGNED,)
+        dn_fn, torch_fn = UNARY[name][:2]
+    elif name in BINARY:
+        inputs = tuple(m.ravel() for m in np.meshgrid(SIGNED, SIGNED))
+        dn_fn, torch_fn = BINARY[name][:2]
+    else:
+        inputs = (np.array([[-0.0, 0.0], [-0.0, -0.0], [5e-324, -0.0]]),)
+        dn_fn, torch_fn = ROWWISE[name][:2]
+    ours, theirs = run_both(dn_fn, torch_fn, *inputs)
+    assert np.array_equal(np.isnan(ours), np.isnan(theirs))
+    zeros = (ours == 0) & (theirs == 0)
+    assert np.array_equal(np.signbit(ours[zeros]), np.signbit(theirs[zeros])), f"{name}: {ours} vs torch {theirs}"

@@ -58,7 +58,8 @@ class ReLU(Function):
         # NumPy's maximum against a broadcast scalar runs a slow loop; against a row of
         # zeros along a long last axis it runs its vector loop (measured: `deepnotes bench`).
         zero = np.zeros(z.shape[-1], dtype=z.dtype) if z.ndim and z.shape[-1] >= 64 else 0
-        out = np.maximum(z, zero, out=z if overwrite else None)
+        # zero first: NumPy's maximum(a, b) returns b on a tie, so relu(-0.0) = -0.0, as PyTorch
+        out = np.maximum(zero, z, out=z if overwrite else None)
         ctx.save_for_backward(out)
         return out
 
@@ -114,7 +115,7 @@ class ELU(Function):
 
     @staticmethod
     def forward(ctx, z, alpha=1.0):
-        out = np.where(z > 0, z, alpha * np.expm1(np.minimum(z, 0)))
+        out = np.where(z > 0, z, alpha * np.expm1(np.minimum(0, z)))  # minimum(0, -0.0) = -0.0, as PyTorch
         ctx.save_for_backward(z, out)
         ctx.alpha = alpha
         return out
