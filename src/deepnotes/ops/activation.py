@@ -216,13 +216,15 @@ _INV_SQRT_2 = 0.7071067811865476
 _INV_SQRT_2PI = 0.3989422804014327
 
 
-def normal_cdf_tail(x):
-    """Phi(x) for x <= 0 to a few ulps: exp(-x^2 / 2) erfcx(-x / sqrt 2) / 2.
+_LN2_HI, _LN2_LO = 0.693147180369123816490, 1.90821492927058770002e-10  # ln 2 = HI + LO, n * HI exact
 
-    Writing it as erfc(-x / sqrt 2) / 2 (SciPy's ndtr) loses ~x^2 ulps: rounding x / sqrt 2 moves
-    erfc's steep tail.  Here erfcx (scaled erfc, flat in its argument; SciPy, a dependency of
-    scikit-learn, imported on first use) takes the rounded argument, and x^2 is carried exactly as
-    hi + lo (Dekker's split) into the exponential: exp(-(hi + lo) / 2) = exp(-hi / 2) (1 - lo / 2).
+
+def normal_tail_parts(x):
+    """(m, n) with Phi(x) = m 2^-n for x <= 0 (float64), m a normal number: a product m * y then meets
+    one rounding only, in `np.ldexp(m * y, -n)`, even where the result is subnormal (GELU near x = -38).
+
+    exp(-x^2 / 2) = 2^-n exp(r), with n = round(x^2 / (2 ln 2)) and r = -x^2 / 2 + n ln 2 in [-0.35, 0.35]
+    (Cody and Waite's reduction); the rest as `normal_cdf_tail`.
     """
     from scipy.special import erfcx
 
@@ -233,8 +235,22 @@ def normal_cdf_tail(x):
     low = x64 - high
     square = x64 * x64
     square_low = ((high * high - square) + 2 * high * low) + low * low
-    cdf = 0.5 * erfcx(-x64 * _INV_SQRT_2) * (np.exp(-0.5 * square) * (1 - 0.5 * square_low))
-    return cdf.astype(x.dtype, copy=False)
+    n = np.rint(0.5 * square / (_LN2_HI + _LN2_LO))
+    r = (n * _LN2_HI - 0.5 * square) + n * _LN2_LO
+    mantissa = 0.5 * erfcx(-x64 * _INV_SQRT_2) * (np.exp(r) * (1 - 0.5 * square_low))
+    return mantissa, n.astype(np.int64)
+
+
+def normal_cdf_tail(x):
+    """Phi(x) for x <= 0 to a few ulps: exp(-x^2 / 2) erfcx(-x / sqrt 2) / 2.
+
+    Writing it as erfc(-x / sqrt 2) / 2 (SciPy's ndtr) loses ~x^2 ulps: rounding x / sqrt 2 moves
+    erfc's steep tail.  Here erfcx (scaled erfc, flat in its argument; SciPy, a dependency of
+    scikit-learn, imported on first use) takes the rounded argument, and x^2 is carried exactly as
+    hi + lo (Dekker's split) into the exponential: exp(-(hi + lo) / 2) = exp(-hi / 2) (1 - lo / 2).
+    """
+    mantissa, n = normal_tail_parts(x)
+    return np.ldexp(mantissa, -n).astype(x.dtype, copy=False)
 
 
 class GELU(Function):
@@ -254,8 +270,15 @@ class GELU(Function):
     def forward(ctx, x, approximate="none"):
         if approximate == "none":
             # Phi(-|x|) to a few ulps, then 1 - it for x >= 0: 1 + erf(x / sqrt 2) would cancel for x < 0
-            lower = normal_cdf_tail(-np.abs(x))
+            mantissa, n = normal_tail_parts(-np.abs(x))
+            lower = np.ldexp(mantissa, -n).astype(x.dtype, copy=False)
             cdf = np.where(x < 0, lower, 1 - lower)
+            ctx.save_for_backward(x, cdf)
+            ctx.approximate = approximate
+            # x Phi(x) for x < 0 from the mantissa: one rounding, exact to an ulp even when subnormal
+            # (x clamped as in normal_tail_parts: below -40 the product is -0.0 in float64 either way)
+            negative = np.ldexp(mantissa * np.maximum(x, -40.0), -n).astype(x.dtype, copy=False)
+            return np.where(x < 0, negative, x * cdf)
         elif approximate == "tanh":
             t = np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
             cdf = 0.5 * (1 + t)
