@@ -4,9 +4,15 @@ import os
 
 import pytest
 import torch
+from hypothesis import HealthCheck, settings
 from threadpoolctl import threadpool_limits
 
 from deepnotes.handbook.inventory import load_inventory
+
+# Hypothesis: a modest number of examples in the default suite; `--hypothesis-profile=long` for a long run.
+settings.register_profile("suite", deadline=None, max_examples=25, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("long", deadline=None, max_examples=3000, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("suite")
 
 # Two xdist workers on two cores: more threads per worker only oversubscribes.
 torch.set_num_threads(1)

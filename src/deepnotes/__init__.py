@@ -22,6 +22,8 @@ from .ops.api import (
     transpose, unsqueeze, var, where,
 )
 from .random import get_rng_state, manual_seed, set_rng_state
+from ._checks import checks_enabled, set_checks
+from . import errors
 
 float32 = _np.float32
 float64 = _np.float64

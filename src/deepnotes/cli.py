@@ -10,9 +10,11 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import platform
 import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -381,13 +383,66 @@ def build_parser():
     return parser
 
 
+# The numeric options any subcommand may have, checked before it starts: (what is expected, test).
+ARGUMENT_RULES = {
+    "epochs": (">= 1", lambda v: v >= 1), "batch_size": (">= 1", lambda v: v >= 1),
+    "seeds": (">= 1", lambda v: v >= 1), "jobs": (">= 1", lambda v: v >= 1), "trials": (">= 1", lambda v: v >= 1),
+    "repeats": (">= 1", lambda v: v >= 1), "top": (">= 1", lambda v: v >= 1), "resolution": (">= 2", lambda v: v >= 2),
+    "new": (">= 0", lambda v: v >= 0), "patience": (">= 0", lambda v: v >= 0),
+    "lr": ("> 0 and finite", lambda v: 0 < v < float("inf")),
+    "weight_decay": (">= 0", lambda v: 0 <= v < float("inf")), "momentum": (">= 0", lambda v: 0 <= v < float("inf")),
+    "dropout": ("in [0, 1)", lambda v: 0 <= v < 1), "val_split": ("in [0, 1)", lambda v: 0 <= v < 1),
+    "minority_fraction": ("in (0, 1)", lambda v: 0 < v < 1),
+    "hidden": ("positive ints, comma separated",
+               lambda v: all(w.strip().isdigit() and int(w) >= 1 for w in str(v).split(","))),
+}
+
+
+def argument_error(args):
+    """The first argument of `args` that breaks ARGUMENT_RULES or names an unwritable --out, as
+    '--epochs must be >= 1, got -3'; None when all are fine."""
+    for dest, (expected, valid) in ARGUMENT_RULES.items():
+        value = getattr(args, dest, None)
+        if value is not None and not valid(value):
+            return f"--{dest.replace('_', '-')} must be {expected}, got {value}"
+    out = getattr(args, "out", None)
+    if out:
+        existing = Path(out).absolute()
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
+        target_is_file = existing == Path(out).absolute() and existing.is_file()
+        if not (existing.is_dir() or target_is_file):
+            return f"--out {out} cannot be created: {existing} is a file, not a folder"
+        try:  # a real write: os.access says yes to root even where nothing can be written (/proc)
+            tempfile.TemporaryFile(dir=existing if existing.is_dir() else existing.parent).close()
+        except OSError as exc:
+            return f"--out {out} is not writable ({existing}: {exc.strerror or exc})"
+    return None
+
+
 def main(argv=None):
+    """Run a subcommand. A bad argument prints one line `deepnotes train: error: ...` and returns 2
+    (argparse's convention) before any work starts; an error while running prints one line and
+    returns 1. `--debug` (or DEEPNOTES_DEBUG=1) shows the full traceback instead."""
     parser = build_parser()
+    parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
-    return args.func(args)
+    debug = args.debug or os.environ.get("DEEPNOTES_DEBUG") == "1"
+    prog = f"deepnotes {args.command}"
+    problem = argument_error(args)
+    if problem:
+        print(f"{prog}: error: {problem}", file=sys.stderr)
+        return 2
+    if debug:
+        return args.func(args)
+    try:
+        return args.func(args)
+    except (ValueError, TypeError, IndexError, OSError, FloatingPointError, KeyError) as exc:
+        print(f"{prog}: error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

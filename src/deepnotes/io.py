@@ -9,6 +9,8 @@ never half of one.
 from __future__ import annotations
 
 import os
+import re
+import time
 import uuid
 from pathlib import Path
 
@@ -29,10 +31,46 @@ def fsync_directory(directory) -> None:
         os.close(fd)
 
 
+# A writer's temporary file: `.<target name>.<32 hex digits>.tmp` (see `_write_atomically`).
+_TEMPORARY = re.compile(r"\.(?P<target>.+)\.[0-9a-f]{32}\.tmp")
+# A temporary file this much older than a new write is a killed writer's, not a live one's (a live
+# writer's file changes with each block written; the margin covers its final fsync).
+STALE_AFTER_SECONDS = 60.0
+
+
+def remove_stale_temporaries(path, now=None) -> list[Path]:
+    """Delete the temporary files a writer of `path` left behind when killed mid-write.
+
+    Only files of the writer's own pattern for this target (`.<name>.<hex>.tmp`) are touched, and only
+    those last modified more than STALE_AFTER_SECONDS before `now` (the start of the write in progress).
+    Returns the paths removed.
+    """
+    path = Path(path)
+    now = time.time() if now is None else now
+    removed = []
+    try:
+        candidates = list(path.parent.iterdir())
+    except OSError:
+        return removed
+    for candidate in candidates:
+        match = _TEMPORARY.fullmatch(candidate.name)
+        if not match or match["target"] != path.name:
+            continue
+        try:
+            if candidate.stat().st_mtime < now - STALE_AFTER_SECONDS:
+                candidate.unlink()
+                removed.append(candidate)
+        except OSError:  # removed meanwhile by another writer, or not ours to remove
+            continue
+    return removed
+
+
 def _write_atomically(path, write) -> Path:
-    """Call ``write(f)`` on a binary file that becomes `path` only once complete."""
+    """Call ``write(f)`` on a binary file that becomes `path` only once complete; temporaries of
+    earlier writers of `path` that were killed mid-write are removed first."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(path)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
         # os.open honours the umask (mkstemp would make the file private, mode 0600).

@@ -83,7 +83,7 @@ def test_numpy_ufuncs_refuse_tensors_but_operators_defer_to_them():
         np.exp(t)  # would silently drop the graph
     out = np.array([2.0, 3.0]) * t
     assert isinstance(out, dn.Tensor) and out.requires_grad
-    out = np.ones((2, 2)) @ t
+    out = np.ones((2, 2), dtype=np.float32) @ t  # float64 @ float32 is refused, as in PyTorch
     assert isinstance(out, dn.Tensor) and out.shape == (2,)
     assert np.asarray(t.detach()).tolist() == [1.0, 2.0]
 

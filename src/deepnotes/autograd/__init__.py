@@ -1,4 +1,5 @@
 """Reverse-mode automatic differentiation: Tensor, Function, grad mode, graph export."""
+from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .engine import grad
 from .function import Function, unbroadcast
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
@@ -7,6 +8,7 @@ from .tensor import Tensor, as_tensor
 __all__ = [
     "Function", "Tensor", "as_tensor", "unbroadcast", "grad",
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+    "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled",
 ]
 
 from .graph import render, to_dot  # noqa: E402

@@ -9,12 +9,16 @@ import numpy as np
 
 from .. import random as _random
 from ..device import check_device
+from ..errors import ShapeError
 from .tensor import DEFAULT_FLOAT
 from .tensor import Tensor, _to_array
 
 
-def _shape(size):
-    return tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else tuple(size)
+def _shape(size, who="tensor"):
+    shape = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else tuple(size)
+    if not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s >= 0 for s in shape):
+        raise ShapeError(f"{who}: size must be non-negative ints, got {shape}")
+    return shape
 
 
 def tensor(data, dtype=None, requires_grad=False, device=None):
@@ -25,17 +29,18 @@ def tensor(data, dtype=None, requires_grad=False, device=None):
 
 def zeros(*size, dtype=DEFAULT_FLOAT, requires_grad=False, device=None):
     check_device(device, "zeros")
-    return Tensor(np.zeros(_shape(size), dtype=dtype), requires_grad=requires_grad)
+    return Tensor(np.zeros(_shape(size, "zeros"), dtype=dtype), requires_grad=requires_grad)
 
 
 def ones(*size, dtype=DEFAULT_FLOAT, requires_grad=False, device=None):
     check_device(device, "ones")
-    return Tensor(np.ones(_shape(size), dtype=dtype), requires_grad=requires_grad)
+    return Tensor(np.ones(_shape(size, "ones"), dtype=dtype), requires_grad=requires_grad)
 
 
 def full(size, fill_value, dtype=DEFAULT_FLOAT, requires_grad=False, device=None):
     check_device(device, "full")
-    return Tensor(np.full(tuple(size), fill_value, dtype=dtype), requires_grad=requires_grad)
+    shape = _shape((size,) if isinstance(size, (int, np.integer)) else (tuple(size),), "full")
+    return Tensor(np.full(shape, fill_value, dtype=dtype), requires_grad=requires_grad)
 
 
 def zeros_like(t, dtype=None, requires_grad=False, device=None):
@@ -52,14 +57,14 @@ def randn(*size, dtype=DEFAULT_FLOAT, requires_grad=False, generator=None, devic
     """Standard normal samples."""
     check_device(device, "randn")
     rng = generator or _random.default_generator()
-    return Tensor(rng.standard_normal(_shape(size)).astype(dtype), requires_grad=requires_grad)
+    return Tensor(rng.standard_normal(_shape(size, "randn")).astype(dtype), requires_grad=requires_grad)
 
 
 def rand(*size, dtype=DEFAULT_FLOAT, requires_grad=False, generator=None, device=None):
     """Uniform samples on [0, 1)."""
     check_device(device, "rand")
     rng = generator or _random.default_generator()
-    return Tensor(rng.random(_shape(size)).astype(dtype), requires_grad=requires_grad)
+    return Tensor(rng.random(_shape(size, "rand")).astype(dtype), requires_grad=requires_grad)
 
 
 def randint(low, high=None, size=None, generator=None, dtype=np.int64, device=None, requires_grad=False):

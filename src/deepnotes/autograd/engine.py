@@ -28,6 +28,7 @@ import functools
 
 import numpy as np
 
+from . import anomaly
 from .function import unbroadcast
 from .grad_mode import enable_grad
 from .tensor import Tensor, private_array
@@ -188,6 +189,8 @@ def _walk(order, grads, to_leaf, retain_graph, create_graph, captured, wanted, l
             in_grads = node.backward(node, g)
         if not isinstance(in_grads, tuple):
             in_grads = (in_grads,)
+        if anomaly.ENABLED:
+            anomaly.check_gradients(node, in_grads)
         for inp, needs, gi in zip(node.inputs, node.needs_input_grad, in_grads):
             if gi is None or not needs:
                 continue

@@ -45,6 +45,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..backends import blas
+from ..errors import IndexRangeError, ShapeError
+from . import anomaly
 from .grad_mode import is_grad_enabled
 from .tensor import DEFAULT_FLOAT, Tensor, as_tensor  # noqa: F401  (DEFAULT_FLOAT: re-exported)
 
@@ -192,11 +194,36 @@ class Function:
     def apply(cls, *inputs, **params):
         tensors = tuple([t if isinstance(t, Tensor) else as_tensor(t) for t in inputs])
         ctx = cls(tensors)
-        out = cls.forward(ctx, *[t.data for t in tensors], **params)
+        try:
+            out = cls.forward(ctx, *[t.data for t in tensors], **params)
+        except (ValueError, IndexError) as exc:  # free when nothing is raised (zero-cost try)
+            raise numpy_error_named(cls.__name__, tensors, exc) from None
         if ctx.tracked:
+            if anomaly.ENABLED:  # remember the user's line that created this node (anomaly mode only)
+                ctx.creation_site = anomaly.creation_site()
             return Tensor._from_op(out, ctx)
         ctx.inputs = ()
         return Tensor._from_op(out, None)
+
+
+# NumPy's messages for mistakes in the caller's shapes, and the deepnotes error each one becomes.
+_NUMPY_SHAPE_ERRORS = ("could not be broadcast", "cannot reshape", "mismatch in its core dimension",
+                       "does not have enough dimensions", "must match exactly", "inhomogeneous",
+                       "repeated axis", "axes don't match", "zero-size array", "unknown dimension")
+
+
+def numpy_error_named(op, tensors, exc):
+    """The error to raise for NumPy's `exc` inside op's forward: NumPy's words (what went wrong) with the op's
+    name and its input shapes in front; deepnotes' own errors and unrelated ones pass through unchanged."""
+    if type(exc).__module__.startswith("deepnotes") or type(exc) not in (ValueError, IndexError, np.exceptions.AxisError):
+        return exc
+    shapes = ", ".join(str(tuple(t.shape)) for t in tensors)
+    text = f"{op}: {exc} (input shapes {shapes})"
+    if isinstance(exc, IndexError):  # AxisError is both; a dim or an index out of range
+        return IndexRangeError(text)
+    if any(pattern in str(exc) for pattern in _NUMPY_SHAPE_ERRORS):
+        return ShapeError(text)
+    return exc
 
 
 def grads_as_tuple(grads):

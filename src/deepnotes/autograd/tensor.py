@@ -19,6 +19,8 @@ from typing import Union
 
 import numpy as np
 
+from ..errors import DTypeError, ShapeError
+
 # The dtype that a Python float becomes, as in PyTorch.
 DEFAULT_FLOAT = np.float32
 
@@ -33,17 +35,30 @@ def _to_array(data, dtype=None):
         arr = data.data
     elif isinstance(data, (np.ndarray, np.generic)):
         arr = np.asarray(data)
+        if arr.dtype.kind in "OUSVM":
+            _refuse(data, arr)
     else:
-        arr = np.asarray(data)
+        try:
+            arr = np.asarray(data)
+        except ValueError:  # NumPy's "inhomogeneous shape": rows of different lengths
+            raise ShapeError(f"tensor: cannot build a tensor from a ragged {type(data).__name__} {data!r:.80}; "
+                             "expected a rectangular nested list (every row of the same length)") from None
         if arr.dtype == np.float64:
             arr = arr.astype(DEFAULT_FLOAT)
         elif arr.dtype.kind in "iu":
             arr = arr.astype(np.int64)
-        elif arr.dtype == object:
-            raise TypeError(f"tensor: cannot build a tensor from {type(data).__name__} {data!r:.80}")
+        elif arr.dtype.kind in "OUSVM":
+            _refuse(data, arr)
     if dtype is not None:
         arr = arr.astype(np.dtype(dtype), copy=False)
     return arr
+
+
+def _refuse(data, arr):
+    """The error for data a tensor cannot hold: strings, Python objects, records, dates."""
+    what = "strings" if arr.dtype.kind in "US" else f"dtype {arr.dtype}"
+    raise DTypeError(f"tensor: cannot build a tensor from {what} in {type(data).__name__} {data!r:.80}; "
+                     "expected numbers (int, float, bool)")
 
 
 def as_tensor(data: TensorLike, dtype=None) -> Tensor:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import EmptyInputError
+
 
 def as_labels(fn, y, name="y_true"):
     """`y` as a 1-D NumPy array of labels; (N, 1) column vectors are flattened."""
@@ -20,6 +22,8 @@ def as_labels(fn, y, name="y_true"):
         arr = arr[:, 0]
     if arr.ndim != 1:
         raise ValueError(f"{fn}: {name} must be a 1-D array of labels, got shape {arr.shape}")
+    if arr.size == 0:  # as scikit-learn: a metric of no samples is undefined, not 0 or 1
+        raise EmptyInputError(f"{fn}: {name} is empty (shape {arr.shape}); expected at least 1 sample")
     if arr.dtype.kind == "f" and arr.size and not np.all(np.isfinite(arr) & (arr == np.round(arr))):
         raise ValueError(f"{fn}: {name} holds continuous values; expected class labels (ints or strings)")
     if arr.dtype.kind == "O":
@@ -38,9 +42,17 @@ def as_scores(fn, y, name="y_score", ndim=(1,)):
         arr = arr[:, 0]
     if arr.ndim not in ndim:
         raise ValueError(f"{fn}: {name} must have {' or '.join(map(str, ndim))} dimension(s), got shape {arr.shape}")
+    if arr.size == 0:
+        raise EmptyInputError(f"{fn}: {name} is empty (shape {arr.shape}); expected at least 1 sample")
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{fn}: {name} contains NaN or infinity")
     return arr
+
+
+def require_samples(fn, y_true):
+    """EmptyInputError naming the public metric `fn` when `y_true` holds no sample (before it delegates)."""
+    if np.size(y_true.data if hasattr(y_true, "data") and not isinstance(y_true, np.ndarray) else y_true) == 0:
+        raise EmptyInputError(f"{fn}: y_true is empty; expected at least 1 sample")
 
 
 def _is_str(arr):

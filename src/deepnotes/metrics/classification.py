@@ -34,7 +34,7 @@ import warnings
 
 import numpy as np
 
-from ._labels import as_labels, as_scores, check_targets, check_weights
+from ._labels import as_labels, as_scores, check_targets, check_weights, require_samples
 
 AVERAGES = ("binary", "micro", "macro", "weighted", None)
 
@@ -121,6 +121,7 @@ def balanced_accuracy_score(y_true, y_pred, *, sample_weight=None, adjusted=Fals
     With `adjusted=True` it is rescaled so that chance (1/K) scores 0 and a
     perfect prediction 1: `(score - 1/K) / (1 - 1/K)`.
     """
+    require_samples("balanced_accuracy_score", y_true)
     cm = confusion_matrix(y_true, y_pred, sample_weight=sample_weight)
     with np.errstate(divide="ignore", invalid="ignore"):
         per_class = np.diag(cm) / cm.sum(axis=1)
@@ -237,6 +238,7 @@ def precision_recall_fscore_support(y_true, y_pred, *, beta=1.0, labels=None, po
 def fbeta_score(y_true, y_pred, *, beta, labels=None, pos_label=1, average="binary", sample_weight=None,
                 zero_division="warn"):
     """F-beta: the weighted harmonic mean of precision and recall, recall weighted beta times as much."""
+    require_samples("fbeta_score", y_true)
     return precision_recall_fscore_support(y_true, y_pred, beta=beta, labels=labels, pos_label=pos_label,
                                            average=average, warn_for=("F-score",), sample_weight=sample_weight,
                                            zero_division=zero_division)[2]
@@ -250,6 +252,7 @@ def f1_score(y_true, y_pred, *, labels=None, pos_label=1, average="binary", samp
         >>> f1_score([0, 1, 1, 1], [0, 1, 0, 1])
         0.8
     """
+    require_samples("f1_score", y_true)
     return fbeta_score(y_true, y_pred, beta=1.0, labels=labels, pos_label=pos_label, average=average,
                        sample_weight=sample_weight, zero_division=zero_division)
 
@@ -257,6 +260,7 @@ def f1_score(y_true, y_pred, *, labels=None, pos_label=1, average="binary", samp
 def precision_score(y_true, y_pred, *, labels=None, pos_label=1, average="binary", sample_weight=None,
                     zero_division="warn"):
     """TP / (TP + FP): of the samples predicted positive, the fraction that are."""
+    require_samples("precision_score", y_true)
     return precision_recall_fscore_support(y_true, y_pred, labels=labels, pos_label=pos_label, average=average,
                                            warn_for=("precision",), sample_weight=sample_weight,
                                            zero_division=zero_division)[0]
@@ -265,6 +269,7 @@ def precision_score(y_true, y_pred, *, labels=None, pos_label=1, average="binary
 def recall_score(y_true, y_pred, *, labels=None, pos_label=1, average="binary", sample_weight=None,
                  zero_division="warn"):
     """TP / (TP + FN): of the positive samples, the fraction found (sensitivity, true positive rate)."""
+    require_samples("recall_score", y_true)
     return precision_recall_fscore_support(y_true, y_pred, labels=labels, pos_label=pos_label, average=average,
                                            warn_for=("recall",), sample_weight=sample_weight,
                                            zero_division=zero_division)[1]
@@ -276,6 +281,7 @@ def matthews_corrcoef(y_true, y_pred, *, sample_weight=None):
     With t = row sums, p = column sums, c = trace, s = total:
     MCC = (c s - t.p) / sqrt((s^2 - p.p)(s^2 - t.t)), and 0 when a factor is 0.
     """
+    require_samples("matthews_corrcoef", y_true)
     cm = confusion_matrix(y_true, y_pred, sample_weight=sample_weight).astype(np.float64)
     t, p = cm.sum(axis=1), cm.sum(axis=0)
     c, s = np.trace(cm), cm.sum()

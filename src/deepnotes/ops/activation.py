@@ -58,7 +58,8 @@ class ReLU(Function):
         # NumPy's maximum against a broadcast scalar runs a slow loop; against a row of
         # zeros along a long last axis it runs its vector loop (measured: `deepnotes bench`).
         zero = np.zeros(z.shape[-1], dtype=z.dtype) if z.ndim and z.shape[-1] >= 64 else 0
-        out = np.maximum(z, zero, out=z if overwrite else None)
+        # zero first: NumPy's maximum(a, b) returns b on a tie, so relu(-0.0) = -0.0, as PyTorch
+        out = np.maximum(zero, z, out=z if overwrite else None)
         ctx.save_for_backward(out)
         return out
 
@@ -114,7 +115,7 @@ class ELU(Function):
 
     @staticmethod
     def forward(ctx, z, alpha=1.0):
-        out = np.where(z > 0, z, alpha * np.expm1(np.minimum(z, 0)))
+        out = np.where(z > 0, z, alpha * np.expm1(np.minimum(0, z)))  # minimum(0, -0.0) = -0.0, as PyTorch
         ctx.save_for_backward(z, out)
         ctx.alpha = alpha
         return out
@@ -128,13 +129,14 @@ class ELU(Function):
 
 def softmax_array(z, axis):
     """exp(z - max z) / sum exp(z - max z): the max subtraction keeps exp() finite (A5)."""
-    e = np.exp(z - np.max(z, axis=axis, keepdims=True))
+    # initial=-inf: a size-0 axis has max -inf (an empty result, as PyTorch) instead of NumPy's error
+    e = np.exp(z - np.max(z, axis=axis, keepdims=True, initial=-np.inf))
     return e / e.sum(axis=axis, keepdims=True)
 
 
 def log_softmax_array(z, axis):
     """z - max z - log sum exp(z - max z), stable for any z."""
-    shifted = z - np.max(z, axis=axis, keepdims=True)
+    shifted = z - np.max(z, axis=axis, keepdims=True, initial=-np.inf)
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
@@ -214,10 +216,49 @@ _INV_SQRT_2 = 0.7071067811865476
 _INV_SQRT_2PI = 0.3989422804014327
 
 
+_LN2_HI, _LN2_LO = 0.693147180369123816490, 1.90821492927058770002e-10  # ln 2 = HI + LO, n * HI exact
+
+
+def normal_tail_parts(x):
+    """(m, n) with Phi(x) = m 2^-n for x <= 0 (float64), m a normal number: a product m * y then meets
+    one rounding only, in `np.ldexp(m * y, -n)`, even where the result is subnormal (GELU near x = -38).
+
+    exp(-x^2 / 2) = 2^-n exp(r), with n = round(x^2 / (2 ln 2)) and r = -x^2 / 2 + n ln 2 in [-0.35, 0.35]
+    (Cody and Waite's reduction); the rest as `normal_cdf_tail`.
+    """
+    from scipy.special import erfcx
+
+    # below -40, Phi(x) < 4e-350 is 0 in float64; the clamp keeps the split and x^2 finite (no inf - inf)
+    x64 = np.maximum(x.astype(np.float64), -40.0)
+    scaled = 134217729.0 * x64  # 2^27 + 1: splits x into two halves whose products are exact
+    high = scaled - (scaled - x64)
+    low = x64 - high
+    square = x64 * x64
+    square_low = ((high * high - square) + 2 * high * low) + low * low
+    n = np.rint(0.5 * square / (_LN2_HI + _LN2_LO))
+    r = (n * _LN2_HI - 0.5 * square) + n * _LN2_LO
+    mantissa = 0.5 * erfcx(-x64 * _INV_SQRT_2) * (np.exp(r) * (1 - 0.5 * square_low))
+    return mantissa, n.astype(np.int64)
+
+
+def normal_cdf_tail(x):
+    """Phi(x) for x <= 0 to a few ulps: exp(-x^2 / 2) erfcx(-x / sqrt 2) / 2.
+
+    Writing it as erfc(-x / sqrt 2) / 2 (SciPy's ndtr) loses ~x^2 ulps: rounding x / sqrt 2 moves
+    erfc's steep tail.  Here erfcx (scaled erfc, flat in its argument; SciPy, a dependency of
+    scikit-learn, imported on first use) takes the rounded argument, and x^2 is carried exactly as
+    hi + lo (Dekker's split) into the exponential: exp(-(hi + lo) / 2) = exp(-hi / 2) (1 - lo / 2).
+    """
+    mantissa, n = normal_tail_parts(x)
+    return np.ldexp(mantissa, -n).astype(x.dtype, copy=False)
+
+
 class GELU(Function):
     """x * Phi(x), Phi the standard normal CDF (Hendrycks & Gimpel, 2016).
 
-    approximate='none':  Phi(x) = (1 + erf(x / sqrt 2)) / 2,  d/dx = Phi(x) + x phi(x).
+    approximate='none':  Phi(x) = (1 + erf(x / sqrt 2)) / 2,  d/dx = Phi(x) + x phi(x), with Phi computed
+    from the lower tail (`normal_cdf_tail`), never as 1 + erf: GELU keeps its sign and magnitude for
+    large negative x (x Phi(x) ~ -1.5e-196 at x = -30, where 1 + erf gives 0 or a positive rounding error).
     approximate='tanh':  Phi(x) ~ (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) / 2, the
     approximation of the BERT / GPT-2 code, differentiated exactly (PyTorch's convention).
     Its backward uses the saved CDF, so it is not differentiated again.
@@ -228,7 +269,16 @@ class GELU(Function):
     @staticmethod
     def forward(ctx, x, approximate="none"):
         if approximate == "none":
-            cdf = 0.5 * (1 + erf_array(x * _INV_SQRT_2))
+            # Phi(-|x|) to a few ulps, then 1 - it for x >= 0: 1 + erf(x / sqrt 2) would cancel for x < 0
+            mantissa, n = normal_tail_parts(-np.abs(x))
+            lower = np.ldexp(mantissa, -n).astype(x.dtype, copy=False)
+            cdf = np.where(x < 0, lower, 1 - lower)
+            ctx.save_for_backward(x, cdf)
+            ctx.approximate = approximate
+            # x Phi(x) for x < 0 from the mantissa: one rounding, exact to an ulp even when subnormal
+            # (x clamped as in normal_tail_parts: below -40 the product is -0.0 in float64 either way)
+            negative = np.ldexp(mantissa * np.maximum(x, -40.0), -n).astype(x.dtype, copy=False)
+            return np.where(x < 0, negative, x * cdf)
         elif approximate == "tanh":
             t = np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
             cdf = 0.5 * (1 + t)

@@ -15,6 +15,8 @@ import builtins
 
 import numpy as np
 
+from .._checks import check_dim, check_index_range
+from ..errors import DTypeError, ShapeError
 from ..autograd.grad_mode import is_grad_enabled
 from ..autograd.tensor import Tensor, TensorLike, as_tensor, binary_operands, true_divide_operands
 from . import activation as A
@@ -26,6 +28,19 @@ from . import shape as S
 _python_sum = builtins.sum  # `sum` below is the tensor reduction
 
 ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
+
+
+def check_matmul(a, b):
+    """The error for a @ b of arrays whose dtypes or shapes PyTorch refuses to multiply."""
+    if not a.ndim or not b.ndim:
+        raise ShapeError(f"matmul: both arguments need at least 1 dimension, got shapes {a.shape} and {b.shape}")
+    inner = b.shape[-2 if b.ndim > 1 else 0]
+    if a.shape[-1] != inner:
+        raise ShapeError(f"matmul: the inner dimensions differ: a {a.shape} @ b {b.shape} needs a's last size "
+                         f"({a.shape[-1]}) to equal b's {'second-to-last' if b.ndim > 1 else 'only'} size ({inner})")
+    if a.dtype != b.dtype:
+        raise DTypeError(f"matmul: expected both operands to have the same dtype, got {a.dtype} and {b.dtype}; "
+                         "cast one (x.float(), x.double() or x.astype(...))")
 
 
 def _dims(dims):
@@ -96,7 +111,13 @@ def pow(x: TensorLike, exponent: TensorLike) -> Tensor:  # noqa: A001 - PyTorch'
 
 
 def matmul(a: TensorLike, b: TensorLike) -> Tensor:
-    return M.MatMul.apply(as_tensor(a), as_tensor(b))
+    """a @ b with np.matmul's rules for 1-d and batched operands; as PyTorch, both must be at
+    least 1-d, of one dtype (float32 @ float64 is refused, not promoted) and agree on the inner size."""
+    a, b = as_tensor(a), as_tensor(b)
+    ad, bd = a.data, b.data
+    if ad.dtype != bd.dtype or not ad.ndim or not bd.ndim or ad.shape[-1] != bd.shape[-2 if bd.ndim > 1 else 0]:
+        check_matmul(ad, bd)
+    return M.MatMul.apply(a, b)
 
 
 def exp(x: TensorLike) -> Tensor:
@@ -202,6 +223,8 @@ def min(x: TensorLike, dim=None, keepdim: bool = False):  # noqa: A001
 
 
 def _arg_reduce(fn, data, dim, keepdim):
+    if dim is not None:
+        dim = check_dim(fn.__name__, dim, data.ndim)
     if dim is None:
         out = fn(data)
         return np.asarray(out).reshape((1,) * data.ndim) if keepdim else np.asarray(out)
@@ -229,20 +252,30 @@ def reshape(x: TensorLike, *shape) -> Tensor:
 
 def flatten(x: TensorLike, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     x = as_tensor(x)
+    start, end = check_dim("flatten", start_dim, x.ndim, "start_dim"), check_dim("flatten", end_dim, x.ndim, "end_dim")
     if x.ndim == 0:
         return reshape(x, 1)
-    start, end = start_dim % x.ndim, end_dim % x.ndim
-    return reshape(x, x.shape[:start] + (-1,) + x.shape[end + 1 :])
+    if start > end:
+        raise ValueError(f"flatten: start_dim={start_dim} cannot come after end_dim={end_dim} (shape {tuple(x.shape)})")
+    # the flattened size spelled out, not -1: with a size-0 axis elsewhere -1 would be ambiguous
+    return reshape(x, x.shape[:start] + (int(np.prod(x.shape[start:end + 1])),) + x.shape[end + 1 :])
 
 
 def permute(x: TensorLike, *dims) -> Tensor:
     x = as_tensor(x)
-    return S.Permute.apply(x, axes=tuple(d % x.ndim for d in _dims(dims)))
+    axes = tuple(check_dim("permute", d, x.ndim) for d in _dims(dims))
+    if len(axes) != x.ndim or len(set(axes)) != x.ndim:
+        raise ShapeError(f"permute: dims {_dims(dims)} must name each of the {x.ndim} dims of a tensor of "
+                         f"shape {tuple(x.shape)} exactly once")
+    return S.Permute.apply(x, axes=axes)
 
 
 def transpose(x: TensorLike, dim0: int, dim1: int) -> Tensor:
     x = as_tensor(x)
     axes = list(range(x.ndim))
+    dim0, dim1 = check_dim("transpose", dim0, x.ndim, "dim0"), check_dim("transpose", dim1, x.ndim, "dim1")
+    if x.ndim == 0:
+        return S.Permute.apply(x, axes=())
     axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
     return S.Permute.apply(x, axes=tuple(axes))
 
@@ -259,13 +292,13 @@ def squeeze(x: TensorLike, dim=None) -> Tensor:
     x = as_tensor(x)
     if dim is None:
         return reshape(x, tuple(n for n in x.shape if n != 1))
-    dims = {d % x.ndim for d in ((dim,) if isinstance(dim, int) else dim)}
+    dims = {check_dim("squeeze", d, x.ndim) for d in ((dim,) if isinstance(dim, (int, np.integer)) else dim)}
     return reshape(x, tuple(n for i, n in enumerate(x.shape) if not (i in dims and n == 1)))
 
 
 def unsqueeze(x: TensorLike, dim) -> Tensor:
     x = as_tensor(x)
-    dim = dim % (x.ndim + 1)
+    dim = check_dim("unsqueeze", dim, x.ndim + 1)
     return reshape(x, x.shape[:dim] + (1,) + x.shape[dim:])
 
 
@@ -289,7 +322,7 @@ def cat(tensors: Sequence[TensorLike], dim=0) -> Tensor:
     tensors = [as_tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("cat: expected a non-empty list of tensors")
-    return S.Concatenate.apply(*tensors, axis=dim % tensors[0].ndim)
+    return S.Concatenate.apply(*tensors, axis=check_dim("cat", dim, tensors[0].ndim))
 
 
 concatenate = cat
@@ -332,14 +365,24 @@ def gather(x: TensorLike, dim, index) -> Tensor:
     `index` has as many dimensions as `x` and may be smaller than it along the
     other dimensions; it does not broadcast.
     """
-    return S.Gather.apply(as_tensor(x), indices=_index_array(index), axis=dim)
+    x, index = as_tensor(x), _index_array(index)
+    dim = check_dim("gather", dim, x.ndim)
+    if index.dtype.kind not in "iu":
+        raise DTypeError(f"gather: expected an integer index tensor, got dtype {index.dtype}")
+    if index.ndim == x.ndim:  # else Gather's forward names the mismatch
+        check_index_range("gather", index, x.shape[dim] if x.ndim else 1, "index", negative=False)
+    return S.Gather.apply(x, indices=index, axis=dim)
 
 
 def take_along_dim(x: TensorLike, indices: TensorLike, dim) -> Tensor:
     """torch.take_along_dim: like gather, but `x` and `indices` broadcast on the other axes."""
     x = as_tensor(x)
     idx = indices.data if isinstance(indices, Tensor) else np.asarray(indices)
-    dim = dim % x.ndim
+    dim = check_dim("take_along_dim", dim, x.ndim)
+    if idx.ndim != x.ndim:
+        raise ShapeError(f"take_along_dim: indices must have as many dimensions as the input ({x.ndim}), "
+                         f"got shape {idx.shape}")
+    check_index_range("take_along_dim", idx, x.shape[dim], "index", negative=False)
     x_shape, idx_shape = list(x.shape), list(idx.shape)
     x_shape[dim] = idx_shape[dim] = 1
     common = list(np.broadcast_shapes(tuple(x_shape), tuple(idx_shape)))

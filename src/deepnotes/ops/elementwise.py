@@ -74,7 +74,8 @@ class Mul(Function):
 
 
 class Div(Function):
-    """out = a / b;  da = g / b, db = -g * a / b^2."""
+    """out = a / b;  da = g / b, db = -g * a / b^2, computed as -(g / b) (a / b): b^2 alone would
+    overflow (or underflow to 0) where the true gradient is finite, e.g. a = b = 1e-200."""
 
     @staticmethod
     def forward(ctx, a, b):
@@ -85,7 +86,7 @@ class Div(Function):
     def backward(ctx, grad):
         a, b = ctx.saved_arrays
         da = grad / b if ctx.needs_input_grad[0] else None
-        db = -grad * a / (b * b) if ctx.needs_input_grad[1] else None
+        db = -(grad / b) * (a / b) if ctx.needs_input_grad[1] else None
         return da, db
 
 

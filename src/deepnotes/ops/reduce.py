@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.function import Function
+from ..errors import IndexRangeError
 
 
 def normalize_dims(dim, ndim):
@@ -19,7 +20,7 @@ def normalize_dims(dim, ndim):
     out = []
     for d in dims:
         if not -max(ndim, 1) <= d < max(ndim, 1):
-            raise IndexError(
+            raise IndexRangeError(
                 f"reduction: dim {d} is out of range for a tensor with {ndim} dimensions"
             )
         out.append(int(d) % max(ndim, 1))
@@ -79,7 +80,8 @@ class Var(Function):
         (a,) = ctx.saved_arrays
         centered = a - a.mean(axis=ctx.axes, keepdims=True)  # recomputed: differentiable on Tensors
         with np.errstate(divide="ignore", invalid="ignore"):
-            return _expand_reduced(ctx, grad) * (2.0 / ctx.denom) * centered
+            # n - correction = 0 (one value, unbiased): the gradient is inf * 0 = NaN, as in PyTorch
+            return _expand_reduced(ctx, grad) * (2.0 / ctx.denom if ctx.denom else float("inf")) * centered
 
 
 class Amax(Function):
@@ -139,7 +141,7 @@ class LogSumExp(Function):
 
     @staticmethod
     def forward(ctx, a, axes=(), keepdim=False):
-        m = np.max(a, axis=axes, keepdims=True)
+        m = np.max(a, axis=axes, keepdims=True, initial=-np.inf)  # a size-0 axis: m = -inf, the answer -inf
         m = np.where(np.isfinite(m), m, 0)
         e = np.exp(a - m)
         s = e.sum(axis=axes, keepdims=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.function import ArrayOps, Function
+from ..errors import ShapeError
 
 
 class Reshape(Function):
@@ -137,7 +138,7 @@ class Gather(GetItem):
     @staticmethod
     def forward(ctx, a, indices=None, axis=0):
         if indices.ndim != a.ndim:
-            raise ValueError(
+            raise ShapeError(
                 f"gather: index must have as many dimensions as the input ({a.ndim}), "
                 f"got shape {indices.shape}"
             )

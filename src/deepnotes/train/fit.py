@@ -17,6 +17,7 @@ from tqdm import tqdm
 
 from ..autograd.grad_mode import no_grad
 from ..autograd.tensor import Tensor
+from ..errors import EmptyInputError
 from .history import History
 
 
@@ -139,6 +140,9 @@ def evaluate(model, loss_fn, loader, metrics=("accuracy",)):
     finally:
         for module, mode in modes:
             object.__setattr__(module, "training", mode)
+    if meter.count == 0:  # a mean over nothing would read as loss 0.0, a perfect model
+        raise EmptyInputError(f"evaluate: the loader yielded no examples (loader {type(loader).__name__}, "
+                              f"len {len(loader) if hasattr(loader, '__len__') else 'unknown'}); expected at least one")
     results = {"loss": meter.loss} if loss_fn is not None else {}
     for name, value in meter.metrics().items():
         results["accuracy" if name == "acc" else name] = value
@@ -250,6 +254,9 @@ def _train_epoch(model, loss_fn, optimizer, loader, metric_fns, callbacks, epoch
                 bar.update(1)
             for cb in callbacks:
                 cb.on_batch_end(i, {"loss": value, "size": n})
+        if meter.count == 0:
+            raise EmptyInputError(f"fit: train_loader yielded no examples in epoch {epoch + 1} (loader "
+                                  f"{type(loader).__name__}, len {total}); expected at least one batch")
         logs = {"epoch": epoch, "train_loss": meter.loss}
         logs.update({f"train_{name}": value for name, value in meter.metrics().items()})
         if val_loader is not None:

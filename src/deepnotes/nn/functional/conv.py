@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import numpy as np
+from ..._checks import check_nan
 from ...autograd.tensor import as_tensor
+from ...ops import api
 from ...ops.conv import ConvNd, ConvTransposeNd
 from ...ops.pool import Resample, pad_map
 
@@ -88,6 +90,7 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, n, name, paddi
     shape = tuple(as_tensor(input).shape)
     x, unbatched = batched(input, n, name)
     _check_channels(x, weight, weight.shape[1] * groups, n, name, shape)
+    check_nan(name, x.data)
     if padding_mode != "zeros":  # pad by indexing, then convolve without padding (as PyTorch)
         maps = tuple((pad_map(s, lo, hi, padding_mode), None) for s, (lo, hi) in zip(x.shape[2:], pads))
         x, pads = Resample.apply(x, maps=maps), ((0, 0),) * n
@@ -98,8 +101,12 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, n, name, paddi
             f"{name}: input of shape {shape} (spatial size {padded} after padding) is smaller than "
             f"the kernel {kernel} with dilation {dilation} (extent {extent})"
         )
+    empty = x.shape[0] == 0  # PyTorch gives an empty batch; the kernel needs one example to shape its output
+    if empty:
+        x = api.cat([x, as_tensor(np.zeros((1,) + x.shape[1:], x.dtype))])
     tensors = (x, weight) if bias is None else (x, weight, as_tensor(bias))
     y = ConvNd.apply(*tensors, stride=stride, padding=pads, dilation=dilation, groups=groups)
+    y = y[:0] if empty else y
     return y.squeeze(0) if unbatched else y
 
 

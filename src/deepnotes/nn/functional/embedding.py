@@ -6,6 +6,7 @@ import numpy as np
 
 from ...autograd.grad_mode import no_grad
 from ...autograd.tensor import Tensor, as_tensor
+from ...errors import IndexRangeError
 from ...ops.embedding import EmbeddingLookup, SegmentMax, SegmentSum
 
 
@@ -16,7 +17,7 @@ def _check_indices(indices, num_embeddings, who):
         low, high = indices.min(), indices.max()
         bad = low if low < 0 else high if high >= num_embeddings else None
         if bad is not None:
-            raise IndexError(f"{who}: index {int(bad)} is out of range for a vocabulary of "
+            raise IndexRangeError(f"{who}: index {int(bad)} is out of range for a vocabulary of "
                              f"{num_embeddings} entries (valid ids: 0..{num_embeddings - 1})")
 
 

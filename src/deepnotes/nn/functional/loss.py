@@ -18,8 +18,10 @@ import warnings
 
 import numpy as np
 
+from ..._checks import check_nan, holds_nan
 from ... import fast
 from ...autograd.tensor import Tensor, as_tensor
+from ...errors import DTypeError, IndexRangeError
 from ...ops import loss as _L
 
 
@@ -47,11 +49,22 @@ def _reduce(loss, reduction):
     return loss
 
 
-def _floating(x, fn, what="input"):
+def _floating(x, fn, what="input", scan=True):
+    """x as a floating-point Tensor, scanned for NaN (scan=False: the caller checks its result instead)."""
     t = as_tensor(x)
     if t.dtype.kind != "f":
-        raise TypeError(f"{fn}: expected a floating-point {what}, got dtype {t.dtype}")
+        raise DTypeError(f"{fn}: expected a floating-point {what}, got dtype {t.dtype}")
+    if scan:
+        check_nan(fn, t.data, what)
     return t
+
+
+def _checked_result(loss, fn, x):
+    """`loss`, after the NaN check of its input x done cheaply: a NaN logit makes its row's loss NaN, so x
+    is scanned only when the (much smaller) loss holds a NaN; a NaN loss from a NaN-free x is PyTorch's."""
+    if holds_nan(loss.data):
+        check_nan(fn, x.data)
+    return loss
 
 
 def _pair(fn, input, target):
@@ -194,7 +207,7 @@ def _class_labels(fn, input, target, n_classes, ignore_index, unbatched):
         bad = (labels < 0) | (labels >= n_classes)
         bad &= labels != ignore_index
         if bad.any():
-            raise ValueError(
+            raise IndexRangeError(
                 f"{fn}: target contains class index {labels[bad].flat[0]}, outside [0, {n_classes}) "
                 f"for {n_classes} classes (ignore_index={ignore_index})"
             )
@@ -208,9 +221,9 @@ def _class_weight(fn, weight, n_classes, dtype):
     return w
 
 
-def _batched(fn, input):
+def _batched(fn, input, scan=True):
     """(input with a batch axis, whether it was added): a 1-d input (C,) is one unbatched sample."""
-    x = _floating(input, fn)
+    x = _floating(input, fn, scan=scan)
     if x.ndim == 0:
         raise ValueError(f"{fn}: expected input of shape (C,), (N, C) or (N, C, d1, ...), got a scalar")
     return (x.unsqueeze(0), True) if x.ndim == 1 else (x, False)
@@ -271,7 +284,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     reduction = _reduction(fn, reduction, size_average, reduce)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{fn}: label_smoothing must be in [0, 1], got {label_smoothing}")
-    x, unbatched = _batched(fn, input)
+    x, unbatched = _batched(fn, input, scan=False)  # the loss is checked instead (_checked_result)
     n_classes = x.shape[1]
     w = _class_weight(fn, weight, n_classes, x.dtype)
     target_shape = tuple(target.shape) if hasattr(target, "shape") else np.shape(target)
@@ -288,8 +301,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         t = t.unsqueeze(0) if unbatched else t
         per_sample = _L.SoftTargetCrossEntropy.apply(x, t, weight=w, label_smoothing=label_smoothing)
         if reduction == "none":
-            return per_sample.reshape(()) if unbatched else per_sample
-        return _reduce(per_sample, reduction)
+            return _checked_result(per_sample.reshape(()) if unbatched else per_sample, fn, x)
+        return _checked_result(_reduce(per_sample, reduction), fn, x)
     if target_shape == tuple(input.shape) and input.ndim > 0:
         raise TypeError(
             f"{fn}: a target of the input's shape {target_shape} holds class probabilities and must be "
@@ -300,11 +313,11 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if shortcut is not None:
         loss = shortcut(x, labels, w, ignore_index, label_smoothing, reduction)
         if loss is not None:
-            return loss
+            return _checked_result(loss, fn, x)
     per_sample = _L.CrossEntropy.apply(
         x, labels=labels, weight=w, ignore_index=ignore_index, label_smoothing=label_smoothing
     )
-    return _class_reduce(per_sample, labels, w, ignore_index, reduction, unbatched)
+    return _checked_result(_class_reduce(per_sample, labels, w, ignore_index, reduction, unbatched), fn, x)
 
 
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):

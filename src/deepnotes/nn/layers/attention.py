@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..._checks import check_nan
 from ...autograd.tensor import as_tensor
+from ...errors import ShapeError
 from .. import init
 from ..module import Module, Parameter
 from ..functional.attention import multi_head_attention_forward
@@ -121,8 +123,11 @@ class MultiheadAttention(Module):
     def _check_dims(self, query, key, value):
         for name, t, dim in (("query", query, self.embed_dim), ("key", key, self.kdim), ("value", value, self.vdim)):
             if t.ndim not in (2, 3) or t.shape[-1] != dim:
-                raise ValueError(f"{self._name()}: expected {name} with last dimension {dim} and 2 or 3 "
+                raise ShapeError(f"{self._name()}: expected {name} with last dimension {dim} and 2 or 3 "
                                  f"dims, got shape {t.shape}")
+        for name, t in (("query", query), ("key", key), ("value", value)):
+            if name == "query" or (t is not query and (name == "key" or t is not key)):  # each tensor once
+                check_nan(self._name, t.data, name)
 
     def _name(self):
         return f"MultiheadAttention({self.embed_dim}, num_heads={self.num_heads})"

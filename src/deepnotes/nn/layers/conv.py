@@ -17,6 +17,7 @@ import math
 
 import numpy as np
 
+from ..._checks import check_size
 from .. import init
 from ..functional.conv import PADDING_MODES, _conv, _conv_transpose, _positive, conv_padding, ntuple
 from ..module import Module, Parameter
@@ -32,6 +33,8 @@ class _ConvNd(Module):
                  padding_mode, output_padding=0, dtype=None):
         super().__init__()
         name, n = type(self).__name__, self._n
+        check_size(name, "in_channels", in_channels)
+        check_size(name, "out_channels", out_channels)
         if groups < 1 or in_channels % groups or out_channels % groups:
             raise ValueError(
                 f"{name}: groups={groups} must divide in_channels={in_channels} and out_channels={out_channels}"

@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import init
 from ..module import Module, Parameter
+from ..._checks import check_size
 from ...autograd.tensor import as_tensor
 from ..functional.linear import check_input as _check_input
 from ..functional.linear import linear
@@ -51,6 +52,8 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True, dtype=None):
         super().__init__()
+        check_size("Linear", "in_features", in_features)
+        check_size("Linear", "out_features", out_features)
         self.in_features, self.out_features = int(in_features), int(out_features)
         dtype = np.dtype(np.float32 if dtype is None else dtype)
         self.weight = Parameter(np.empty((self.out_features, self.in_features), dtype=dtype))

@@ -23,7 +23,9 @@ import warnings
 
 import numpy as np
 
+from ..._checks import check_nan
 from ...autograd.tensor import Tensor
+from ...errors import ShapeError
 from .. import functional as F
 from ..module import Module, Parameter
 
@@ -87,7 +89,7 @@ class _NormBase(Module):
 
     def _check_channels(self, x, channel_dim):
         if x.shape[channel_dim] != self.num_features:
-            raise ValueError(
+            raise ShapeError(
                 f"{self._name()}: expected input with {self.num_features} channels at dim {channel_dim}, "
                 f"got shape {tuple(x.shape)}"
             )
@@ -95,7 +97,7 @@ class _NormBase(Module):
     def _check_ndim(self, x, allowed):
         if x.ndim not in allowed:
             want = " or ".join(f"{d}D" for d in allowed)
-            raise ValueError(f"{self._name()}: expected {want} input, got {x.ndim}D input of shape {tuple(x.shape)}")
+            raise ShapeError(f"{self._name()}: expected {want} input, got {x.ndim}D input of shape {tuple(x.shape)}")
 
     def _name(self):
         return f"{type(self).__name__}({self.num_features})"
@@ -123,6 +125,7 @@ class _BatchNorm(_NormBase):
     def forward(self, input):
         self._check_ndim(input, self._allowed_ndim)
         self._check_channels(input, 1)
+        check_nan(self._name, input.data)
         momentum = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked.data += 1
@@ -187,6 +190,7 @@ class _InstanceNorm(_NormBase):
                 "num_features is not used because affine=False and track_running_stats=False",
                 stacklevel=2,
             )
+        check_nan(self._name, input.data)
         unbatched = input.ndim == self._batched_ndim - 1
         x = input.unsqueeze(0) if unbatched else input
         y = F.instance_norm(
@@ -252,10 +256,11 @@ class LayerNorm(Module):
     def forward(self, input):
         k = len(self.normalized_shape)
         if tuple(input.shape[input.ndim - k:]) != self.normalized_shape or input.ndim < k:
-            raise ValueError(
+            raise ShapeError(
                 f"LayerNorm({self.normalized_shape}): expected input with trailing shape "
                 f"{self.normalized_shape}, got shape {tuple(input.shape)}"
             )
+        check_nan(lambda: f"LayerNorm({self.normalized_shape})", input.data)
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
@@ -297,10 +302,11 @@ class GroupNorm(Module):
 
     def forward(self, input):
         if input.ndim < 2 or input.shape[1] != self.num_channels:
-            raise ValueError(
+            raise ShapeError(
                 f"GroupNorm({self.num_groups}, {self.num_channels}): expected input (N, {self.num_channels}, *), "
                 f"got shape {tuple(input.shape)}"
             )
+        check_nan(lambda: f"GroupNorm({self.num_groups}, {self.num_channels})", input.data)
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self):

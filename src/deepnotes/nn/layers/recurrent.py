@@ -25,7 +25,9 @@ from numbers import Integral
 
 import numpy as np
 
+from ..._checks import check_nan
 from ...autograd.tensor import Tensor, as_tensor
+from ...errors import ShapeError
 from ...ops import api as ops
 from ...ops.dropout import check_probability
 from ..functional.dropout import dropout
@@ -108,10 +110,11 @@ class _CellBase(_RecurrentParameters):
         x = as_tensor(input)
         name = self._name()
         if x.ndim not in (1, 2):
-            raise ValueError(f"{name}: expected input to be 1D or 2D, got {x.ndim}D (shape {x.shape})")
+            raise ShapeError(f"{name}: expected input to be 1D or 2D, got {x.ndim}D (shape {x.shape})")
         if x.shape[-1] != self.input_size:
-            raise ValueError(f"{name}: expected input with last dimension {self.input_size}, got shape {x.shape}")
+            raise ShapeError(f"{name}: expected input with last dimension {self.input_size}, got shape {x.shape}")
         _check_dtype(name, "input", x, self.weight_ih)
+        check_nan(name, x.data)
         batched = x.ndim == 2
         x = x if batched else x.unsqueeze(0)
         n = x.shape[0]
@@ -305,10 +308,11 @@ class _RNNBase(_RecurrentParameters):
         x = as_tensor(input)
         name = self._name()
         if x.ndim not in (2, 3):
-            raise ValueError(f"{name}: expected input to be 2D (unbatched) or 3D, got {x.ndim}D (shape {x.shape})")
+            raise ShapeError(f"{name}: expected input to be 2D (unbatched) or 3D, got {x.ndim}D (shape {x.shape})")
         if x.shape[-1] != self.input_size:
-            raise ValueError(f"{name}: expected input with last dimension {self.input_size}, got shape {x.shape}")
+            raise ShapeError(f"{name}: expected input with last dimension {self.input_size}, got shape {x.shape}")
         _check_dtype(name, "input", x, self.weight_ih_l0)
+        check_nan(name, x.data)
         if self.kernel.n_states > 1 and hx is not None and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
             raise ValueError(f"{name}: hx must be a tuple (h_0, c_0), got {type(hx).__name__}")
         batched = x.ndim == 3
