@@ -156,15 +156,15 @@ K47_MODELS = ("logistic", "forest", "mlp")
 
 def classical_score(kind: str, x, y, xte, yte, seed: int, trees: int = 100) -> float:
     """Test accuracy of scikit-learn's LogisticRegression (C = 1) or RandomForestClassifier (`trees` trees)."""
+    if kind not in ("logistic", "forest"):
+        raise ValueError(f"classical_score: kind must be 'logistic' or 'forest', got {kind!r}")
     from sklearn.ensemble import RandomForestClassifier
     from sklearn.linear_model import LogisticRegression
 
     if kind == "logistic":
         model = LogisticRegression(C=1.0, max_iter=2000)
-    elif kind == "forest":
-        model = RandomForestClassifier(n_estimators=trees, random_state=seed, n_jobs=1)
     else:
-        raise ValueError(f"classical_score: kind must be 'logistic' or 'forest', got {kind!r}")
+        model = RandomForestClassifier(n_estimators=trees, random_state=seed, n_jobs=1)
     return float(model.fit(x, y).score(xte, yte))
 
 
