@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import deepnotes as dn
-from deepnotes.claims import registry, runner
 from deepnotes.claims.experiments import dropout as D
 from deepnotes.claims.experiments import _toolkit_c as T
+from tests.claims.tiny import assert_runs_at_tiny
 
 
 @pytest.mark.covers("K22", "R1")
@@ -70,9 +70,4 @@ def test_k45_p_zero_gives_zero_effects():
 @pytest.mark.covers("K22", "K45")
 @pytest.mark.parametrize("claim_id", ["K22", "K45"])
 def test_claim_runs_at_tiny(claim_id, tmp_path):
-    out = runner.run_claim(claim_id, "tiny")
-    claim = registry.get(claim_id)
-    assert set(out["criteria"]) == {c.name for c in claim.criteria}
-    assert all(math.isfinite(v) for r in out["results"] for v in r["metrics"].values())
-    paths = claim.plot(out["results"], tmp_path)
-    assert paths and all(p.is_file() for p in paths)
+    assert_runs_at_tiny(claim_id, tmp_path)

@@ -6,9 +6,9 @@ import math
 import numpy as np
 import pytest
 
-from deepnotes.claims import registry, runner
 from deepnotes.claims.experiments import generalization as G
 from deepnotes.claims.experiments import _toolkit_c as T
+from tests.claims.tiny import assert_runs_at_tiny
 
 
 @pytest.mark.covers("K25", "R6")
@@ -68,9 +68,4 @@ def test_k46_true_labels_in_the_random_arm_lose_the_effect():
 @pytest.mark.covers("K25", "K46")
 @pytest.mark.parametrize("claim_id", ["K25", "K46"])
 def test_claim_runs_at_tiny(claim_id, tmp_path):
-    out = runner.run_claim(claim_id, "tiny")
-    claim = registry.get(claim_id)
-    assert set(out["criteria"]) == {c.name for c in claim.criteria}
-    assert all(math.isfinite(v) for r in out["results"] for v in r["metrics"].values())
-    paths = claim.plot(out["results"], tmp_path)
-    assert paths and all(p.is_file() for p in paths)
+    assert_runs_at_tiny(claim_id, tmp_path)

@@ -1,15 +1,14 @@
 """Sanity tests of the learned-features claims (K39, K47) on deliberately broken variants (a "network"
 that is the linear model, curves that drop or stay flat), and each claim once at the tiny budget. No test
 asserts a claim's verdict."""
-import math
 
 import numpy as np
 import pytest
 
 import deepnotes.nn as nn
-from deepnotes.claims import registry, runner
 from deepnotes.claims.experiments import learned_features as L
 from deepnotes.claims.experiments import _toolkit_c as T
+from tests.claims.tiny import assert_runs_at_tiny
 
 
 @pytest.mark.covers("K39", "T4")
@@ -57,9 +56,4 @@ def test_classical_score_refuses_unknown_models():
 @pytest.mark.covers("K39", "K47")
 @pytest.mark.parametrize("claim_id", ["K39", "K47"])
 def test_claim_runs_at_tiny(claim_id, tmp_path):
-    out = runner.run_claim(claim_id, "tiny")
-    claim = registry.get(claim_id)
-    assert set(out["criteria"]) == {c.name for c in claim.criteria}
-    assert all(math.isfinite(v) for r in out["results"] for v in r["metrics"].values())
-    paths = claim.plot(out["results"], tmp_path)
-    assert paths and all(p.is_file() for p in paths)
+    assert_runs_at_tiny(claim_id, tmp_path)

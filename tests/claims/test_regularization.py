@@ -1,15 +1,14 @@
 """Sanity tests of the regularization claims (K23, K24) on deliberately broken variants (a zero L1
 threshold, an identity augmentation, an early stopping that neither stops nor restores), and each claim
 once at the tiny budget. No test asserts a claim's verdict."""
-import math
 
 import numpy as np
 import pytest
 
 from deepnotes import data
-from deepnotes.claims import registry, runner
 from deepnotes.claims.experiments import regularization as R
 from deepnotes.claims.verdict import DOES_NOT_HOLD, HOLDS, MIXED
+from tests.claims.tiny import assert_runs_at_tiny
 
 
 @pytest.fixture(scope="module")
@@ -96,9 +95,4 @@ def test_k24_early_stopping_without_stop_or_restore_is_the_plain_run(small_digit
 @pytest.mark.covers("K23", "K24")
 @pytest.mark.parametrize("claim_id", ["K23", "K24"])
 def test_claim_runs_at_tiny(claim_id, tmp_path):
-    out = runner.run_claim(claim_id, "tiny")
-    claim = registry.get(claim_id)
-    assert set(out["criteria"]) == {c.name for c in claim.criteria}
-    assert all(math.isfinite(v) for r in out["results"] for v in r["metrics"].values())
-    paths = claim.plot(out["results"], tmp_path)
-    assert paths and all(p.is_file() for p in paths)
+    assert_runs_at_tiny(claim_id, tmp_path)
