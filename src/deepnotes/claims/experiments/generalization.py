@@ -102,25 +102,28 @@ def u_shape_summary(widths, errors, n: int) -> dict:
               "first layer is random and frozen (nn.Linear's default init); the output layer is fitted to one-hot "
               "targets by minimum-norm least squares (no regularization: interpolation once p >= n). Widths: 18 "
               "log-spaced from 5 to 4000 = 20 n, plus n itself (tiny: n = 60, 7 widths). Test error is the "
-              "argmax error. Reported beside it: a ridge (lambda = 1e-1) readout, which removes the peak.",
+              "argmax error. Reported beside it: a ridge (lambda = 1e-1) readout, which lowers the peak.",
     method_zh="每个种子：200 张按类别分层抽取的 digits 图像（标准化），其中 20% 的标签换成随机类别；360 张测试图像保持"
               "真实标签。容量 = 单隐藏层 ReLU 网络的宽度 p，第一层随机初始化后冻结（nn.Linear 默认初始化），输出层用"
               "最小范数最小二乘拟合 one-hot 目标（无正则：p >= n 时插值训练集）。宽度：从 5 到 4000 = 20 n 的 18 个"
               "对数间隔值，外加 n 本身（tiny：n = 60，7 个宽度）。测试误差是 argmax 错误率。另外报告岭回归（lambda = "
-              "1e-1）读出层的曲线，它去掉了峰。",
+              "1e-1）读出层的曲线，它压低了峰。",
     caveats_en="Random features, not a trained network: a network trained by SGD has implicit regularization and its "
                "peak is lower (Nakkiran et al. 2019 see it with label noise and without early stopping). The peak "
-               "sits at p = n because the readout is unregularized; with a tuned ridge the curve is monotone "
-               "(reported). 'Capacity' here is the width; in epochs or data size the curve has other shapes. "
-               "One small data set with added label noise, which makes the peak stronger.",
+               "sits at p = n because the readout is unregularized; a ridge lowers it (reported), and a tuned one "
+               "makes the curve monotone (Nakkiran et al. 2020, optimal regularization). 'Capacity' here is the "
+               "width; in epochs or data size the curve has other shapes. One small data set with added label "
+               "noise, which makes the peak stronger.",
     caveats_zh="用的是随机特征，不是训练出来的网络：SGD 训练的网络有隐式正则，峰会低一些（Nakkiran 等 2019 在有标签噪声、"
-               "不早停时观察到）。峰出现在 p = n 是因为读出层没有正则；调好岭系数后曲线是单调的（有报告）。这里的“容量”"
-               "是宽度；以 epoch 数或数据量为横轴时曲线形状不同。只有一个加了标签噪声的小数据集，噪声会让峰更明显。",
+               "不早停时观察到）。峰出现在 p = n 是因为读出层没有正则；加岭正则会压低峰（有报告），"
+               "调到最优时曲线单调（Nakkiran 等 2020）。这里的“容量”是宽度；以 epoch 数或数据量为横轴时曲线形状不同。"
+               "只有一个加了标签噪声的小数据集，噪声会让峰更明显。",
     code=["deepnotes.nn.Linear", "deepnotes.train.nested_order"],
     seconds={"tiny": 0.3, "quick": 8, "full": 20},
     references=["Belkin, Hsu, Ma & Mandal, Reconciling modern machine-learning practice and the classical "
                 "bias-variance trade-off, PNAS 2019",
                 "Nakkiran et al., Deep Double Descent: Where Bigger Models and More Data Hurt, ICLR 2020",
+                "Nakkiran, Venkat, Kakade & Ma, Optimal Regularization Can Mitigate Double Descent, ICLR 2021",
                 "Geman, Bienenstock & Doursat, Neural Networks and the Bias/Variance Dilemma, Neural Computation 1992"],
 )
 def k25(seed: int, budget: str) -> dict:
@@ -149,8 +152,8 @@ def k25_figures(results, out_dir):
     err = plot_curves(results, ["test_error", "train_error", "ridge_test_error"],
                       ["test error (min-norm)", "training error (min-norm)", "test error (ridge 0.1)"],
                       Path(out_dir) / "k25_capacity.png",
-                      "K25: error vs width of a random-features net (digits, n = 200, 20% label noise; "
-                      "threshold at log10 200 = 2.3)", "log10(width)", "error", x=x)
+                      "K25: error vs width of a random-features net (n = 200; threshold at log10 n = 2.3)",
+                      "log10(width)", "error", x=x)
     mse = plot_curves(results, ["test_mse"], ["test MSE (min-norm)"], Path(out_dir) / "k25_mse.png",
                       "K25: test MSE vs width (log scale)", "log10(width)", "test MSE", logy=True, x=x)
     return [err, mse]
@@ -265,6 +268,6 @@ def k46_figures(results, out_dir):
                                                                       - len(r["series"][k])) for k in keys}}
               for r in results]
     path = plot_curves(padded, keys, [labels[k] for k in keys], Path(out_dir) / "k46_fit.png",
-                       "K46: training accuracy per epoch (digits, 500 rows, MLP 2 x 512); test stays near 0.1 "
-                       "with random labels", "epoch", "training accuracy")
+                       "K46: training accuracy per epoch (digits, 500 rows, MLP 2 x 512)", "epoch",
+                       "training accuracy")
     return [path]
