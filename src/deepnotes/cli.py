@@ -4,6 +4,9 @@
     deepnotes graph mlp --dataset digits --out runs/graph.svg
     deepnotes coverage [--json]
     deepnotes doctor
+
+Over 400 lines: the core commands (train, evaluate, graph, coverage, doctor) and their argument
+checks; each toolkit package adds its own commands from its `commands.py` (`COMMAND_MODULES`).
 """
 from __future__ import annotations
 

@@ -16,6 +16,9 @@ sequence of length 1.
 
 The recurrent regularizers (`nn.Zoneout`, `nn.RecurrentDropout`,
 `nn.WeightDrop`) wrap these modules and reach the kernels through `_forward`.
+
+Slightly over 400 lines on purpose: the cells and the layers share one parameter base and
+checks, and PyTorch keeps them in one module (`torch.nn.modules.rnn`), as `nn.modules.rnn` does here.
 """
 from __future__ import annotations
 
