@@ -79,12 +79,19 @@ def check_dtype(name, x, kinds="f", what="input"):
 
 
 def holds_nan(array) -> bool:
-    """Whether a floating-point array holds a NaN, in one BLAS pass (x . x is NaN exactly then)."""
+    """Whether a floating-point array holds a NaN, in one pass over it.
+
+    Contiguous: x . x by BLAS, NaN exactly when x holds one (a sum of squares cannot be inf - inf).
+    Strided views (a permuted or sliced activation): their sum, which reads the view in place
+    instead of copying it first; a NaN sum can also come from inf - inf, so it is confirmed."""
     if array.dtype.kind != "f" or array.size == 0:
         return False
-    flat = array.reshape(-1)
-    square = np.dot(flat, flat)
-    return square != square
+    if array.flags.c_contiguous:
+        flat = array.reshape(-1)
+        square = np.dot(flat, flat)
+        return square != square
+    total = array.sum()
+    return total != total and bool(np.isnan(array).any())
 
 
 def check_nan(name, array, what="input"):
