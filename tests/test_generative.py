@@ -38,7 +38,7 @@ def test_elbo_gradients_by_finite_differences(likelihood):
     gradcheck(lambda xs: model.elbo(xs, eps)[0], [x])
     # and of the parameters: d(-ELBO)/d(encoder weight) by a central difference on one entry
     w = model.mu.weight
-    model.zero_grad()  # gradcheck's backward already filled the parameters' .grad
+    model.zero_grad()  # gradcheck's backward already filled the parameters' .grad.numpy()
     loss = model(dn.tensor(x), eps)
     loss.backward()
     h = 1e-6
@@ -47,7 +47,7 @@ def test_elbo_gradients_by_finite_differences(likelihood):
     w.data[0, 0] -= 2 * h
     down = model(dn.tensor(x), eps).item()
     w.data[0, 0] += h
-    assert w.grad[0, 0] == pytest.approx((up - down) / (2 * h), rel=1e-5, abs=1e-8)
+    assert w.grad.numpy()[0, 0] == pytest.approx((up - down) / (2 * h), rel=1e-5, abs=1e-8)
 
 
 @pytest.mark.covers("T3")
@@ -109,4 +109,4 @@ def test_greedy_pretraining_learns_each_layer_as_an_autoencoder(digits):
     fresh = g.deep_classifier([64, 16, 8], 10)
     stacked = g.deep_classifier([64, 16, 8], 10, pretrained=layers)
     assert stacked[0] is layers[0] and stacked[2] is layers[1]  # the pre-trained weights are the ones fine-tuned
-    assert not np.allclose(fresh[0].weight.data, layers[0].weight.data)
+    assert not np.allclose(fresh[0].weight.numpy(), layers[0].weight.numpy())

@@ -394,7 +394,7 @@ def _recurrent(kind, shape):
     def run(which):
         dm, tm = _copy_into(getattr(nn, kind)(3, 4), getattr(torch.nn, kind)(3, 4).double())
         for p in dm.parameters():
-            p.data = p.data.astype(np.float64)
+            p.data = p.numpy().astype(np.float64)
         d, t = _pair(shape)
         out = dm(d) if which == "dn" else tm(t)
         return out[0]
@@ -481,7 +481,7 @@ def _inf_linear(which):
 
 def _as_numpy(out):
     out = out[0] if isinstance(out, tuple) else out
-    return out.detach().numpy() if isinstance(out, torch.Tensor) else np.asarray(out.data)
+    return out.detach().numpy() if isinstance(out, torch.Tensor) else np.asarray(out.numpy())
 
 
 @pytest.mark.covers("E1")
@@ -503,14 +503,14 @@ def test_size_one_variance_backward_is_nan_not_an_exception():
         warnings.simplefilter("ignore")
         t.var(0).sum().backward()
         r.var(0).sum().backward()
-    np.testing.assert_array_equal(np.isnan(t.grad), np.isnan(r.grad.numpy()))
+    np.testing.assert_array_equal(np.isnan(t.grad.numpy()), np.isnan(r.grad.numpy()))
 
 
 @pytest.mark.covers("E1")
 def test_zero_size_batch_backward_gives_zero_weight_gradients():
     layer = nn.Conv2d(3, 2, 3)
     layer(dn.zeros(0, 3, 5, 5)).sum().backward()
-    assert np.all(layer.weight.grad == 0) and layer.weight.grad.shape == layer.weight.shape
+    assert np.all(layer.weight.grad.numpy() == 0) and layer.weight.grad.numpy().shape == layer.weight.shape
 
 
 @pytest.mark.covers("E1")
@@ -518,7 +518,7 @@ def test_set_checks_false_skips_the_nan_scan_and_restores():
     previous = dn.set_checks(False)
     try:
         out = nn.LayerNorm(3)(nan_array(2, 3))  # no error with the checks off: NaN flows through
-        assert np.isnan(out.data).all()
+        assert np.isnan(out.numpy()).all()
     finally:
         dn.set_checks(previous)
     assert dn.checks_enabled()

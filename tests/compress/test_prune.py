@@ -18,15 +18,15 @@ def pair(kind="linear", seed=0):
     else:
         a, b = nn.Conv2d(3, 6, 3).double(), torch.nn.Conv2d(3, 6, 3).double()
     with torch.no_grad():
-        b.weight.copy_(torch.from_numpy(a.weight.data.copy()))
-        b.bias.copy_(torch.from_numpy(a.bias.data.copy()))
+        b.weight.copy_(torch.from_numpy(a.weight.numpy().copy()))
+        b.bias.copy_(torch.from_numpy(a.bias.numpy().copy()))
     return a, b
 
 
 def assert_same_pruning(a, b):
-    assert_close(a.weight_mask.data, b.weight_mask.detach(), "weight_mask")
-    assert_close(a.weight.data, b.weight.detach(), "pruned weight")
-    assert_close(a.weight_orig.data, b.weight_orig.detach(), "weight_orig")
+    assert_close(a.weight_mask.numpy(), b.weight_mask.detach(), "weight_mask")
+    assert_close(a.weight.numpy(), b.weight.detach(), "pruned weight")
+    assert_close(a.weight_orig.numpy(), b.weight_orig.detach(), "weight_orig")
 
 
 @pytest.mark.covers("P1")
@@ -59,8 +59,8 @@ def test_global_unstructured_matches_torch_after_a_local_prune():
     tprune.global_unstructured([(b1, "weight"), (b2, "weight")], pruning_method=tprune.L1Unstructured, amount=0.6)
     assert_same_pruning(a1, b1)
     assert_same_pruning(a2, b2)
-    total = a1.weight.data.size + a2.weight.data.size
-    zeros = (a1.weight_mask.data == 0).sum() + (a2.weight_mask.data == 0).sum()
+    total = a1.weight.numpy().size + a2.weight.numpy().size
+    zeros = (a1.weight_mask.numpy() == 0).sum() + (a2.weight_mask.numpy() == 0).sum()
     assert zeros == round(0.2 * 35) + round(0.6 * (total - round(0.2 * 35)))
 
 
@@ -71,11 +71,11 @@ def test_forward_and_gradients_match_torch_and_pruned_weights_get_no_gradient():
     tprune.l1_unstructured(b, "weight", 0.5)
     x = np.random.default_rng(0).standard_normal((2, 3, 6, 6))
     ya, yb = a(dn.tensor(x)), b(torch.tensor(x))
-    assert_close(ya.data, yb.detach(), "forward")
+    assert_close(ya.numpy(), yb.detach(), "forward")
     ya.sum().backward()
     yb.sum().backward()
-    assert_close(a.weight_orig.grad, b.weight_orig.grad, "grad of weight_orig")
-    assert np.all(a.weight_orig.grad[a.weight_mask.data == 0] == 0)
+    assert_close(a.weight_orig.grad.numpy(), b.weight_orig.grad.numpy(), "grad of weight_orig")
+    assert np.all(a.weight_orig.grad.numpy()[a.weight_mask.numpy() == 0] == 0)
 
 
 @pytest.mark.covers("P1")
@@ -84,12 +84,12 @@ def test_ties_prune_the_right_count_and_never_a_larger_magnitude():
     layer.weight.data[...] = np.random.default_rng(0).choice([-0.5, -0.1, 0.1, 0.3], size=(4, 6))
     t = torch.nn.Linear(6, 4).double()
     with torch.no_grad():
-        t.weight.copy_(torch.from_numpy(layer.weight.data.copy()))
+        t.weight.copy_(torch.from_numpy(layer.weight.numpy().copy()))
     prune.l1_unstructured(layer, "weight", 0.5)
     tprune.l1_unstructured(t, "weight", 0.5)
-    mask, tmask = layer.weight_mask.data, t.weight_mask.numpy()
+    mask, tmask = layer.weight_mask.numpy(), t.weight_mask.numpy()
     assert (mask == 0).sum() == (tmask == 0).sum() == 12
-    mags = np.abs(layer.weight_orig.data)
+    mags = np.abs(layer.weight_orig.numpy())
     assert mags[mask == 0].max() <= mags[mask == 1].min()
 
 
@@ -102,11 +102,11 @@ def test_state_dict_round_trip_remove_and_errors():
     prune.identity(b, "weight")
     b.load_state_dict(a.state_dict())
     x = dn.tensor(np.random.default_rng(1).standard_normal((3, 7)))
-    assert np.array_equal(b(x).data, a(x).data)
-    before = a(x).data
+    assert np.array_equal(b(x).numpy(), a(x).numpy())
+    before = a(x).numpy()
     prune.remove(a, "weight")
     assert not prune.is_pruned(a) and [k for k, _ in a.named_parameters()] == ["bias", "weight"]
-    assert np.array_equal(a(x).data, before) and (a.weight.data == 0).sum() == round(0.5 * 35)
+    assert np.array_equal(a(x).numpy(), before) and (a.weight.numpy() == 0).sum() == round(0.5 * 35)
     with pytest.raises(ValueError, match="amount=99"):
         prune.l1_unstructured(a, "weight", 99)
     with pytest.raises(ValueError, match=r"fractional amount must be in \[0, 1\], got 1.5"):
@@ -119,9 +119,9 @@ def test_state_dict_round_trip_remove_and_errors():
 def test_random_unstructured_prunes_only_survivors():
     a, _ = pair()
     prune.l1_unstructured(a, "weight", 10)
-    first = a.weight_mask.data.copy()
+    first = a.weight_mask.numpy().copy()
     prune.random_unstructured(a, "weight", 0.5, generator=np.random.default_rng(0))
-    mask = a.weight_mask.data
+    mask = a.weight_mask.numpy()
     assert (mask == 0).sum() == 10 + round(0.5 * 25) and np.all(mask[first == 0] == 0)
 
 

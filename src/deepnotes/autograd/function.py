@@ -13,7 +13,7 @@ A subclass writes two static methods that work on plain arrays of the backend:
             a, b = ctx.saved_arrays
             return grad * b, grad * a      # one gradient per tensor input
 
-`Mul.apply(x, y)` runs `forward` on `x.data, y.data` and, when gradients are
+`Mul.apply(x, y)` runs `forward` on `x._data, y._data` and, when gradients are
 being recorded and an input requires them, returns a Tensor whose `grad_fn` is
 the context object `ctx` (an instance of `Mul`): the node of the graph.
 Keyword arguments to `apply` are non-tensor parameters passed to `forward`.
@@ -158,8 +158,8 @@ class Function:
         """Run `backward` on Tensors (create_graph=True): the inputs and the output stand in for
         their saved arrays, other saved arrays become constants, `xp` is the Tensor vocabulary."""
         saved = self.saved_arrays
-        graph_value = {id(t.data): t for t in self.inputs}
-        graph_value[id(output.data)] = output
+        graph_value = {id(t._data): t for t in self.inputs}
+        graph_value[id(output._data)] = output
         self.saved_arrays = tuple(self._graph_value(v, graph_value) for v in saved)
         self.xp = self.graph_xp
         try:
@@ -195,7 +195,7 @@ class Function:
         tensors = tuple([t if isinstance(t, Tensor) else as_tensor(t) for t in inputs])
         ctx = cls(tensors)
         try:
-            out = cls.forward(ctx, *[t.data for t in tensors], **params)
+            out = cls.forward(ctx, *[t._data for t in tensors], **params)
         except (ValueError, IndexError) as exc:  # free when nothing is raised (zero-cost try)
             raise numpy_error_named(cls.__name__, tensors, exc) from None
         if ctx.tracked:

@@ -89,12 +89,12 @@ def _current(module, name, fn):
     if not isinstance(module, Module):
         raise TypeError(f"{fn}: expected a deepnotes Module, got {type(module).__name__}")
     if _hook_of(module, name) is not None:
-        return getattr(module, name + "_orig").data, getattr(module, name + "_mask").data
+        return getattr(module, name + "_orig")._data, getattr(module, name + "_mask")._data
     param = module._parameters.get(name)
     if param is None:
         raise ValueError(f"{fn}: {type(module).__name__} has no parameter {name!r} to prune "
                          f"(parameters: {sorted(k for k, v in module._parameters.items() if v is not None)})")
-    return param.data, np.ones_like(param.data)
+    return param._data, np.ones_like(param._data)
 
 
 def _install(module, name, mask):
@@ -103,11 +103,11 @@ def _install(module, name, mask):
         param = module._parameters[name]
         del module._parameters[name]
         module.register_parameter(name + "_orig", param)  # the same Parameter object: optimizers keep it
-        module.register_buffer(name + "_mask", Tensor(mask.astype(param.data.dtype)))
+        module.register_buffer(name + "_mask", Tensor(mask.astype(param._data.dtype)))
         hook = PruningHook(name)
         hook.handle = module.register_forward_pre_hook(hook)
     else:
-        getattr(module, name + "_mask").data = mask.astype(getattr(module, name + "_orig").data.dtype)
+        getattr(module, name + "_mask")._data = mask.astype(getattr(module, name + "_orig")._data.dtype)
     apply_mask(module, name)
     return module
 
@@ -119,7 +119,7 @@ def _smallest(scores, k):
 
 def _scores(module, name, importance_scores, values, fn):
     scores = values if importance_scores is None else np.asarray(
-        importance_scores.data if isinstance(importance_scores, Tensor) else importance_scores)
+        importance_scores._data if isinstance(importance_scores, Tensor) else importance_scores)
     if scores.shape != values.shape:
         raise ValueError(f"{fn}: importance_scores must have the parameter's shape {values.shape}, got {scores.shape}")
     return scores
@@ -257,7 +257,7 @@ def remove(module: Module, name: str) -> Module:
     if hook is None:
         raise ValueError(f"remove: parameter {name!r} of {type(module).__name__} is not pruned")
     with no_grad():
-        dense = getattr(module, name + "_orig").data * getattr(module, name + "_mask").data
+        dense = getattr(module, name + "_orig")._data * getattr(module, name + "_mask")._data
     hook.handle.remove()
     del module._parameters[name + "_orig"]
     del module._buffers[name + "_mask"]

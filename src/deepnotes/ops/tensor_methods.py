@@ -81,7 +81,7 @@ def _reflected(fn):
 
 def _comparison(ufunc):
     def method(self, other):
-        return Tensor(ufunc(self.data, other.data if isinstance(other, Tensor) else other))
+        return Tensor(ufunc(self._data, other._data if isinstance(other, Tensor) else other))
 
     method.__name__ = ufunc.__name__
     return method

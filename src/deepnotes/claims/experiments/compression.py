@@ -87,7 +87,7 @@ def one_shot_pruned(model, amount, largest=False):
     m = copy.deepcopy(model)
     pairs = weights(m)
     # importance scores go through |.| as in PyTorch: 1 / |w| ranks the largest weights lowest
-    scores = {(mod, n): 1.0 / (np.abs(mod.weight.data) + 1e-12) for mod, n in pairs} if largest else None
+    scores = {(mod, n): 1.0 / (np.abs(mod.weight.numpy()) + 1e-12) for mod, n in pairs} if largest else None
     prune.global_unstructured(pairs, importance_scores=scores, amount=amount)
     return m
 

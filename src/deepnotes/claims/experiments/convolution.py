@@ -217,7 +217,7 @@ def gradient_footprint(model, size: int, channels: int = 1) -> np.ndarray:
     out = model(x)
     c = size // 2
     out[0, 0, c, c].backward()
-    return np.abs(x.grad[0]).sum(axis=0)
+    return np.abs(x.grad.numpy()[0]).sum(axis=0)
 
 
 def measured_rf(footprint: np.ndarray, tol: float = 1e-300) -> tuple:
