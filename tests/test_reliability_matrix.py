@@ -479,6 +479,22 @@ def _inf_linear(which):
     return torch.nn.functional.linear(torch.tensor(xin), torch.tensor(w))
 
 
+
+def _nan_in_ignored_row(lib, **kwargs):
+    """Logits whose row 1 holds a NaN and whose target there is ignore_index: PyTorch's loss stays finite."""
+    logits = np.array([[1.0, 2.0, 0.5], [np.nan, 1.0, 0.0], [0.2, 0.1, 3.0]])
+    mod = F if lib is dn else torch.nn.functional
+    extra = {k: lib.tensor(v) if k == "weight" else v for k, v in kwargs.items()}
+    return mod.cross_entropy(lib.tensor(logits), lib.tensor(np.array([0, -100, 2])), **extra)
+
+
+for _reduction in ("mean", "sum", "none"):
+    same(f"ce-nan-in-ignored-row-{_reduction}", lambda r=_reduction: _nan_in_ignored_row(dn, reduction=r),
+         lambda r=_reduction: _nan_in_ignored_row(torch, reduction=r))
+same("ce-nan-in-ignored-row-weighted-smoothed",
+     lambda: _nan_in_ignored_row(dn, weight=np.array([1.0, 2.0, 3.0]), label_smoothing=0.1),
+     lambda: _nan_in_ignored_row(torch, weight=np.array([1.0, 2.0, 3.0]), label_smoothing=0.1))
+
 def _as_numpy(out):
     out = out[0] if isinstance(out, tuple) else out
     return out.detach().numpy() if isinstance(out, torch.Tensor) else np.asarray(out.numpy())
@@ -504,6 +520,16 @@ def test_size_one_variance_backward_is_nan_not_an_exception():
         t.var(0).sum().backward()
         r.var(0).sum().backward()
     np.testing.assert_array_equal(np.isnan(t.grad.numpy()), np.isnan(r.grad.numpy()))
+
+
+@pytest.mark.covers("E1", "L2")
+def test_nan_logits_in_an_ignored_row_give_pytorchs_gradient():
+    """The loss is finite (the row is ignored); the row's gradient is NaN in both (softmax of NaN times 0)."""
+    logits, target = np.array([[1.0, 2.0, 0.5], [np.nan, 1.0, 0.0]]), np.array([1, -100])
+    t, r = dn.tensor(logits, requires_grad=True), torch.tensor(logits, requires_grad=True)
+    F.cross_entropy(t, dn.tensor(target)).backward()
+    torch.nn.functional.cross_entropy(r, torch.tensor(target)).backward()
+    np.testing.assert_allclose(t.grad.numpy(), r.grad.numpy(), rtol=1e-12, equal_nan=True)
 
 
 @pytest.mark.covers("E1")

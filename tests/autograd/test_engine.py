@@ -219,6 +219,8 @@ def test_grad_errors_name_the_problem():
 @pytest.mark.covers("E1")
 def test_one_backward_serves_create_graph_and_a_once_differentiable_op_names_itself():
     class Square(dn.Function):
+        on_arrays = True  # the kernel interface: arrays in and out
+
         @staticmethod
         def forward(ctx, a):
             ctx.save_for_backward(a)

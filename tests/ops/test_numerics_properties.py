@@ -1,4 +1,4 @@
-"""Numerics against an exact reference: 22 ops on Hypothesis-drawn inputs, PyTorch first, mpmath as the judge.
+"""Numerics against an exact reference: 23 ops on Hypothesis-drawn inputs, PyTorch first, mpmath as the judge.
 
 For each op Hypothesis draws float64 inputs (broadcasting shapes for the binary ops; values spanning
 subnormals, -0.0, tiny, ordinary and huge magnitudes).  deepnotes and PyTorch run on the same arrays.
@@ -67,6 +67,8 @@ UNARY = {
     "relu": (dn.relu, torch.relu, lambda x: max(x, 0), VALUES),
     "gelu": (F.gelu, torch.nn.functional.gelu, lambda x: mp_gelu(x), VALUES),
     "elu": (F.elu, torch.nn.functional.elu, lambda x: x if x > 0 else mp.expm1(x), VALUES),
+    # PyTorch's definition: x itself above the threshold 20 (beta = 1), log(1 + e^x) below it
+    "softplus": (F.softplus, torch.nn.functional.softplus, lambda x: x if x > 20 else mp.log1p(mp.exp(x)), VALUES),
     "leaky_relu": (F.leaky_relu, torch.nn.functional.leaky_relu, lambda x: x if x > 0 else mp.mpf("0.01") * x, VALUES),
 }
 BINARY = {

@@ -47,6 +47,7 @@ import numpy as np
 from ..backends import blas
 from ..errors import IndexRangeError, ShapeError
 from . import anomaly
+from .custom_function import adapt
 from .grad_mode import is_grad_enabled
 from .tensor import DEFAULT_FLOAT, Tensor, as_tensor  # noqa: F401  (DEFAULT_FLOAT: re-exported)
 
@@ -124,6 +125,16 @@ class Function:
     xp = ArrayOps  # the backward's vocabulary; the engine swaps in TensorOps for create_graph
     graph_xp = None  # TensorOps, set by deepnotes.ops when it loads
     once_differentiable = False  # True: backward runs on arrays only (create_graph raises)
+    # True: forward and backward run on arrays (the library's kernels, and a user's subclass that says
+    # so); False: on Tensors, as a PyTorch user writes a Function (see autograd/custom_function.py).
+    on_arrays = True
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "on_arrays" not in cls.__dict__ and not cls.__module__.startswith("deepnotes.") and Function in cls.__bases__:
+            cls.on_arrays = False  # a user's own Function: PyTorch's interface unless it asks for arrays
+        if not cls.on_arrays:
+            adapt(cls)
 
     def __init__(self, inputs):
         self.inputs = inputs
@@ -137,6 +148,11 @@ class Function:
         the engine frees them after use."""
         if self.tracked:
             self.saved_arrays = arrays
+
+    @property
+    def saved_tensors(self) -> tuple:
+        """What `save_for_backward` kept, as Tensors (PyTorch's name)."""
+        return tuple(v if v is None or isinstance(v, Tensor) else Tensor._from_op(v, None) for v in self.saved_arrays)
 
     @staticmethod
     def forward(ctx, *arrays, **params):  # pragma: no cover - abstract
@@ -153,6 +169,9 @@ class Function:
     @property
     def name(self):
         return type(self).__name__
+
+    def __repr__(self):  # as PyTorch prints a grad_fn
+        return f"<{self.name}Backward object at {id(self):#x}>"
 
     def backward_on_tensors(self, grad, output):
         """Run `backward` on Tensors (create_graph=True): the inputs and the output stand in for
@@ -173,7 +192,7 @@ class Function:
             del self.xp
 
     def _graph_value(self, value, graph_value):
-        tensor = graph_value.get(id(value))
+        tensor = graph_value.get(id(value._data if isinstance(value, Tensor) else value))
         if tensor is not None:
             return tensor
         return self.graph_xp.constant(value, value.dtype) if isinstance(value, np.ndarray) else value

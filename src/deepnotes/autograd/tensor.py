@@ -302,8 +302,15 @@ class Tensor:
             self._grad = self._grad + g
         handed_out.add(id(self._grad))
 
-    def zero_grad_(self):
-        self._grad = None
+    def zero_grad_(self, set_to_none: bool = True):
+        """Clear `.grad`: to None, or (set_to_none=False) to zeros in place, as PyTorch's `zero_grad`."""
+        g = self._grad
+        if set_to_none or g is None:
+            self._grad = None
+        elif g.grad_fn is None and g._data.flags.writeable:
+            g._data.fill(0)
+        else:  # a gradient with a graph (create_graph) or a read-only array: a fresh zero tensor
+            self._grad = Tensor._from_op(np.zeros_like(g._data), None)
 
 
 def private_array(g, handed_out):

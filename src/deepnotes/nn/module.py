@@ -190,10 +190,7 @@ class Module:
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear the gradient of every parameter (to None, or to zeros)."""
         for p in self.parameters():
-            if set_to_none or p.grad is None:
-                p.grad = None
-            else:
-                p.grad = Tensor._from_op(np.zeros_like(p._data), None)
+            p.zero_grad_(set_to_none)
 
     # ------------------------------------------------------------------ dtype
     def to(self, *args, **kwargs) -> Module:

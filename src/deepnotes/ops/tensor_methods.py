@@ -34,7 +34,7 @@ METHODS = {
     "split": api.split, "gather": api.gather,
     # operators
     "__add__": api.add, "__sub__": api.sub, "__mul__": api.mul, "__truediv__": api.div, "__pow__": api.pow,
-    "__matmul__": api.matmul, "__neg__": api.neg, "__getitem__": api.getitem, "__setitem__": api.setitem,
+    "__matmul__": api.matmul, "__neg__": api.neg, "__abs__": api.abs, "__getitem__": api.getitem, "__setitem__": api.setitem,
 }
 
 # PyTorch's other tensor methods that tutorials use (ops/tensor_api.py)

@@ -53,11 +53,6 @@ def check_hyperparameter(owner, name, value, ok, expected):
         raise ValueError(f"{owner}: invalid {name}={value!r}, expected {expected}")
 
 
-def _grad_array(p):
-    """The gradient of `p` as an ndarray (the array of the Tensor in `.grad`)."""
-    return p.grad._data
-
-
 def _copy_value(value):
     return np.array(value, copy=True) if isinstance(value, np.ndarray) else copy.deepcopy(value)
 
@@ -149,10 +144,7 @@ class Optimizer:
         """Clear the gradients of all optimized parameters: to None (the default), or to zeros."""
         for group in self.param_groups:
             for p in group["params"]:
-                if set_to_none or p.grad is None:
-                    p.grad = None
-                else:
-                    p.grad = Tensor._from_op(np.zeros_like(_grad_array(p)), None)
+                p.zero_grad_(set_to_none)
 
     # -------------------------------------------------------------------- step
     def step(self, closure=None):
@@ -171,8 +163,8 @@ class Optimizer:
         with no_grad():
             for group in self.param_groups:
                 for p in group["params"]:
-                    if p.grad is not None:
-                        self._update(p, _grad_array(p), self.state[p], group)
+                    if p._grad is not None:  # the slot, not the property: this loop runs every step
+                        self._update(p, p._grad._data, self.state[p], group)
         return loss
 
     def _update(self, p, grad, state, group):
