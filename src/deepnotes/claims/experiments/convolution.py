@@ -216,8 +216,8 @@ def conv_stack(dilations, channels: int = 1, kernel: int = 3, seed: int = 0, dty
     for i, d in enumerate(dilations):
         conv = nn.Conv2d(channels, channels, kernel, padding=d * (kernel - 1) // 2, dilation=d).to(dtype)
         with dn.no_grad():
-            conv.weight.data[...] = rng.standard_normal(conv.weight.shape)
-            conv.bias.data[...] = 0.0
+            conv.weight.copy_(rng.standard_normal(conv.weight.shape))
+            conv.bias.fill_(0.0)
         layers += [conv, nn.Tanh()] if i < len(dilations) - 1 else [conv]
     return nn.Sequential(*layers)
 
@@ -228,7 +228,7 @@ def gradient_footprint(model, size: int, channels: int = 1) -> np.ndarray:
     out = model(x)
     c = size // 2
     out[0, 0, c, c].backward()
-    return np.abs(x.grad[0]).sum(axis=0)
+    return np.abs(np.asarray(x.grad)[0]).sum(axis=0)
 
 
 def measured_rf(footprint: np.ndarray, tol: float = 1e-300) -> tuple:
