@@ -134,7 +134,7 @@ K31_SMALL = {"c_in": 2, "c_out": 2, "kernel": (3, 3), "stride": (2, 2), "padding
               "minimum was ill-posed: the universal statement is false (an orthogonal convolution is inverted by "
               "its transpose), so its verdict would only say whether the draw hit such a case. Since the median "
               "was chosen after seeing seeds 0-4, it was committed before any further run and the verdict is "
-              "judged on fresh seeds (100 onwards), none of which had been run.",
+              "judged on fresh seeds: the claim's seeds start at 100 (first_seed), none of which had been run.",
     method_zh="每个种子：随机生成二维卷积（1-3 组，1-9 个通道，卷积核 1-3，步长 1-3，填充 0-2，空洞 1-2，输入不超过 "
               "11 x 11），权重和数据用 float64。对每个配置：用随机 x、y 检验伴随恒等式（F.conv2d 与同一权重的 "
               "F.conv_transpose2d，output_padding 取恢复输入形状的值），并计算最优缩放下 C^T C x 离 x 有多远。每个种子"
@@ -142,7 +142,7 @@ K31_SMALL = {"c_in": 2, "c_out": 2, "kernel": (3, 3), "stride": (2, 2), "padding
               "not_an_inverse 起初要求对每个配置都成立（取最小值）；第一次运行之后改成了中位数，因为随机抽样可能抽到 "
               "C^T C 恰好是单位阵倍数的配置（见局限）。取最小值的判据本身不成立：全称命题是错的（正交卷积的转置就是它的逆），"
               "结论只反映抽样有没有碰上这种特例。中位数是看过种子 0-4 的结果后才定的，所以判据先提交，之后才在"
-              "从未跑过的新种子（100 起）上判定。",
+              "从未跑过的新种子上判定：这个结论的种子从 100 开始（first_seed）。",
     caveats_en="An exact identity of linear maps: it says nothing about what a learned transposed convolution "
                "does in a decoder (it learns its own weights, and then it is neither C^T nor C^-1 of any encoder "
                "layer), nor about checkerboard artefacts (Odena et al. 2016). A stride-1 convolution can be "
@@ -155,6 +155,7 @@ K31_SMALL = {"c_in": 2, "c_out": 2, "kernel": (3, 3), "stride": (2, 2), "padding
                "C^T C = ||w||^2 I），我们把它们计数报告，而不是藏起来。",
     code=["deepnotes.nn.functional.conv2d", "deepnotes.nn.functional.conv_transpose2d", "deepnotes.nn.ConvTranspose2d"],
     seconds={"tiny": 0.2, "quick": 2, "full": 8},
+    first_seed=100,  # the median was chosen after seeds 0-4 were seen: judged on seeds nobody had run
     references=["Dumoulin & Visin, A guide to convolution arithmetic for deep learning, 2016",
                 "Zeiler et al., Deconvolutional Networks, CVPR 2010"],
 )
