@@ -6,7 +6,7 @@ from sklearn.naive_bayes import GaussianNB
 import deepnotes as dn
 from deepnotes import data
 from deepnotes import generative as g
-from tests.oracle import gradcheck
+from tests.oracle import assert_close, gradcheck
 
 
 @pytest.fixture(scope="module")
@@ -113,9 +113,9 @@ def test_class_conditional_gaussian_matches_sklearn_gaussian_nb(digits):
     x, x_test = digits.x_train.astype(np.float64), digits.x_test.astype(np.float64)
     ours = g.ClassConditionalGaussian().fit(x, digits.y_train)
     ref = GaussianNB().fit(x, digits.y_train)
-    np.testing.assert_allclose(ours.var_, ref.var_, rtol=1e-10)
-    np.testing.assert_allclose(ours.joint_log_likelihood(x_test), ref.predict_joint_log_proba(x_test),
-                               rtol=1e-8)
+    assert_close(ours.var_, ref.var_, "per-class variances vs GaussianNB", rtol=1e-10)
+    assert_close(ours.joint_log_likelihood(x_test), ref.predict_joint_log_proba(x_test),
+                 "joint log-likelihood vs GaussianNB", rtol=1e-8)
     rows = g.generative_vs_discriminative(sizes=(20, 200), seed=0)
     assert [r["n"] for r in rows] == [20, 200] and all(0.5 < r["generative"] <= 1 for r in rows)
 
