@@ -93,3 +93,20 @@ def test_expected_improvement_matches_its_closed_form_and_log_ei_is_stable():
     assert acquisition.expected_improvement(np.array([-1.0, 1.0]), np.zeros(2), 0.0).tolist() == [1.0, 0.0]
     # UCB for minimization prefers low mean and high spread
     assert acquisition.upper_confidence_bound(0.0, 1.0, 2.0) > acquisition.upper_confidence_bound(0.5, 1.0, 2.0)
+
+
+@pytest.mark.covers("H1")
+def test_acquisition_maximizer_polishes_random_candidates_with_lbfgsb():
+    target = np.array([0.3, 0.71, 0.05])
+
+    def fn(U):  # a smooth bump with its maximum 0 at `target`, inside the cube
+        return -np.sum((U - target) ** 2, axis=1)
+
+    u, value = acquisition.maximize(fn, 3, np.random.default_rng(0), n_candidates=64)
+    assert np.all((u >= 0) & (u <= 1)) and value == pytest.approx(float(fn(u[None])[0]))
+    assert np.abs(u - target).max() < 1e-4  # L-BFGS-B finishes what 64 random points only start
+    best_candidate = fn(np.random.default_rng(0).random((64, 3))).max()
+    assert best_candidate < -1e-3 < value
+    # a maximum on the boundary: the bounds hold
+    u, _ = acquisition.maximize(lambda U: U.sum(1), 2, np.random.default_rng(1), n_candidates=16)
+    assert u.tolist() == [1.0, 1.0]
