@@ -82,6 +82,21 @@ def _batches(n, batch_size, rng):
     return [order[i:i + batch_size] for i in range(0, n, batch_size)]
 
 
+def _adam_epochs(model, x, batch_loss, score, epochs, lr, batch_size, seed):
+    """Adam on ``batch_loss(x_batch, rng)`` over shuffled batches of x (float32); ``score()`` after each epoch."""
+    rng = np.random.default_rng(seed)
+    opt = optim.Adam(model.parameters(), lr=lr)
+    x = np.asarray(x, dtype=np.float32)
+    history = []
+    for _ in range(epochs):
+        for idx in _batches(len(x), batch_size, rng):
+            opt.zero_grad()
+            batch_loss(x[idx], rng).backward()
+            opt.step()
+        history.append(score())
+    return history
+
+
 def train_autoencoder(model, x, epochs=10, lr=3e-3, batch_size=64, noise=0.0, likelihood="bernoulli", seed=0):
     """Adam on the reconstruction loss; ``noise`` > 0 masks that fraction of inputs to 0 (denoising AE).
 
@@ -89,20 +104,17 @@ def train_autoencoder(model, x, epochs=10, lr=3e-3, batch_size=64, noise=0.0, li
     """
     if not 0.0 <= noise < 1.0:
         raise ValueError(f"train_autoencoder: noise is a masking fraction in [0, 1), got {noise}")
-    rng = np.random.default_rng(seed)
-    opt = optim.Adam(model.parameters(), lr=lr)
     x = np.asarray(x, dtype=np.float32)
-    history = []
-    for _ in range(epochs):
-        for idx in _batches(len(x), batch_size, rng):
-            clean = x[idx]
-            seen = clean * (rng.random(clean.shape) >= noise) if noise else clean
-            opt.zero_grad()
-            reconstruction_loss(model(dn.tensor(seen.astype(np.float32))), dn.tensor(clean), likelihood).backward()
-            opt.step()
+
+    def batch_loss(clean, rng):
+        seen = clean * (rng.random(clean.shape) >= noise) if noise else clean
+        return reconstruction_loss(model(dn.tensor(seen.astype(np.float32))), dn.tensor(clean), likelihood)
+
+    def score():
         with dn.no_grad():
-            history.append(float(reconstruction_loss(model(dn.tensor(x)), dn.tensor(x), likelihood).item()))
-    return history
+            return float(reconstruction_loss(model(dn.tensor(x)), dn.tensor(x), likelihood).item())
+
+    return _adam_epochs(model, x, batch_loss, score, epochs, lr, batch_size, seed)
 
 
 # ----------------------------------------------------------------------------- pre-training

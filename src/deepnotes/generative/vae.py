@@ -21,9 +21,8 @@ import numpy as np
 import deepnotes as dn
 import deepnotes.nn as nn
 import deepnotes.nn.functional as F
-from deepnotes import optim
 
-from .autoencoders import _batches, _mlp
+from .autoencoders import _adam_epochs, _mlp
 
 LOG_2PI = math.log(2 * math.pi)
 
@@ -107,17 +106,8 @@ class VAE(nn.Module):
 
 def train_vae(model, x, epochs=20, lr=3e-3, batch_size=64, seed=0):
     """Adam on -ELBO; returns the mean ELBO over x after each epoch (one sample of z each)."""
-    rng = np.random.default_rng(seed)
-    opt = optim.Adam(model.parameters(), lr=lr)
-    x = np.asarray(x, dtype=np.float32)
-    history = []
-    for _ in range(epochs):
-        for idx in _batches(len(x), batch_size, rng):
-            opt.zero_grad()
-            model(dn.tensor(x[idx])).backward()
-            opt.step()
-        history.append(evaluate_elbo(model, x))
-    return history
+    return _adam_epochs(model, x, lambda batch, rng: model(dn.tensor(batch)), lambda: evaluate_elbo(model, x), epochs,
+                        lr, batch_size, seed)
 
 
 def evaluate_elbo(model, x, samples=1):
