@@ -74,6 +74,10 @@ def hyperband(objective, space, min_resource=1, max_resource=27, eta=3, mode="mi
     """Hyperband: successive halving brackets from the most aggressive (s = s_max, many configs at
     ``min_resource``) to none (s = 0, few configs at ``max_resource``); one searcher draws all configs.
 
+    s_max + 1 is the number of rungs of `rungs` (min_resource, max_resource, eta). When max_resource /
+    min_resource is a power of eta this is Li et al.'s schedule exactly; otherwise every bracket ends
+    with a shorter last step up to max_resource.
+
     Returns ``{"brackets": [successive_halving result, ...], "best", "cost"}`` (``best``: the best final
     trial over brackets, with its bracket's ``s``).
     """
