@@ -1,10 +1,8 @@
-"""Class weights and the univariate filter against scikit-learn, samplers by statistics, threshold
-moving, the balanced ensemble (M2, L4)."""
+"""Class weights against scikit-learn, samplers by statistics, threshold moving, the balanced ensemble
+(M2, L4); the univariate filters are in test_feature_selection.py."""
 
 import numpy as np
 import pytest
-from sklearn.feature_selection import SelectKBest as SkSelectKBest
-from sklearn.feature_selection import f_classif as sk_f_classif
 from sklearn.metrics import f1_score, precision_recall_curve
 from sklearn.utils.class_weight import compute_class_weight as sk_compute_class_weight
 
@@ -153,19 +151,3 @@ def test_balanced_ensemble_members_see_all_minority_and_equal_majority():
         members.append(np.exp(z) / np.exp(z).sum(1, keepdims=True))
     np.testing.assert_allclose(proba, np.mean(members, axis=0), rtol=1e-6)
     np.testing.assert_allclose(proba.sum(1), 1.0, rtol=1e-9)
-
-
-@pytest.mark.covers("M2")
-@pytest.mark.filterwarnings("ignore:Features .* are constant", "ignore:invalid value encountered")
-def test_univariate_filter_equals_sklearn():
-    rng = np.random.default_rng(10)
-    y = rng.integers(0, 3, 90)
-    X = rng.normal(size=(90, 8)) + np.outer(y, [0, 1, 0, 0.3, 0, 2, 0, 0])
-    X[:, 6] = 1.0  # a constant feature: F is nan in both
-    F, p = imb.f_classif(X, y)
-    F_ref, p_ref = sk_f_classif(X, y)
-    np.testing.assert_allclose(F, F_ref, rtol=1e-10, equal_nan=True)
-    np.testing.assert_allclose(p, p_ref, rtol=1e-8, atol=1e-300, equal_nan=True)
-    for k in (1, 3, 7, "all"):
-        np.testing.assert_array_equal(imb.SelectKBest(k=k).fit(X, y).get_support(),
-                                      SkSelectKBest(sk_f_classif, k=k).fit(X, y).get_support())
