@@ -9,6 +9,7 @@ from sklearn.utils.class_weight import compute_class_weight as sk_compute_class_
 import deepnotes.nn as nn
 from deepnotes import data
 from deepnotes.data import imbalance as imb
+from tests.metrics.sk_oracle import check
 
 
 def binary_data(seed=0, n=120, minority=0.15, d=3):
@@ -25,23 +26,20 @@ def three_class_data(seed=1):
 
 @pytest.mark.covers("L4")
 def test_compute_class_weight_equals_sklearn():
+    """Through the shared oracle: 'balanced', a dict, None, string classes, and the same errors."""
+    def sk_weights(class_weight, *, classes, y):
+        return sk_compute_class_weight(class_weight, classes=classes, y=y)
+
     rng = np.random.default_rng(7)
-    for _ in range(5):
+    for _ in range(6):
         y = rng.integers(0, 4, size=int(rng.integers(5, 50)))
         classes = np.unique(y)
-        np.testing.assert_allclose(imb.compute_class_weight("balanced", classes=classes, y=y),
-                                   sk_compute_class_weight("balanced", classes=classes, y=y), rtol=1e-12)
-        weights = {int(classes[0]): 3.0}
-        np.testing.assert_allclose(imb.compute_class_weight(weights, classes=classes, y=y),
-                                   sk_compute_class_weight(weights, classes=classes, y=y), rtol=1e-12)
+        for class_weight in ("balanced", {int(classes[0]): 3.0}, None):
+            check(imb.compute_class_weight, sk_weights, class_weight, classes=classes, y=y)
     y = np.array(["a", "b", "b", "b"])
-    np.testing.assert_allclose(imb.compute_class_weight("balanced", classes=np.array(["a", "b"]), y=y),
-                               sk_compute_class_weight("balanced", classes=np.array(["a", "b"]), y=y))
+    check(imb.compute_class_weight, sk_weights, "balanced", classes=np.array(["a", "b"]), y=y)
     for bad in (dict(classes=np.array([0]), y=[0, 1]), dict(classes=np.array([0, 1, 2]), y=[0, 1])):
-        with pytest.raises(ValueError):
-            sk_compute_class_weight("balanced", **bad)
-        with pytest.raises(ValueError):
-            imb.compute_class_weight("balanced", **bad)
+        check(imb.compute_class_weight, sk_weights, "balanced", **bad)
 
 
 @pytest.mark.covers("L4")
