@@ -104,6 +104,22 @@ def test_roc_auc_and_average_precision(average):
             check(dm.roc_auc_score, skm.roc_auc_score, y_true, score, average=average, max_fpr=0.3)
 
 
+@pytest.mark.parametrize("name", ["coverage_error", "label_ranking_average_precision_score", "label_ranking_loss"])
+def test_label_ranking_metrics(name):
+    dn_fn, sk_fn = getattr(dm, name), getattr(skm, name)
+    for i, (y_true, _, score) in enumerate(CASES):
+        check(dn_fn, sk_fn, y_true, score)
+        check(dn_fn, sk_fn, y_true, score, sample_weight=_weights(i, len(y_true)))
+        check(dn_fn, sk_fn, y_true, -score)  # a reversed ranking
+    y, _, s = CASES[0]
+    check(dn_fn, sk_fn, y[:, :1], s[:, :1])          # one label: LRAP 1, the others refuse
+    check(dn_fn, sk_fn, y[:, 0], s[:, 0])            # not multilabel
+    check(dn_fn, sk_fn, y, s[:, :-1])                # shapes differ
+    check(dn_fn, sk_fn, 2 * y + np.arange(y.size).reshape(y.shape) % 2, s)  # values 0-3: multi-output
+    with pytest.raises(ValueError, match=f"{name}: y_true .* and y_score .* have different shapes"):
+        dn_fn(y, s[:, :-1])
+
+
 def test_multilabel_errors_are_named_and_match_sklearn():
     y, yp, s = CASES[0]
     check(dm.f1_score, skm.f1_score, y, yp)                               # average='binary' on multilabel
