@@ -80,7 +80,7 @@ def test_fit_logs_streaming_metrics_in_history():
     # the validation numbers are the whole validation set's, computed by sklearn from the model's outputs
     with dn.no_grad():
         model.eval()
-        logits = model(dn.tensor(split.x_test)).data
+        logits = model(dn.tensor(split.x_test)).numpy()
     p = _softmax(logits.astype(np.float64))
     assert history.val_auc[-1] == pytest.approx(skm.roc_auc_score(split.y_test, p[:, 1]), abs=1e-9)
     assert history.val_f1_macro[-1] == pytest.approx(skm.f1_score(split.y_test, p.argmax(1), average="macro"))

@@ -181,7 +181,7 @@ class BalancedEnsemble:
         total = 0.0
         with no_grad():
             for model in self.members_:
-                z = model(Tensor(np.asarray(X, dtype=np.float32))).data.astype(np.float64)
+                z = model(Tensor(np.asarray(X, dtype=np.float32))).numpy().astype(np.float64)
                 e = np.exp(z - z.max(axis=1, keepdims=True))
                 total = total + e / e.sum(axis=1, keepdims=True)
         return total / len(self.members_)

@@ -22,7 +22,7 @@ from ..errors import EmptyInputError
 
 def as_labels(fn, y, name="y_true"):
     """`y` as a 1-D NumPy array of labels; (N, 1) column vectors are flattened."""
-    arr = np.asarray(y.data if hasattr(y, "data") and not isinstance(y, np.ndarray) else y)
+    arr = np.asarray(y)
     if arr.ndim == 2 and arr.shape[1] == 1:
         arr = arr[:, 0]
     if arr.ndim != 1:
@@ -42,7 +42,7 @@ def as_labels(fn, y, name="y_true"):
 
 def as_scores(fn, y, name="y_score", ndim=(1,)):
     """`y` as a float64 array with a number of dimensions in `ndim`, all finite."""
-    arr = np.asarray(y.data if hasattr(y, "data") and not isinstance(y, np.ndarray) else y, dtype=np.float64)
+    arr = np.asarray(y, dtype=np.float64)
     if arr.ndim == 2 and arr.shape[1] == 1 and 1 in ndim and 2 not in ndim:
         arr = arr[:, 0]
     if arr.ndim not in ndim:
@@ -56,7 +56,7 @@ def as_scores(fn, y, name="y_score", ndim=(1,)):
 
 def require_samples(fn, y_true):
     """EmptyInputError naming the public metric `fn` when `y_true` holds no sample (before it delegates)."""
-    if np.size(y_true.data if hasattr(y_true, "data") and not isinstance(y_true, np.ndarray) else y_true) == 0:
+    if np.size(np.asarray(y_true)) == 0:
         raise EmptyInputError(f"{fn}: y_true is empty; expected at least 1 sample")
 
 

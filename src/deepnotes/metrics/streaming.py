@@ -26,7 +26,7 @@ from . import ranking as R
 
 
 def _array(x):
-    return np.asarray(x.data if hasattr(x, "data") and not isinstance(x, np.ndarray) else x)
+    return np.asarray(x)
 
 
 def split_output(output, target):
