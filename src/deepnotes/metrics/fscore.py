@@ -209,22 +209,24 @@ def f1_score(y_true, y_pred, *, labels=None, pos_label=1, average="binary", samp
                        sample_weight=sample_weight, zero_division=zero_division)
 
 
+def _one_score(fn, index, y_true, y_pred, labels, pos_label, average, sample_weight, zero_division):
+    """Precision (index 0) or recall (1) of `precision_recall_fscore_support`, warning only about that one."""
+    require_samples(fn, y_true)
+    return precision_recall_fscore_support(y_true, y_pred, labels=labels, pos_label=pos_label, average=average,
+                                           warn_for=(("precision", "recall")[index],), sample_weight=sample_weight,
+                                           zero_division=zero_division)[index]
+
+
 def precision_score(y_true, y_pred, *, labels=None, pos_label=1, average="binary", sample_weight=None,
                     zero_division="warn"):
     """TP / (TP + FP): of the samples predicted positive, the fraction that are."""
-    require_samples("precision_score", y_true)
-    return precision_recall_fscore_support(y_true, y_pred, labels=labels, pos_label=pos_label, average=average,
-                                           warn_for=("precision",), sample_weight=sample_weight,
-                                           zero_division=zero_division)[0]
+    return _one_score("precision_score", 0, y_true, y_pred, labels, pos_label, average, sample_weight, zero_division)
 
 
 def recall_score(y_true, y_pred, *, labels=None, pos_label=1, average="binary", sample_weight=None,
                  zero_division="warn"):
     """TP / (TP + FN): of the positive samples, the fraction found (sensitivity, true positive rate)."""
-    require_samples("recall_score", y_true)
-    return precision_recall_fscore_support(y_true, y_pred, labels=labels, pos_label=pos_label, average=average,
-                                           warn_for=("recall",), sample_weight=sample_weight,
-                                           zero_division=zero_division)[1]
+    return _one_score("recall_score", 1, y_true, y_pred, labels, pos_label, average, sample_weight, zero_division)
 
 
 def jaccard_score(y_true, y_pred, *, labels=None, pos_label=1, average="binary", sample_weight=None,

@@ -17,6 +17,12 @@ multi-label data"; Schapire & Singer, 2000, for the ranking loss):
   order, #{(r, f) : s_ir <= s_if} / (|R_i| |F_i|) (a tie is a mistake); 0 for
   a sample with no or all labels true.
 
+Which one: coverage error counts labels, so it grows with K and suits a
+"how many suggestions must a user read" question; LRAP is the per-sample
+analogue of average precision (M1's AP, but over labels instead of samples);
+ranking loss ignores where in the list a mistake happens.  None of them looks
+at a threshold, so they judge the scores before any decision rule is chosen.
+
 All three compare the scores of one sample pairwise, (N, K, K) at once.
 """
 from __future__ import annotations
