@@ -120,6 +120,18 @@ def test_label_ranking_metrics(name):
         dn_fn(y, s[:, :-1])
 
 
+def test_log_loss():
+    """scikit-learn reads a multilabel y_true as the target distribution: -sum_k y_ik log p_ik per sample."""
+    rng = np.random.default_rng(11)
+    for i, (y_true, _, _) in enumerate(CASES):
+        proba = rng.dirichlet(np.ones(y_true.shape[1]), size=len(y_true))
+        check(dm.log_loss, skm.log_loss, y_true, proba)
+        check(dm.log_loss, skm.log_loss, y_true, proba, normalize=False, sample_weight=_weights(i, len(y_true)))
+    y, _, _ = CASES[0]
+    check(dm.log_loss, skm.log_loss, y, rng.dirichlet(np.ones(y.shape[1] + 1), size=len(y)))  # columns: error
+    check(dm.log_loss, skm.log_loss, y, rng.dirichlet(np.ones(y.shape[1]), size=len(y)), labels=[0, 1])  # error
+
+
 def test_multilabel_errors_are_named_and_match_sklearn():
     y, yp, s = CASES[0]
     check(dm.f1_score, skm.f1_score, y, yp)                               # average='binary' on multilabel

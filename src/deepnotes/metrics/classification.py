@@ -27,7 +27,7 @@ import warnings
 
 import numpy as np
 
-from ._labels import as_labels, as_scores, check_targets, check_weights, require_samples
+from ._labels import as_indicator, as_labels, as_scores, check_targets, check_weights, is_indicator, require_samples
 from .fscore import UndefinedMetricWarning, precision_recall_fscore_support  # noqa: F401 (re-exported)
 
 
@@ -167,7 +167,9 @@ def log_loss(y_true, y_proba, *, normalize=True, sample_weight=None, labels=None
     """Cross-entropy of predicted probabilities: -mean_i log p_i[y_i].
 
     Args:
-        y_true: (N,) labels.
+        y_true: (N,) labels, or an (N, K) multilabel indicator matrix (then,
+            as scikit-learn, the loss of a sample is -sum_k y_ik log p_ik over
+            its true labels; the absent labels do not count).
         y_proba: (N, K) class probabilities with columns in the sorted order of
             `labels` (default: the labels of y_true), or (N,) the probability of
             the larger label of a binary problem.
@@ -177,29 +179,35 @@ def log_loss(y_true, y_proba, *, normalize=True, sample_weight=None, labels=None
     mistake costs a large finite loss.
     """
     fn = "log_loss"
-    y_true = as_labels(fn, y_true)
     proba = as_scores(fn, y_proba, "y_proba", ndim=(1, 2))
     if proba.max(initial=0) > 1 or proba.min(initial=0) < 0:
         raise ValueError(f"{fn}: y_proba must lie in [0, 1], got values in [{proba.min()}, {proba.max()}]")
-    if len(proba) != len(y_true):
-        raise ValueError(f"{fn}: y_true and y_proba have different lengths: {len(y_true)} and {len(proba)}")
-    classes = np.unique(y_true) if labels is None else np.unique(np.asarray(labels))
-    if labels is not None and not np.isin(y_true, classes).all():
-        raise ValueError(f"{fn}: y_true has labels that are not in labels={classes.tolist()}")
-    if len(classes) == 1:
-        raise ValueError(f"{fn}: y_true contains only one label ({classes[0]}); pass every class via labels=")
-    if proba.ndim == 1:
-        proba = proba[:, None]
-    if proba.shape[1] == 1:
-        proba = np.hstack([1 - proba, proba])
-    if proba.shape[1] != len(classes):
-        raise ValueError(f"{fn}: y_true has {len(classes)} classes but y_proba has {proba.shape[1]} columns; "
-                         "pass the classes via labels=")
+    if is_indicator(y_true):  # scikit-learn's reading: -sum_k y_ik log p_ik, the indicator as the target
+        if labels is not None:
+            raise ValueError(f"{fn}: labels= is not used with a multilabel y_true (its columns are the labels)")
+        onehot = as_indicator(fn, y_true)
+        if proba.shape != onehot.shape:
+            raise ValueError(f"{fn}: multilabel y_true is {onehot.shape} but y_proba is {proba.shape}")
+    else:
+        y_true = as_labels(fn, y_true)
+        if len(proba) != len(y_true):
+            raise ValueError(f"{fn}: y_true and y_proba have different lengths: {len(y_true)} and {len(proba)}")
+        classes = np.unique(y_true) if labels is None else np.unique(np.asarray(labels))
+        if labels is not None and not np.isin(y_true, classes).all():
+            raise ValueError(f"{fn}: y_true has labels that are not in labels={classes.tolist()}")
+        if len(classes) == 1:
+            raise ValueError(f"{fn}: y_true contains only one label ({classes[0]}); pass every class via labels=")
+        if proba.ndim == 1:
+            proba = proba[:, None]
+        if proba.shape[1] == 1:
+            proba = np.hstack([1 - proba, proba])
+        if proba.shape[1] != len(classes):
+            raise ValueError(f"{fn}: y_true has {len(classes)} classes but y_proba has {proba.shape[1]} columns; "
+                             "pass the classes via labels=")
+        onehot = (y_true[:, None] == classes[None, :]).astype(np.float64)
     eps = np.finfo(np.float64).eps
-    proba = np.clip(proba, eps, 1 - eps)
-    picked = proba[np.arange(len(y_true)), np.searchsorted(classes, y_true)]
-    losses = -np.log(picked)
-    w = check_weights(fn, sample_weight, len(y_true))
+    losses = -(onehot * np.log(np.clip(proba, eps, 1 - eps))).sum(axis=1)
+    w = check_weights(fn, sample_weight, len(losses))
     if not normalize:
         return float(losses.sum() if w is None else losses @ w)
     return float(np.average(losses, weights=w))
