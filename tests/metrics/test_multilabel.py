@@ -150,7 +150,7 @@ def test_multilabel_errors_are_named_and_match_sklearn():
         dm.roc_auc_score(y, s[:, :1])
     with pytest.raises(ValueError, match="accuracy_score: multilabel y_true and y_pred have different shapes"):
         dm.accuracy_score(y, np.c_[yp, yp])
-    with pytest.raises(ValueError, match=r"precision_recall_fscore_support: multilabel labels are column indices in \[0, "):
+    with pytest.raises(ValueError, match=r"f1_score: multilabel labels are column indices in \[0, "):
         dm.f1_score(y, yp, labels=[0, 99], average="macro")
 
 

@@ -32,6 +32,7 @@ import numbers
 
 import numpy as np
 
+from ..errors import EmptyInputError
 from .resampling import _check_xy
 
 
@@ -184,7 +185,7 @@ def mutual_info_classif(X, y, *, discrete_features="auto", n_neighbors=3, copy=T
         raise ValueError(f"{fn}: n_neighbors must be an int >= 1, got {n_neighbors!r}")
     X, y = _check_xy(fn, X, y)
     if X.size == 0:
-        raise ValueError(f"{fn}: X is empty (shape {X.shape}); expected at least 1 sample and 1 feature")
+        raise EmptyInputError(f"{fn}: X is empty (shape {X.shape}); expected at least 1 sample and 1 feature")
     if X.dtype.kind not in "biuf" or not np.all(np.isfinite(X)):
         raise ValueError(f"{fn}: X must hold finite numbers, got dtype {X.dtype}"
                          + (" with NaN or infinity" if X.dtype.kind in "f" else ""))

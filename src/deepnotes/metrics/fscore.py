@@ -165,7 +165,12 @@ def precision_recall_fscore_support(y_true, y_pred, *, beta=1.0, labels=None, po
         (precision, recall, fbeta, support): floats with an average (support is
         then None), else (L,) arrays.
     """
-    fn = "precision_recall_fscore_support"
+    return _prfs("precision_recall_fscore_support", y_true, y_pred, beta, labels, pos_label, average, warn_for,
+                 sample_weight, zero_division)
+
+
+def _prfs(fn, y_true, y_pred, beta, labels, pos_label, average, warn_for, sample_weight, zero_division):
+    """precision_recall_fscore_support, its errors naming `fn` (the public function the user called)."""
     if not beta >= 0:
         raise ValueError(f"{fn}: beta must be >= 0, got {beta}")
     _zero_division_value(fn, zero_division)
@@ -191,9 +196,8 @@ def fbeta_score(y_true, y_pred, *, beta, labels=None, pos_label=1, average="bina
                 zero_division="warn"):
     """F-beta: the weighted harmonic mean of precision and recall, recall weighted beta times as much."""
     require_samples("fbeta_score", y_true)
-    return precision_recall_fscore_support(y_true, y_pred, beta=beta, labels=labels, pos_label=pos_label,
-                                           average=average, warn_for=("F-score",), sample_weight=sample_weight,
-                                           zero_division=zero_division)[2]
+    return _prfs("fbeta_score", y_true, y_pred, beta, labels, pos_label, average, ("F-score",), sample_weight,
+                 zero_division)[2]
 
 
 def f1_score(y_true, y_pred, *, labels=None, pos_label=1, average="binary", sample_weight=None,
@@ -205,16 +209,15 @@ def f1_score(y_true, y_pred, *, labels=None, pos_label=1, average="binary", samp
         0.8
     """
     require_samples("f1_score", y_true)
-    return fbeta_score(y_true, y_pred, beta=1.0, labels=labels, pos_label=pos_label, average=average,
-                       sample_weight=sample_weight, zero_division=zero_division)
+    return _prfs("f1_score", y_true, y_pred, 1.0, labels, pos_label, average, ("F-score",), sample_weight,
+                 zero_division)[2]
 
 
 def _one_score(fn, index, y_true, y_pred, labels, pos_label, average, sample_weight, zero_division):
     """Precision (index 0) or recall (1) of `precision_recall_fscore_support`, warning only about that one."""
     require_samples(fn, y_true)
-    return precision_recall_fscore_support(y_true, y_pred, labels=labels, pos_label=pos_label, average=average,
-                                           warn_for=(("precision", "recall")[index],), sample_weight=sample_weight,
-                                           zero_division=zero_division)[index]
+    return _prfs(fn, y_true, y_pred, 1.0, labels, pos_label, average, (("precision", "recall")[index],),
+                 sample_weight, zero_division)[index]
 
 
 def precision_score(y_true, y_pred, *, labels=None, pos_label=1, average="binary", sample_weight=None,
