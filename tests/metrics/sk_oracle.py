@@ -5,10 +5,12 @@ must raise an exception of the same built-in class (ValueError, TypeError, ...);
 otherwise the results must agree: floats and arrays to 1e-12 relative (NaN
 equal to NaN), tuples and dicts item by item, strings exactly.
 
-`label_cases(seed)` and `score_cases(seed)` draw the random inputs every test
-uses: several sizes, 2 to 5 classes, int and string labels, heavy ties in the
-scores, and the degenerate cases on purpose (one class present, all-zero
-predictions, a class never predicted).
+`label_cases(seed)`, `score_cases(seed)`, `proba_cases(seed)` and
+`multilabel_cases(seed)` draw the random inputs every test uses: several
+sizes, 2 to 5 classes, int and string labels, heavy ties in the scores, (N, K)
+indicator matrices, and the degenerate cases on purpose (one class present,
+all-zero predictions, a class never predicted, empty label sets).  The data
+tests (class weights, feature filters) use the same `check`.
 """
 from __future__ import annotations
 
