@@ -18,6 +18,7 @@ import pytest
 import torch
 
 import deepnotes as dn
+import deepnotes.metrics  # noqa: F401 (the cases call dn.metrics; imported here, not by an earlier test)
 import deepnotes.nn as nn
 import deepnotes.nn.functional as F
 from deepnotes import cli
@@ -266,6 +267,20 @@ for metric in ("accuracy_score", "f1_score", "precision_score", "recall_score", 
     bad(f"metric-empty-{metric}", lambda m=metric: getattr(dn.metrics, m)([], []), EmptyInputError, metric, "empty")
 bad("metric-empty-roc-auc", lambda: dn.metrics.roc_auc_score([], []), EmptyInputError, "roc_auc_score", "empty")
 bad("metric-empty-log-loss", lambda: dn.metrics.log_loss([], []), EmptyInputError, "log_loss", "empty")
+for metric in ("jaccard_score", "hamming_loss", "multilabel_confusion_matrix"):
+    bad(f"metric-empty-{metric}", lambda m=metric: getattr(dn.metrics, m)([], []), EmptyInputError, metric, "empty")
+for metric in ("coverage_error", "label_ranking_average_precision_score", "label_ranking_loss"):
+    bad(f"metric-empty-{metric}", lambda m=metric: getattr(dn.metrics, m)(np.zeros((0, 3)), np.zeros((0, 3))),
+        EmptyInputError, metric, "empty")
+bad("metric-multilabel-shapes", lambda: dn.metrics.f1_score(np.eye(3, dtype=int), np.eye(3, 4, dtype=int),
+                                                             average="macro"),
+    ValueError, "f1_score", "(3, 3)", "(3, 4)")
+bad("metric-max-fpr", lambda: dn.metrics.roc_auc_score([0, 1], [0.2, 0.8], max_fpr=0), ValueError, "roc_auc_score",
+    "max_fpr", "0")
+bad("mutual-info-empty", lambda: dn.data.mutual_info_classif(np.zeros((0, 3)), []), EmptyInputError,
+    "mutual_info_classif", "empty")
+bad("mutual-info-neighbours", lambda: dn.data.mutual_info_classif(np.zeros((4, 1)), [0, 1, 0, 1], n_neighbors=0),
+    ValueError, "mutual_info_classif", "n_neighbors", "0")
 
 # state dicts
 bad("load-state-shape", lambda: nn.Linear(2, 3).load_state_dict(

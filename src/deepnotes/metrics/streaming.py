@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import classification as C
+from . import fscore as F
 from . import ranking as R
 
 
@@ -213,8 +214,8 @@ NAMES = {
 REFERENCE = {
     "accuracy": lambda y, p: C.accuracy_score(y, predictions(p)),
     "balanced_accuracy": lambda y, p: C.balanced_accuracy_score(y, predictions(p)),
-    **{f"{kind}_{avg}": (lambda kind, avg: lambda y, p: {"precision": C.precision_score, "recall": C.recall_score,
-                                                         "f1": C.f1_score}[kind](y, predictions(p), average=avg,
+    **{f"{kind}_{avg}": (lambda kind, avg: lambda y, p: {"precision": F.precision_score, "recall": F.recall_score,
+                                                         "f1": F.f1_score}[kind](y, predictions(p), average=avg,
                                                                                 zero_division=0))(kind, avg)
        for kind in ("precision", "recall", "f1") for avg in ("macro", "weighted")},
 }
