@@ -180,7 +180,7 @@ def test_backward_fills_grad_and_only_step_moves_the_weights():
     (w * dn.tensor(np.array([-2.0, 1.0]))).sum().backward()
     np.testing.assert_array_equal(w.numpy(), [0.0, 0.0])  # backprop computed a gradient, changed nothing
     np.testing.assert_array_equal(w.grad.numpy(), [-2.0, 1.0])
-    w.grad = w.grad.numpy() * 0.0 + np.array([-2.0, 0.0])  # the optimizer consumes whatever is in .grad.numpy()
+    w.grad = w.grad.numpy() * 0.0 + np.array([-2.0, 0.0])  # the optimizer consumes whatever is in .grad
     opt.step()
     assert w.numpy()[0] > 0 and w.numpy()[1] == 0.0
 
