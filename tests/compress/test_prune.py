@@ -245,3 +245,17 @@ def test_global_ties_prune_the_right_count_and_never_a_larger_magnitude():
     mags = np.concatenate([np.abs(o.weight_orig.numpy()).ravel() for o in ours])
     mask = np.concatenate([np.asarray(o.weight_mask).ravel() for o in ours])
     assert mags[mask == 0].max() <= mags[mask == 1].min()
+
+
+@pytest.mark.covers("P1")
+def test_sparsity_report_counts_emptied_output_units():
+    dn.manual_seed(0)
+    model = nn.Sequential(nn.Conv1d(2, 6, 3), nn.ReLU(), nn.Flatten(), nn.Linear(6 * 6, 4))
+    prune.ln_structured(model[0], "weight", 2, n=1, dim=0)  # two whole filters
+    prune.l1_unstructured(model[3], "weight", 0.25)  # scattered zeros: no row empties
+    rows = {r["name"]: r for r in prune.sparsity_report(model)}
+    assert rows["0.weight"]["empty_outputs"] == 2 and rows["0.weight"]["zeros"] == 2 * 2 * 3
+    assert rows["3.weight"]["empty_outputs"] == 0 and rows["0.bias"]["empty_outputs"] == 0
+    assert rows["total"]["empty_outputs"] == 2
+    text = prune.format_sparsity_report(model)
+    assert "empty outputs" in text.splitlines()[0]

@@ -348,9 +348,13 @@ def iterative_pruning(parameters, sparsities, fine_tune) -> list:
 
 # ----------------------------------------------------------------------------------- report
 def sparsity_report(model: Module) -> list[dict]:
-    """One row per weight tensor (dense or pruned): name, shape, entries, zeros, sparsity; then a total row.
+    """One row per weight tensor (dense or pruned): name, shape, entries, zeros, sparsity, empty_outputs;
+    then a total row.
 
-    Zeros are counted in the effective tensor (``orig * mask`` for a pruned one).
+    Zeros are counted in the effective tensor (``orig * mask`` for a pruned one). ``empty_outputs``
+    counts the slices along dim 0 (output units or channels) that are entirely zero: such a unit
+    outputs its bias alone, whatever the input. Global pruning of a small network can empty whole
+    units while every layer keeps some weights (for the last layer: a class whose logit is a constant).
     """
     rows = []
     for mod_name, module in model.named_modules():
@@ -359,12 +363,13 @@ def sparsity_report(model: Module) -> list[dict]:
         for name in names:
             values, mask = _current(module, name, "sparsity_report")
             effective = values * mask
+            empty = int(np.all(effective.reshape(len(effective), -1) == 0, axis=1).sum()) if values.ndim > 1 else 0
             rows.append({"name": f"{mod_name}.{name}" if mod_name else name, "shape": tuple(values.shape),
                          "numel": int(values.size), "zeros": int((effective == 0).sum()),
-                         "sparsity": float((effective == 0).mean()) if values.size else 0.0})
+                         "sparsity": float((effective == 0).mean()) if values.size else 0.0, "empty_outputs": empty})
     total, zeros = sum(r["numel"] for r in rows), sum(r["zeros"] for r in rows)
     rows.append({"name": "total", "shape": (), "numel": total, "zeros": zeros,
-                 "sparsity": zeros / total if total else 0.0})
+                 "sparsity": zeros / total if total else 0.0, "empty_outputs": sum(r["empty_outputs"] for r in rows)})
     return rows
 
 
@@ -372,8 +377,9 @@ def format_sparsity_report(model: Module) -> str:
     """`sparsity_report` as an aligned text table."""
     rows = sparsity_report(model)
     width = max(len(r["name"]) for r in rows)
-    lines = [f"{'tensor':<{width}}  {'shape':>16}  {'entries':>9}  {'zeros':>9}  sparsity"]
+    lines = [f"{'tensor':<{width}}  {'shape':>16}  {'entries':>9}  {'zeros':>9}  sparsity  empty outputs"]
     for r in rows:
         shape = "x".join(map(str, r["shape"])) if r["shape"] else ""
-        lines.append(f"{r['name']:<{width}}  {shape:>16}  {r['numel']:>9}  {r['zeros']:>9}  {r['sparsity']:8.2%}")
+        lines.append(f"{r['name']:<{width}}  {shape:>16}  {r['numel']:>9}  {r['zeros']:>9}  {r['sparsity']:8.2%}  "
+                     f"{r['empty_outputs']:>13}")
     return "\n".join(lines)
