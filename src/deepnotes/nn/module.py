@@ -190,7 +190,10 @@ class Module:
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear the gradient of every parameter (to None, or to zeros)."""
         for p in self.parameters():
-            p.zero_grad_(set_to_none)
+            if set_to_none:  # the default, every step: the slot itself, no call
+                p._grad = None
+            else:
+                p.zero_grad_(False)
 
     # ------------------------------------------------------------------ dtype
     def to(self, *args, **kwargs) -> Module:

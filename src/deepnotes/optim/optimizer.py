@@ -144,7 +144,10 @@ class Optimizer:
         """Clear the gradients of all optimized parameters: to None (the default), or to zeros."""
         for group in self.param_groups:
             for p in group["params"]:
-                p.zero_grad_(set_to_none)
+                if set_to_none:  # the default, every step: the slot itself, no call
+                    p._grad = None
+                else:
+                    p.zero_grad_(False)
 
     # -------------------------------------------------------------------- step
     def step(self, closure=None):
