@@ -44,7 +44,7 @@ def test_combine_needs_the_gaps_and_one_recovery():
 @pytest.mark.parametrize("others", [HOLDS, DOES_NOT_HOLD])
 def test_combine_says_nothing_about_untrained_detectors(precondition, others):
     # detectors that do not detect: no verdict either way, whatever the gaps between them
-    verdicts = {c.name: others for c in registry.get("K49").criteria}
+    verdicts = {c.name: others for c in K.k49.criteria}
     verdicts["detectors_trained"] = precondition
     assert K._combine(verdicts) == MIXED
 

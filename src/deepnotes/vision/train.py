@@ -29,7 +29,8 @@ from deepnotes import optim
 from .detector import SingleShotDetector
 from .evaluation import mean_average_precision
 
-AP_KEYS = ("map", "map_50", "map_75", "map_small", "map_medium", "map_large")
+AP_KEYS = ("map", "map_50", "map_75", "map_small", "map_medium", "map_large",
+           "map_50_small", "map_50_medium", "map_50_large")  # the last three: AP at IoU 0.5 by size
 
 
 def fit_detector(model, images, targets, epochs=10, lr=3e-3, batch_size=32, seed=0, progress=True,
@@ -78,12 +79,20 @@ def _epoch(model, opt, sched, images, labels, offsets, order, batch_size, desc, 
 
 
 def evaluate_detector(model, images, targets, area_ranges=None, scales=(1,), batch_size=64, iou_thresholds=None):
-    """(COCO AP dict of `mean_average_precision`, the detections) of the model on `images`."""
+    """(COCO AP dict of `mean_average_precision`, the detections) of the model on `images`.
+
+    With the default `iou_thresholds` (COCO's 0.5:0.95) the dict also holds AP at IoU 0.5 by
+    object size: map_50_small, map_50_medium, map_50_large.
+    """
     detections = []
     with threadpool_limits(1, user_api="blas"):
         for start in range(0, len(images), batch_size):
             detections += model.detect(images[start:start + batch_size], scales=scales)
-    return mean_average_precision(detections, targets, iou_thresholds, area_ranges), detections
+    ap = mean_average_precision(detections, targets, iou_thresholds, area_ranges)
+    if iou_thresholds is None:
+        ap50 = mean_average_precision(detections, targets, [0.5], area_ranges)
+        ap.update({f"map_50_{size}": ap50[f"map_{size}"] for size in ("small", "medium", "large")})
+    return ap, detections
 
 
 def draw_detections(images, targets, detections, path, classes, columns=4, rows=2, min_score=0.3, per_image=10):
@@ -135,10 +144,10 @@ def cli_train(args) -> int:
     model = SingleShotDetector(split.num_classes, head=head, width=width)
     print(f"training ssd ({head} head, width {width}) on shapes: {n_train} train / {n_test} test images, "
           f"{args.epochs} epochs, AdamW lr={args.lr}, batch {args.batch_size}, seed {args.seed}", file=report)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     history = fit_detector(model, split.x_train, split.y_train, epochs=args.epochs, lr=args.lr,
                            batch_size=args.batch_size, seed=args.seed, progress=not args.no_progress)
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     ap, detections = evaluate_detector(model, split.x_test, split.y_test, split.area_ranges)
     extra = {}
     if head == "single":  # the same model on a 2x image pyramid at test time
@@ -148,10 +157,12 @@ def cli_train(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
     png = draw_detections(split.x_test, split.y_test, detections, out / "detections.png", split.classes)
     result = {**{k: round(ap[k], 4) for k in AP_KEYS}, **extra, "epochs": args.epochs, "seconds": round(seconds, 3),
+              "cpu_seconds": round(cpu, 3),
               "dataset": "shapes", "model": "ssd", "head": head, "train_loss": [round(v, 4) for v in history],
               "detections_png": str(png), "metrics_json": str(out / "metrics.json")}
     (out / "metrics.json").write_text(json.dumps(result, indent=1))
-    print(" ".join(f"{k} {ap[k]:.3f}" for k in AP_KEYS) + f"  ({seconds:.1f} s training)", file=report)
+    print(" ".join(f"{k} {ap[k]:.3f}" for k in AP_KEYS) + f"  ({seconds:.1f} s training, {cpu:.1f} s CPU)",
+          file=report)
     if extra:
         print("with a 2x image pyramid: " + " ".join(f"{k} {pyramid[k]:.3f}" for k in AP_KEYS), file=report)
     print(f"wrote {png} and {out / 'metrics.json'}", file=report)
