@@ -33,7 +33,7 @@ def _to_numpy(x):
     if isinstance(x, torch.Tensor):
         return x.detach().cpu().numpy()
     if isinstance(x, dn.Tensor):
-        return x.data
+        return x.numpy()
     return np.asarray(x)
 
 
@@ -75,7 +75,7 @@ def check_fn(dn_fn, torch_fn, inputs, *, grad=True, atol=ATOL, rtol=RTOL, seed=0
 
 def assert_grad_close(dn_grad, torch_grad, what, atol=ATOL, rtol=RTOL):
     if torch_grad is None:
-        assert dn_grad is None or not np.any(dn_grad), f"{what}: torch has no gradient, deepnotes does"
+        assert dn_grad is None or not np.any(_to_numpy(dn_grad)), f"{what}: torch has no gradient, deepnotes does"
         return
     assert dn_grad is not None, f"{what}: deepnotes has no gradient, torch does"
     assert_close(dn_grad, torch_grad, what, atol, rtol)
@@ -145,12 +145,12 @@ def gradcheck(fn, inputs, *, eps=1e-6, atol=1e-6, rtol=1e-5, seed=0, directions=
     out = fn(*tensors)
     c = rng.standard_normal(out.shape)
     (out * dn.tensor(c)).sum().backward()
-    grads = [t.grad if t.grad is not None else np.zeros_like(t.data) for t in tensors]
+    grads = [t.grad.numpy() if t.grad is not None else np.zeros_like(t.numpy()) for t in tensors]
     for _ in range(directions):
         vs = [rng.standard_normal(a.shape) for a in arrays]
         with dn.no_grad():
-            plus = fn(*[dn.tensor(a + eps * v) for a, v in zip(arrays, vs)]).data
-            minus = fn(*[dn.tensor(a - eps * v) for a, v in zip(arrays, vs)]).data
+            plus = fn(*[dn.tensor(a + eps * v) for a, v in zip(arrays, vs)]).numpy()
+            minus = fn(*[dn.tensor(a - eps * v) for a, v in zip(arrays, vs)]).numpy()
         numeric = float(np.sum(c * (plus - minus)) / (2 * eps))
         analytic = float(sum(np.sum(g * v) for g, v in zip(grads, vs)))
         assert abs(numeric - analytic) <= atol + rtol * abs(numeric), (
@@ -182,7 +182,7 @@ def check_grad_grad(dn_fn, torch_fn, inputs, *, atol=ATOL, rtol=RTOL, seed=0):
     dn_g = dn_grad((dn_out * dn.tensor(c)).sum(), dn_x, create_graph=True, allow_unused=True)
     th_g = torch.autograd.grad((th_out * torch.tensor(c)).sum(), th_x, create_graph=True, allow_unused=True)
     for i, (a, b) in enumerate(zip(dn_g, th_g)):
-        assert_grad_close(None if a is None else a.data, b, f"first derivative {i}", atol, rtol)
+        assert_grad_close(None if a is None else a.numpy(), b, f"first derivative {i}", atol, rtol)
 
     def second(grads, xs, lib):
         """d<g, v>/dx as arrays; zeros where g does not depend on x (a linear op)."""

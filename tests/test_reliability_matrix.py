@@ -18,6 +18,7 @@ import pytest
 import torch
 
 import deepnotes as dn
+import deepnotes.metrics  # noqa: F401 (the cases call dn.metrics; imported here, not by an earlier test)
 import deepnotes.nn as nn
 import deepnotes.nn.functional as F
 from deepnotes import cli
@@ -266,6 +267,20 @@ for metric in ("accuracy_score", "f1_score", "precision_score", "recall_score", 
     bad(f"metric-empty-{metric}", lambda m=metric: getattr(dn.metrics, m)([], []), EmptyInputError, metric, "empty")
 bad("metric-empty-roc-auc", lambda: dn.metrics.roc_auc_score([], []), EmptyInputError, "roc_auc_score", "empty")
 bad("metric-empty-log-loss", lambda: dn.metrics.log_loss([], []), EmptyInputError, "log_loss", "empty")
+for metric in ("jaccard_score", "hamming_loss", "multilabel_confusion_matrix"):
+    bad(f"metric-empty-{metric}", lambda m=metric: getattr(dn.metrics, m)([], []), EmptyInputError, metric, "empty")
+for metric in ("coverage_error", "label_ranking_average_precision_score", "label_ranking_loss"):
+    bad(f"metric-empty-{metric}", lambda m=metric: getattr(dn.metrics, m)(np.zeros((0, 3)), np.zeros((0, 3))),
+        EmptyInputError, metric, "empty")
+bad("metric-multilabel-shapes", lambda: dn.metrics.f1_score(np.eye(3, dtype=int), np.eye(3, 4, dtype=int),
+                                                             average="macro"),
+    ValueError, "f1_score", "(3, 3)", "(3, 4)")
+bad("metric-max-fpr", lambda: dn.metrics.roc_auc_score([0, 1], [0.2, 0.8], max_fpr=0), ValueError, "roc_auc_score",
+    "max_fpr", "0")
+bad("mutual-info-empty", lambda: dn.data.mutual_info_classif(np.zeros((0, 3)), []), EmptyInputError,
+    "mutual_info_classif", "empty")
+bad("mutual-info-neighbours", lambda: dn.data.mutual_info_classif(np.zeros((4, 1)), [0, 1, 0, 1], n_neighbors=0),
+    ValueError, "mutual_info_classif", "n_neighbors", "0")
 
 # state dicts
 bad("load-state-shape", lambda: nn.Linear(2, 3).load_state_dict(
@@ -394,7 +409,7 @@ def _recurrent(kind, shape):
     def run(which):
         dm, tm = _copy_into(getattr(nn, kind)(3, 4), getattr(torch.nn, kind)(3, 4).double())
         for p in dm.parameters():
-            p.data = p.data.astype(np.float64)
+            p.data = p.numpy().astype(np.float64)
         d, t = _pair(shape)
         out = dm(d) if which == "dn" else tm(t)
         return out[0]
@@ -479,9 +494,25 @@ def _inf_linear(which):
     return torch.nn.functional.linear(torch.tensor(xin), torch.tensor(w))
 
 
+
+def _nan_in_ignored_row(lib, **kwargs):
+    """Logits whose row 1 holds a NaN and whose target there is ignore_index: PyTorch's loss stays finite."""
+    logits = np.array([[1.0, 2.0, 0.5], [np.nan, 1.0, 0.0], [0.2, 0.1, 3.0]])
+    mod = F if lib is dn else torch.nn.functional
+    extra = {k: lib.tensor(v) if k == "weight" else v for k, v in kwargs.items()}
+    return mod.cross_entropy(lib.tensor(logits), lib.tensor(np.array([0, -100, 2])), **extra)
+
+
+for _reduction in ("mean", "sum", "none"):
+    same(f"ce-nan-in-ignored-row-{_reduction}", lambda r=_reduction: _nan_in_ignored_row(dn, reduction=r),
+         lambda r=_reduction: _nan_in_ignored_row(torch, reduction=r))
+same("ce-nan-in-ignored-row-weighted-smoothed",
+     lambda: _nan_in_ignored_row(dn, weight=np.array([1.0, 2.0, 3.0]), label_smoothing=0.1),
+     lambda: _nan_in_ignored_row(torch, weight=np.array([1.0, 2.0, 3.0]), label_smoothing=0.1))
+
 def _as_numpy(out):
     out = out[0] if isinstance(out, tuple) else out
-    return out.detach().numpy() if isinstance(out, torch.Tensor) else np.asarray(out.data)
+    return out.detach().numpy() if isinstance(out, torch.Tensor) else np.asarray(out.numpy())
 
 
 @pytest.mark.covers("E1")
@@ -503,14 +534,24 @@ def test_size_one_variance_backward_is_nan_not_an_exception():
         warnings.simplefilter("ignore")
         t.var(0).sum().backward()
         r.var(0).sum().backward()
-    np.testing.assert_array_equal(np.isnan(t.grad), np.isnan(r.grad.numpy()))
+    np.testing.assert_array_equal(np.isnan(t.grad.numpy()), np.isnan(r.grad.numpy()))
+
+
+@pytest.mark.covers("E1", "L2")
+def test_nan_logits_in_an_ignored_row_give_pytorchs_gradient():
+    """The loss is finite (the row is ignored); the row's gradient is NaN in both (softmax of NaN times 0)."""
+    logits, target = np.array([[1.0, 2.0, 0.5], [np.nan, 1.0, 0.0]]), np.array([1, -100])
+    t, r = dn.tensor(logits, requires_grad=True), torch.tensor(logits, requires_grad=True)
+    F.cross_entropy(t, dn.tensor(target)).backward()
+    torch.nn.functional.cross_entropy(r, torch.tensor(target)).backward()
+    np.testing.assert_allclose(t.grad.numpy(), r.grad.numpy(), rtol=1e-12, equal_nan=True)
 
 
 @pytest.mark.covers("E1")
 def test_zero_size_batch_backward_gives_zero_weight_gradients():
     layer = nn.Conv2d(3, 2, 3)
     layer(dn.zeros(0, 3, 5, 5)).sum().backward()
-    assert np.all(layer.weight.grad == 0) and layer.weight.grad.shape == layer.weight.shape
+    assert np.all(layer.weight.grad.numpy() == 0) and layer.weight.grad.numpy().shape == layer.weight.shape
 
 
 @pytest.mark.covers("E1")
@@ -518,7 +559,7 @@ def test_set_checks_false_skips_the_nan_scan_and_restores():
     previous = dn.set_checks(False)
     try:
         out = nn.LayerNorm(3)(nan_array(2, 3))  # no error with the checks off: NaN flows through
-        assert np.isnan(out.data).all()
+        assert np.isnan(out.numpy()).all()
     finally:
         dn.set_checks(previous)
     assert dn.checks_enabled()

@@ -53,7 +53,7 @@ def shape_text(shape) -> str:
 
 def check_shape(name, x, expected, what="input"):
     """Raise ShapeError unless x's shape matches `expected` (ints must match; None or a str matches any size)."""
-    shape = np.shape(x.data if hasattr(x, "data") else x)
+    shape = np.shape(x._data if hasattr(x, "data") else x)
     if len(shape) == len(expected) and all(
             e is None or isinstance(e, str) or e == s for s, e in zip(shape, expected)):
         return

@@ -73,7 +73,7 @@ def _encode(obj, where):
     """`obj` as the plain structure the checkpoint format stores (arrays, dicts, lists, numbers)."""
     if isinstance(obj, Tensor):
         kind = "parameter" if isinstance(obj, Parameter) else "tensor"
-        return {_TENSOR: obj.data, "requires_grad": bool(obj.requires_grad), "kind": kind}
+        return {_TENSOR: obj._data, "requires_grad": bool(obj.requires_grad), "kind": kind}
     if isinstance(obj, (np.ndarray, np.generic)) or obj is None or isinstance(obj, (bool, int, float, str)):
         return obj
     if isinstance(obj, dict):

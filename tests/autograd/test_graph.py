@@ -147,7 +147,7 @@ def test_drawing_does_not_change_the_gradients():
     loss, params, _ = _mlp_loss()
     to_dot(loss, params=params)
     loss.backward()
-    assert all(p.grad is not None and np.all(np.isfinite(p.grad)) for p in params.values())
+    assert all(p.grad is not None and np.all(np.isfinite(p.grad.numpy())) for p in params.values())
 
 
 @pytest.mark.covers("E2")

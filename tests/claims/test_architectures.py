@@ -32,7 +32,7 @@ def test_k29_shortcut_removed_loses_the_effect(small_digits):
     res = A.DeepMLP(64, 16, 4, 10, shortcut=True)
     dn.manual_seed(3)
     cut = A.DeepMLP(64, 16, 4, 10, shortcut=False)
-    assert all(np.array_equal(a.data, b.data) for a, b in zip(res.parameters(), cut.parameters()))
+    assert all(np.array_equal(a.detach().numpy(), b.detach().numpy()) for a, b in zip(res.parameters(), cut.parameters()))
     x = dn.tensor(small_digits[0][:8])
     assert not np.allclose(res(x).numpy(), cut(x).numpy())
 

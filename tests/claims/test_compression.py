@@ -23,16 +23,16 @@ def test_k35_pruning_the_largest_weights_instead_destroys_the_model(trained_mlp)
     largest = C.accuracy(C.one_shot_pruned(model, 0.5, largest=True), xte, yte)
     assert base > 30 and smallest > largest + 15 and largest < 25
     sparse = C.one_shot_pruned(model, 0.5)
-    zeros = sum(int((m.weight.data == 0).sum()) for m, _ in C.weights(sparse))
-    assert zeros == round(0.5 * sum(m.weight.data.size for m, _ in C.weights(sparse)))
+    zeros = sum(int((m.weight.numpy() == 0).sum()) for m, _ in C.weights(sparse))
+    assert zeros == round(0.5 * sum(m.weight.numpy().size for m, _ in C.weights(sparse)))
 
 
 @pytest.mark.covers("K35", "P1")
 def test_k35_gradual_pruning_reaches_the_sparsity_while_training(trained_mlp):
     model, x, y, xte, yte = trained_mlp
     pruned = C.gradually_pruned(model, 0.8, x[:512], y[:512], 2, seed=0)
-    total = sum(m.weight.data.size for m, _ in C.weights(pruned))
-    zeros = sum(int((m.weight.data == 0).sum()) for m, _ in C.weights(pruned))
+    total = sum(m.weight.numpy().size for m, _ in C.weights(pruned))
+    zeros = sum(int((m.weight.numpy() == 0).sum()) for m, _ in C.weights(pruned))
     assert zeros == round(0.8 * total)
 
 

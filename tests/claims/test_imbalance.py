@@ -36,8 +36,8 @@ def test_arms_of_one_fold_share_the_initialization():
     a = K._train(x, y, init_seed=5, steps=3)
     b = K._train(x, y, init_seed=5, steps=0)
     c = K._train(x, y, init_seed=5, steps=0)
-    assert all(np.array_equal(p.data, q.data) for p, q in zip(b.parameters(), c.parameters()))
-    assert not all(np.array_equal(p.data, q.data) for p, q in zip(a.parameters(), b.parameters()))
+    assert all(np.array_equal(p.detach().numpy(), q.detach().numpy()) for p, q in zip(b.parameters(), c.parameters()))
+    assert not all(np.array_equal(p.detach().numpy(), q.detach().numpy()) for p, q in zip(a.parameters(), b.parameters()))
 
 
 @pytest.mark.covers("K21")

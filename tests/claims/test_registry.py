@@ -67,6 +67,27 @@ def test_register_judge_and_unregister(scratch_ids):
     assert "K97" not in registry.registered_ids()
 
 
+def test_first_seed_moves_every_run_of_the_claim(scratch_ids, fake_claim, tmp_path):
+    """A claim re-designed after some seeds were seen starts at fresh seeds, and --seed-offset adds."""
+    from deepnotes.claims.lab import run_claims
+    from deepnotes.claims.runner import run_claim
+
+    @claim("K97", topics=["N1"], criteria=[crit("a")], first_seed=100, **TEXTS)
+    def k97(seed, budget):
+        return {"metrics": {"m": float(seed)}, "effects": {"a": float(seed)}}
+
+    scratch_ids.append("K97")
+    assert k97.first_seed == 100
+    assert [r["seed"] for r in run_claim("K97", "tiny")["results"]] == [100, 101]
+    assert [r["seed"] for r in run_claim("K97", "tiny", seed_offset=5)["results"]] == [105, 106]
+    fake_claim.claim.first_seed = 7
+    lab = run_claims(["K99"], budget="tiny", out=tmp_path / "runs", figures=False)
+    assert lab.ok and lab.evidence["K99"].seeds == [7, 8]
+    for bad in (-1, 1.5, True):
+        with pytest.raises(ValueError, match="first_seed must be an int >= 0"):
+            claim("K96", topics=[], criteria=[crit()], first_seed=bad, **TEXTS)
+
+
 def test_custom_combine_and_bad_combine(scratch_ids):
     @claim("K96", topics=[], criteria=[crit("a"), crit("b")], combine=lambda v: MIXED, **TEXTS)
     def k96(seed, budget):

@@ -41,6 +41,7 @@ SUPPORTED = {
         "normal_", "masked_fill_", "unsqueeze_", "squeeze_", "t_", "__index__", "__int__", "__float__",
         "__format__", "__bool__", "__len__",
         "any", "all", "count_nonzero", "nonzero", "unique", "__iadd__", "__isub__", "__imul__", "__itruediv__",
+        "__abs__", "data", "grad",
     ],
     "nn": [
         "Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict",
@@ -97,6 +98,7 @@ SUPPORTED = {
     "accelerator": ["is_available"],
     "serialization": ["add_safe_globals", "safe_globals", "get_safe_globals", "clear_safe_globals"],
     "onnx": ["export"],
+    "autograd": ["Function"],
 }
 
 # qualified name -> why deepnotes' signature (or behaviour) differs from PyTorch's

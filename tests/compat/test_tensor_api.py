@@ -149,9 +149,9 @@ def test_factories_take_device_and_generators_reproduce():
     g1, g2 = dn.Generator().manual_seed(7), dn.Generator().manual_seed(7)
     assert dn.equal(dn.randperm(10, generator=g1), dn.randperm(10, generator=g2))
     assert sorted(dn.randperm(10).tolist()) == list(range(10))
-    assert dn.randint(5, (3, 2)).shape == (3, 2) and dn.randint(2, 5, (4,)).data.min() >= 2
+    assert dn.randint(5, (3, 2)).shape == (3, 2) and dn.randint(2, 5, (4,)).numpy().min() >= 2
     assert dn.LongTensor([1, 2]).dtype == np.int64 and dn.FloatTensor(2, 3).shape == (2, 3)
-    assert dn.eye(3).data.trace() == 3 and dn.full_like(dn.zeros(2), 4.0).tolist() == [4.0, 4.0]
+    assert dn.eye(3).numpy().trace() == 3 and dn.full_like(dn.zeros(2), 4.0).tolist() == [4.0, 4.0]
 
 
 # ------------------------------------------------------------------ in place
@@ -191,13 +191,13 @@ def test_in_place_on_leaf_requiring_grad_raises_like_torch():
 def test_in_place_update_is_seen_through_state_dict_and_manual_sgd_works():
     layer = dn.nn.Linear(3, 2)
     state = layer.state_dict()
-    before = layer.weight.data.copy()
+    before = layer.weight.numpy().copy()
     (layer(dn.randn(4, 3)) ** 2).sum().backward()
     with dn.no_grad():
         for p in layer.parameters():
-            p -= 0.1 * p.grad
-    np.testing.assert_allclose(layer.weight.data, before - 0.1 * layer.weight.grad, rtol=1e-6)
-    np.testing.assert_array_equal(state["weight"].data, layer.weight.data)
+            p -= 0.1 * p.grad.numpy()
+    np.testing.assert_allclose(layer.weight.numpy(), before - 0.1 * layer.weight.grad.numpy(), rtol=1e-6)
+    np.testing.assert_array_equal(state["weight"].numpy(), layer.weight.numpy())
 
 
 def test_augmented_assignment_on_a_graph_tensor_keeps_gradients():

@@ -46,22 +46,22 @@ def test_each_integer_layer_is_within_one_step_of_the_fake_quantized_layer(name,
     with dn.no_grad():
         h = q[0](dn.tensor(x))
         codes = imodel.quantize_input(x)
-        np.testing.assert_allclose((codes.astype(np.float32) - imodel.in_zero_point) * imodel.in_scale, h.data,
+        np.testing.assert_allclose((codes.astype(np.float32) - imodel.in_zero_point) * imodel.in_scale, h.numpy(),
                                    atol=1e-6)
         layers = iter(s for k, s in imodel.steps if k == "int8")
         for stage in list(q)[1:]:
             out = stage(h)
             if isinstance(stage, qmodel.QuantStage):
                 layer = next(layers)
-                in_codes = np.rint(h.data / layer.in_scale + layer.in_zero_point).astype(np.uint8)
+                in_codes = np.rint(h.numpy() / layer.in_scale + layer.in_zero_point).astype(np.uint8)
                 got = (layer(in_codes).astype(np.float64) - layer.out_zero_point) * layer.out_scale
-                assert np.abs(got - out.data).max() <= layer.out_scale * (1 + 1e-4)
-                assert np.mean(np.abs(got - out.data) > 1e-6) < 0.05  # most outputs agree exactly
+                assert np.abs(got - out.numpy()).max() <= layer.out_scale * (1 + 1e-4)
+                assert np.mean(np.abs(got - out.numpy()) > 1e-6) < 0.05  # most outputs agree exactly
             h = out
         whole = imodel(x)
-    assert np.abs(whole - h.data).max() <= 3 * imodel.out_scale
-    assert whole.argmax(1).tolist() == h.data.argmax(1).tolist() or np.mean(whole.argmax(1) == h.data.argmax(1)) > 0.9
-    assert imodel.nbytes() < sum(p.data.nbytes for p in model.parameters())
+    assert np.abs(whole - h.numpy()).max() <= 3 * imodel.out_scale
+    assert whole.argmax(1).tolist() == h.numpy().argmax(1).tolist() or np.mean(whole.argmax(1) == h.numpy().argmax(1)) > 0.9
+    assert imodel.nbytes() < sum(p.numpy().nbytes for p in model.parameters())
 
 
 @pytest.mark.covers("P2")

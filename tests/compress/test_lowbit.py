@@ -24,7 +24,7 @@ def test_sign_bwn_scale_and_twn_threshold():
 def test_binarized_layer_forward_and_straight_through_gradient(mode):
     dn.manual_seed(0)
     layer = nn.Linear(5, 3).double()
-    latent = layer.weight.data.copy()
+    latent = layer.weight.numpy().copy()
     latent[0, 0] = 1.7  # outside [-1, 1]: the clipped STE blocks its gradient (binary modes)
     layer.weight.data[...] = latent
     lowbit.binarize_(layer, mode)
@@ -32,13 +32,13 @@ def test_binarized_layer_forward_and_straight_through_gradient(mode):
     out = layer(dn.tensor(x))
     expected = {"binary": lowbit.sign_binarize(latent), "bwn": lowbit.sign_binarize(latent) * lowbit.bwn_scale(latent),
                 "ternary": lowbit.ternarize(latent)[0]}[mode]
-    assert_close(out.data, x @ expected.T + layer.bias.data, "forward")
+    assert_close(out.numpy(), x @ expected.T + layer.bias.numpy(), "forward")
     out.sum().backward()
     grad = np.ones((4, 3)).T @ x  # d(sum)/d(effective weight)
     if mode != "ternary":
         grad = grad * (np.abs(latent) <= 1)
-    assert_close(layer.weight_orig.grad, grad, "straight-through gradient")
+    assert_close(layer.weight_orig.grad.numpy(), grad, "straight-through gradient")
     lowbit.clip_latent_(layer)
-    assert np.abs(layer.weight_orig.data).max() <= 1.0
+    assert np.abs(layer.weight_orig.numpy()).max() <= 1.0
     with pytest.raises(ValueError, match="binarize_: mode must be one of"):
         lowbit.binarize_(nn.Linear(2, 2), "quaternary")

@@ -16,8 +16,8 @@ def trained_bn(layer, bn, x):
     model.train()
     for k in range(3):
         model(dn.tensor(x * (1 + k)))
-    bn.weight.data[...] = np.linspace(0.5, 1.5, bn.weight.data.size)
-    bn.bias.data[...] = np.linspace(-0.3, 0.3, bn.bias.data.size)
+    bn.weight.data[...] = np.linspace(0.5, 1.5, bn.weight.numpy().size)
+    bn.bias.data[...] = np.linspace(-0.3, 0.3, bn.bias.numpy().size)
     return model.eval()
 
 
@@ -37,7 +37,7 @@ def test_fold_batchnorm_keeps_eval_outputs_and_matches_torch(kind):
     folded = qmodel.fold_batchnorm(model)
     assert len(folded) == 1
     with dn.no_grad():
-        np.testing.assert_allclose(folded(dn.tensor(x)).data, model(dn.tensor(x)).data, atol=1e-5, rtol=1e-5)
+        np.testing.assert_allclose(folded(dn.tensor(x)).numpy(), model(dn.tensor(x)).numpy(), atol=1e-5, rtol=1e-5)
     tlayer = {"linear": torch.nn.Linear(6, 5), "conv1d": torch.nn.Conv1d(3, 4, 3, padding=1),
               "conv2d": torch.nn.Conv2d(3, 4, 3, stride=2)}[kind]
     tbn = torch.nn.BatchNorm1d(bn.num_features) if kind != "conv2d" else torch.nn.BatchNorm2d(4)
@@ -45,11 +45,11 @@ def test_fold_batchnorm_keeps_eval_outputs_and_matches_torch(kind):
         for tm, m in ((tlayer, layer), (tbn, bn)):
             for k, v in tm.state_dict().items():
                 if k in m.state_dict():
-                    v.copy_(torch.from_numpy(np.asarray(m.state_dict()[k].data)))
+                    v.copy_(torch.from_numpy(np.asarray(m.state_dict()[k].numpy())))
     fuse = fusion.fuse_linear_bn_eval if kind == "linear" else fusion.fuse_conv_bn_eval
     tfused = fuse(tlayer.eval(), tbn.eval())
-    np.testing.assert_allclose(folded[0].weight.data, tfused.weight.detach().numpy(), atol=1e-6, rtol=1e-5)
-    np.testing.assert_allclose(folded[0].bias.data, tfused.bias.detach().numpy(), atol=1e-6, rtol=1e-5)
+    np.testing.assert_allclose(folded[0].weight.numpy(), tfused.weight.detach().numpy(), atol=1e-6, rtol=1e-5)
+    np.testing.assert_allclose(folded[0].bias.numpy(), tfused.bias.detach().numpy(), atol=1e-6, rtol=1e-5)
 
 
 def small_mlp():
@@ -62,13 +62,13 @@ def test_ptq_is_close_to_float_and_coarser_weights_are_worse():
     x = np.random.default_rng(2).standard_normal((128, 12)).astype(np.float32)
     model = small_mlp()
     with dn.no_grad():
-        ref = model(dn.tensor(x)).data
+        ref = model(dn.tensor(x)).numpy()
     errors = {}
     for bits in (8, 4, 2):
         q = qmodel.prepare(model, per_channel=True, weight_bits=bits)
         qmodel.calibrate(q, [x[:64], x[64:]])
         with dn.no_grad():
-            errors[bits] = np.abs(q(dn.tensor(x)).data - ref).max()
+            errors[bits] = np.abs(q(dn.tensor(x)).numpy() - ref).max()
     assert errors[8] < 0.05 * np.abs(ref).max() and errors[8] < errors[4] < errors[2]
     assert isinstance(q[0], FakeQuantize) and not q[1].activation_post_process.observer_enabled
 
@@ -81,9 +81,9 @@ def test_qat_trains_through_the_fake_quantizers():
     x = dn.tensor(np.random.default_rng(3).standard_normal((32, 12)).astype(np.float32))
     out = q(x)
     out.sum().backward()
-    grad = q[1].layer.weight.grad
+    grad = q[1].layer.weight.grad.numpy()
     assert grad is not None and np.abs(grad).sum() > 0
-    assert not np.array_equal(q[1].quantized_weight().data, q[1].layer.weight.data)  # weights are rounded
+    assert not np.array_equal(q[1].quantized_weight().numpy(), q[1].layer.weight.numpy())  # weights are rounded
 
 
 @pytest.mark.covers("P2")
@@ -99,4 +99,4 @@ def test_prepare_rejects_what_it_cannot_quantize():
     with pytest.raises(ValueError, match="prepare: Linear carry forward pre-hooks"):
         qmodel.prepare(pruned)
     prune.remove(pruned[0], "weight")
-    assert (qmodel.prepare(pruned)[1].layer.weight.data == 0).sum() == round(0.5 * 12 * 16)
+    assert (qmodel.prepare(pruned)[1].layer.weight.numpy() == 0).sum() == round(0.5 * 12 * 16)

@@ -26,6 +26,11 @@ def test_fake_quantize_per_tensor_matches_torch(dtype, ties):
         x = inputs(rng, (4, 9), scale, dtype, ties)
         check_fn(lambda t: Q.fake_quantize_per_tensor_affine(t, scale, zp, -20, 40),
                  lambda t: torch.fake_quantize_per_tensor_affine(t, scale, zp, -20, 40), [x], atol=0, rtol=0)
+    for _ in range(5):  # any scale, not only powers of two
+        scale, zp = float(rng.uniform(0.003, 0.5)), int(rng.integers(-20, 40))
+        x = (rng.standard_normal((4, 9)) * 3).astype(dtype)
+        check_fn(lambda t: Q.fake_quantize_per_tensor_affine(t, scale, zp, -20, 40),
+                 lambda t: torch.fake_quantize_per_tensor_affine(t, scale, zp, -20, 40), [x], atol=0, rtol=0)
     x = dn.tensor(np.array([0.5, 1.5, 2.5, -0.5, -2.5], dtype=dtype))
     assert Q.fake_quantize_per_tensor_affine(x, 1.0, 0, -8, 7).numpy().tolist() == [0, 2, 2, 0, -2]
 

@@ -1,16 +1,15 @@
-"""Class weights and the univariate filter against scikit-learn, samplers by statistics, threshold
-moving, the balanced ensemble (M2, L4)."""
+"""Class weights against scikit-learn, samplers by statistics, threshold moving, the balanced ensemble
+(M2, L4); the univariate filters are in test_feature_selection.py."""
 
 import numpy as np
 import pytest
-from sklearn.feature_selection import SelectKBest as SkSelectKBest
-from sklearn.feature_selection import f_classif as sk_f_classif
 from sklearn.metrics import f1_score, precision_recall_curve
 from sklearn.utils.class_weight import compute_class_weight as sk_compute_class_weight
 
 import deepnotes.nn as nn
 from deepnotes import data
 from deepnotes.data import imbalance as imb
+from tests.metrics.sk_oracle import check
 
 
 def binary_data(seed=0, n=120, minority=0.15, d=3):
@@ -27,23 +26,20 @@ def three_class_data(seed=1):
 
 @pytest.mark.covers("L4")
 def test_compute_class_weight_equals_sklearn():
+    """Through the shared oracle: 'balanced', a dict, None, string classes, and the same errors."""
+    def sk_weights(class_weight, *, classes, y):
+        return sk_compute_class_weight(class_weight, classes=classes, y=y)
+
     rng = np.random.default_rng(7)
-    for _ in range(5):
+    for _ in range(6):
         y = rng.integers(0, 4, size=int(rng.integers(5, 50)))
         classes = np.unique(y)
-        np.testing.assert_allclose(imb.compute_class_weight("balanced", classes=classes, y=y),
-                                   sk_compute_class_weight("balanced", classes=classes, y=y), rtol=1e-12)
-        weights = {int(classes[0]): 3.0}
-        np.testing.assert_allclose(imb.compute_class_weight(weights, classes=classes, y=y),
-                                   sk_compute_class_weight(weights, classes=classes, y=y), rtol=1e-12)
+        for class_weight in ("balanced", {int(classes[0]): 3.0}, None):
+            check(imb.compute_class_weight, sk_weights, class_weight, classes=classes, y=y)
     y = np.array(["a", "b", "b", "b"])
-    np.testing.assert_allclose(imb.compute_class_weight("balanced", classes=np.array(["a", "b"]), y=y),
-                               sk_compute_class_weight("balanced", classes=np.array(["a", "b"]), y=y))
+    check(imb.compute_class_weight, sk_weights, "balanced", classes=np.array(["a", "b"]), y=y)
     for bad in (dict(classes=np.array([0]), y=[0, 1]), dict(classes=np.array([0, 1, 2]), y=[0, 1])):
-        with pytest.raises(ValueError):
-            sk_compute_class_weight("balanced", **bad)
-        with pytest.raises(ValueError):
-            imb.compute_class_weight("balanced", **bad)
+        check(imb.compute_class_weight, sk_weights, "balanced", **bad)
 
 
 @pytest.mark.covers("L4")
@@ -153,19 +149,3 @@ def test_balanced_ensemble_members_see_all_minority_and_equal_majority():
         members.append(np.exp(z) / np.exp(z).sum(1, keepdims=True))
     np.testing.assert_allclose(proba, np.mean(members, axis=0), rtol=1e-6)
     np.testing.assert_allclose(proba.sum(1), 1.0, rtol=1e-9)
-
-
-@pytest.mark.covers("M2")
-@pytest.mark.filterwarnings("ignore:Features .* are constant", "ignore:invalid value encountered")
-def test_univariate_filter_equals_sklearn():
-    rng = np.random.default_rng(10)
-    y = rng.integers(0, 3, 90)
-    X = rng.normal(size=(90, 8)) + np.outer(y, [0, 1, 0, 0.3, 0, 2, 0, 0])
-    X[:, 6] = 1.0  # a constant feature: F is nan in both
-    F, p = imb.f_classif(X, y)
-    F_ref, p_ref = sk_f_classif(X, y)
-    np.testing.assert_allclose(F, F_ref, rtol=1e-10, equal_nan=True)
-    np.testing.assert_allclose(p, p_ref, rtol=1e-8, atol=1e-300, equal_nan=True)
-    for k in (1, 3, 7, "all"):
-        np.testing.assert_array_equal(imb.SelectKBest(k=k).fit(X, y).get_support(),
-                                      SkSelectKBest(sk_f_classif, k=k).fit(X, y).get_support())

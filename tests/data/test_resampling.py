@@ -49,6 +49,17 @@ def test_class_counts_equal_imblearn_for_every_sampling_strategy(ours, theirs, k
 
 
 @pytest.mark.covers("M2")
+@pytest.mark.parametrize("ours,theirs,kwargs", SAMPLERS + [(rs.ADASYN, imb_over.ADASYN, {"n_neighbors": 4})],
+                         ids=[s[0].__name__ for s in SAMPLERS] + ["ADASYN"])
+def test_class_counts_with_string_labels_equal_imblearn(ours, theirs, kwargs):
+    X, y = three_class_data(4)
+    y = np.array(["benign", "cyst", "malignant"])[y]
+    for strategy in ("auto", "not majority", "not minority", "all", {"malignant": 20}, {"cyst": 12}, 0.5):
+        check_counts(ours(sampling_strategy=strategy, random_state=0, **kwargs),
+                     theirs(sampling_strategy=strategy, random_state=0, **kwargs), X, y)
+
+
+@pytest.mark.covers("M2")
 def test_adasyn_counts_equal_imblearn():
     for X, y in (binary_data(2, minority=0.3), three_class_data(3)):
         check_counts(rs.ADASYN(random_state=0, n_neighbors=4), imb_over.ADASYN(random_state=0, n_neighbors=4), X, y)

@@ -34,7 +34,7 @@ def test_permutation_p_values_are_uniform_under_the_null():
     assert abs(rate - 0.05) <= 5 * np.sqrt(0.05 * 0.95 / 60)
 
 
-@pytest.mark.parametrize("kind", ["brightness", "translate"])
+@pytest.mark.parametrize("kind", ["brightness", "translate", "rotate"])
 def test_covariate_shift_on_digits_is_detected_and_iid_is_not(kind):
     x_ref, x_new, _, _ = shift.shifted_digits(kind, seed=0, n=250)
     assert shift.mmd_test(x_ref, x_new, n_permutations=200, random_state=0).pvalue < 0.01
@@ -83,4 +83,4 @@ def test_bad_input_names_the_function():
     with pytest.raises(ValueError, match="mmd_test"):
         shift.mmd_test(np.zeros((5, 2)), np.zeros((5, 3)))
     with pytest.raises(ValueError, match="shifted_digits"):
-        shift.shifted_digits("rotate")
+        shift.shifted_digits("blur")

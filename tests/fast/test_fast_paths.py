@@ -37,11 +37,11 @@ def _run(name, enabled):
         dn.manual_seed(1)  # the same dropout masks both ways
         loss = F.cross_entropy(model(dn.tensor(x)), dn.tensor(y))
         loss.backward()
-        grads = {k: np.array(p.grad) for k, p in model.named_parameters()}
+        grads = {k: np.array(p.grad.numpy()) for k, p in model.named_parameters()}
         model.eval()
         with dn.no_grad():
-            inference = model(dn.tensor(x)).data.copy()
-        return float(loss.data), grads, inference
+            inference = model(dn.tensor(x)).numpy().copy()
+        return float(loss.numpy()), grads, inference
     finally:
         dn.set_fast_paths(True)
 

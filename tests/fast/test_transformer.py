@@ -39,14 +39,14 @@ def test_inference_fast_path_equals_forward_and_torch(norm_first, activation, sh
     ours, theirs = _layer_pair(norm_first=norm_first, activation=activation, batch_first=batch_first, bias=bias,
                                dropout=0.3)
     ours.double().eval()
-    theirs.load_state_dict({k: torch.tensor(v.data) for k, v in ours.state_dict().items()})
+    theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()})
     theirs.double().eval()
     (x,) = random_inputs([shape], seed=len(shape) + int(norm_first))
     calls = _fast_path_calls(ours, monkeypatch)
-    graph_path = ours(dn.tensor(x)).data  # parameters require gradients: the graph path
+    graph_path = ours(dn.tensor(x)).numpy()  # parameters require gradients: the graph path
     assert not calls
     with dn.no_grad():
-        fast = ours(dn.tensor(x)).data
+        fast = ours(dn.tensor(x)).numpy()
     assert calls == [shape]
     np.testing.assert_allclose(fast, graph_path, rtol=1e-12, atol=1e-12)
     with torch.no_grad():

@@ -30,7 +30,7 @@ def test_transposed_conv_applies_the_transposed_matrix_and_does_not_invert():
     C = figures.conv_matrix(8, 3, stride=2)
     y = np.array([1.0, -2.0, 0.5])
     back = F.conv_transpose1d(dn.tensor(y.reshape(1, 1, 3)), dn.tensor(np.arange(1.0, 4).reshape(1, 1, 3)),
-                              stride=2, output_padding=1).data.ravel()
+                              stride=2, output_padding=1).numpy().ravel()
     np.testing.assert_allclose(back, C.T @ y)
     x = np.arange(8.0)
     assert not np.allclose(C.T @ (C @ x), x)

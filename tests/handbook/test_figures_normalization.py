@@ -24,7 +24,7 @@ def test_highlighted_cells_are_one_statistic_group_of_the_layer(kind):
     it (a wrong set of that size is not): the diagram shows the layer's grouping, computed from normalization_axes."""
     make, size = LAYERS[kind]
     x = dn.tensor(np.random.default_rng(0).normal(2.0, 3.0, size=SHAPE) * np.arange(1, 7)[None, :, None, None])
-    y = make()(x).data.astype(np.float64)
+    y = make()(x).numpy().astype(np.float64)
     rng = np.random.default_rng(1)
     for _ in range(5):
         index = tuple(int(rng.integers(d)) for d in SHAPE)

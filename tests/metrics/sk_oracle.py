@@ -5,10 +5,12 @@ must raise an exception of the same built-in class (ValueError, TypeError, ...);
 otherwise the results must agree: floats and arrays to 1e-12 relative (NaN
 equal to NaN), tuples and dicts item by item, strings exactly.
 
-`label_cases(seed)` and `score_cases(seed)` draw the random inputs every test
-uses: several sizes, 2 to 5 classes, int and string labels, heavy ties in the
-scores, and the degenerate cases on purpose (one class present, all-zero
-predictions, a class never predicted).
+`label_cases(seed)`, `score_cases(seed)`, `proba_cases(seed)` and
+`multilabel_cases(seed)` draw the random inputs every test uses: several
+sizes, 2 to 5 classes, int and string labels, heavy ties in the scores, (N, K)
+indicator matrices, and the degenerate cases on purpose (one class present,
+all-zero predictions, a class never predicted, empty label sets).  The data
+tests (class weights, feature filters) use the same `check`.
 """
 from __future__ import annotations
 
@@ -131,4 +133,41 @@ def proba_cases(seed, n_random=8):
             logits = np.round(logits)  # ties
         p = np.exp(logits)
         cases.append((y, p / p.sum(axis=1, keepdims=True)))
+    return cases
+
+
+def multilabel_cases(seed, n_random=10):
+    """[(Y_true, Y_pred, Y_score)]: (N, K) 0/1 indicator matrices and per-label scores with ties.
+
+    Random ones (N 1-30, K 2-5, predictions right about 70% of the entries),
+    then degenerate ones: empty label sets, a label nobody carries, one never
+    predicted, everything positive, one sample, bool and float dtypes.
+    """
+    rng = np.random.default_rng(seed)
+    cases = []
+    for i in range(n_random):
+        n, k = int(rng.integers(1, 30)), int(rng.integers(2, 6))
+        y_true = (rng.random((n, k)) < rng.uniform(0.1, 0.6)).astype(int)
+        y_pred = np.where(rng.random((n, k)) < 0.7, y_true, 1 - y_true)
+        score = y_true * rng.uniform(0, 1.5) + rng.normal(size=(n, k))
+        if i % 2:
+            score = np.round(score, 1) if i % 4 == 1 else np.round(score * 2) / 2  # ties
+        cases.append((y_true, y_pred, score))
+    base = (rng.random((12, 4)) < 0.4).astype(int)
+    score = base + rng.normal(size=(12, 4))
+    no_label = base.copy()
+    no_label[3:6] = 0                                            # samples with an empty label set
+    absent = base.copy()
+    absent[:, 2] = 0                                             # a label nobody carries
+    never = base.copy()
+    never[:, 1] = 0                                              # a label never predicted
+    cases += [
+        (no_label, base, score),
+        (absent, base, score),
+        (base, never, score),
+        (np.ones((5, 3), int), np.ones((5, 3), int), rng.normal(size=(5, 3))),   # everything positive
+        (base[:1], base[:1], score[:1]),                                          # one sample
+        (base.astype(bool), never.astype(bool), np.round(score)),                 # bool dtype, ties
+        (base.astype(np.float64), base[::-1].astype(np.float64), score),          # float 0./1.
+    ]
     return cases

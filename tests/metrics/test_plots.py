@@ -22,7 +22,10 @@ def test_evaluation_figures_are_written(tmp_path, k):
 
 
 @pytest.mark.covers("M1", "M2")
-@pytest.mark.parametrize("module", ["deepnotes.metrics.classification", "deepnotes.metrics.ranking",
-                                    "deepnotes.data.imbalance", "deepnotes.data.resampling", "deepnotes.data.loader"])
+@pytest.mark.parametrize("module", [
+    "deepnotes.metrics.classification", "deepnotes.metrics.fscore", "deepnotes.metrics.ranking",
+    "deepnotes.metrics.label_ranking",
+    "deepnotes.data.imbalance", "deepnotes.data.feature_selection", "deepnotes.data.resampling",
+    "deepnotes.data.loader"])
 def test_docstring_examples_run(module):
     assert_examples_run(module)

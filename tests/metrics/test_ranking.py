@@ -86,3 +86,35 @@ def test_roc_auc_is_the_probability_a_positive_outranks_a_negative():
     pos, neg = s[y == 1], s[y == 0]
     pairs = (pos[:, None] > neg[None, :]).mean() + 0.5 * (pos[:, None] == neg[None, :]).mean()
     assert dm.roc_auc_score(y, s) == pytest.approx(pairs, abs=1e-12)
+
+
+@pytest.mark.parametrize("max_fpr", [0.01, 0.1, 0.25, 0.5, 0.8, 0.999, 1.0])
+def test_partial_roc_auc_max_fpr(max_fpr):
+    """McClish-standardized partial AUC: ties, weights, string labels, a single class (nan), multilabel."""
+    rng = np.random.default_rng(8)
+    for y, s in SCORES:
+        check(dm.roc_auc_score, skm.roc_auc_score, y, s, max_fpr=max_fpr)
+        check(dm.roc_auc_score, skm.roc_auc_score, y, s, max_fpr=max_fpr, sample_weight=rng.uniform(0.2, 2, len(y)))
+    check(dm.roc_auc_score, skm.roc_auc_score, np.array(["no", "yes", "yes", "no", "no"]), [0.1, 0.8, 0.4, 0.5, 0.4],
+          max_fpr=max_fpr)
+    y = rng.integers(0, 2, 300)
+    check(dm.roc_auc_score, skm.roc_auc_score, y, np.round(rng.normal(size=300) + y, 1), max_fpr=max_fpr)
+
+
+def test_partial_roc_auc_bad_max_fpr():
+    y, s = SCORES[0]
+    for bad in (0, 0.0, -0.2, 1.5, np.inf, "half"):
+        check(dm.roc_auc_score, skm.roc_auc_score, y, s, max_fpr=bad)
+    for y, p in PROBAS[:2]:  # multiclass: partial AUC is not defined
+        check(dm.roc_auc_score, skm.roc_auc_score, y, p, multi_class="ovr", max_fpr=0.5)
+        check(dm.roc_auc_score, skm.roc_auc_score, y, p, multi_class="ovr", max_fpr=1.0)
+    with pytest.raises(ValueError, match=r"roc_auc_score: max_fpr must be a number in \(0, 1\].*got 1.5"):
+        dm.roc_auc_score(y, p, multi_class="ovr", max_fpr=1.5)
+
+
+def test_partial_roc_auc_standardization_endpoints():
+    """A perfect ranking scores 1 and a random one about 0.5 (McClish, 1989)."""
+    y = np.r_[np.zeros(500, int), np.ones(500, int)]
+    assert dm.roc_auc_score(y, y + 0.0, max_fpr=0.2) == pytest.approx(1.0, abs=1e-12)
+    noise = np.random.default_rng(0).random(1000)
+    assert abs(dm.roc_auc_score(y, noise, max_fpr=0.2) - 0.5) < 0.05

@@ -80,7 +80,7 @@ def test_fit_logs_streaming_metrics_in_history():
     # the validation numbers are the whole validation set's, computed by sklearn from the model's outputs
     with dn.no_grad():
         model.eval()
-        logits = model(dn.tensor(split.x_test)).data
+        logits = model(dn.tensor(split.x_test)).numpy()
     p = _softmax(logits.astype(np.float64))
     assert history.val_auc[-1] == pytest.approx(skm.roc_auc_score(split.y_test, p[:, 1]), abs=1e-9)
     assert history.val_f1_macro[-1] == pytest.approx(skm.f1_score(split.y_test, p.argmax(1), average="macro"))
@@ -90,3 +90,18 @@ def test_fit_logs_streaming_metrics_in_history():
 def test_unknown_metric_names_the_choices():
     with pytest.raises(ValueError, match="f1_macro"):
         train.evaluate(nn.Linear(2, 2), None, [], metrics=["f2"])
+
+
+@pytest.mark.covers("M1")
+def test_progress_bar_shows_the_streaming_metrics(capsys):
+    """Every metric of train and validation in the bar at the epoch's end (running values between
+    batches are shown too, but the bar redraws at most every 0.1 s, so they are not asserted)."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 3)).astype(np.float32)
+    ds = data.TensorDataset(x, (x[:, 0] > 0).astype(np.int64))
+    model = nn.Linear(3, 2)
+    train.fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), data.DataLoader(ds, batch_size=16),
+              data.DataLoader(ds, batch_size=32), epochs=1, metrics=["accuracy", "f1_macro", "auc"], progress=True)
+    err = capsys.readouterr().err
+    for key in ("train_f1_macro=", "train_auc=", "val_f1_macro=", "val_auc="):
+        assert key in err, key

@@ -100,7 +100,7 @@ def test_float32_stays_float32(name, dn_fn, torch_fn):
     x = dn.randn(3, 4)
     out = dn_fn(x)
     assert out.dtype == np.float32
-    assert_close(out, torch_fn(torch.from_numpy(x.data)), name, atol=1e-6, rtol=1e-5)
+    assert_close(out, torch_fn(torch.from_numpy(x.numpy())), name, atol=1e-6, rtol=1e-5)
 
 
 @pytest.mark.covers("A5")
@@ -117,8 +117,8 @@ def test_softmax_temperature_is_softmax_of_scaled_logits(temperature, dim):
 @pytest.mark.covers("A5")
 def test_temperature_limits_flatten_and_sharpen():
     z = dn.tensor([[1.0, 2.0, 4.0]], dtype=np.float64)
-    hot = F.softmax(z, dim=1, temperature=1e4).data
-    cold = F.softmax(z, dim=1, temperature=1e-3).data
+    hot = F.softmax(z, dim=1, temperature=1e4).numpy()
+    cold = F.softmax(z, dim=1, temperature=1e-3).numpy()
     np.testing.assert_allclose(hot, np.full((1, 3), 1 / 3), atol=1e-3)
     np.testing.assert_allclose(cold, [[0.0, 0.0, 1.0]], atol=1e-12)
 
@@ -128,8 +128,8 @@ def test_softmax_large_logits_do_not_overflow():
     z = np.array([[1000.0, 1001.0, 1002.0]], dtype=np.float32)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # an overflow in exp would warn
-        p = F.softmax(dn.tensor(z), dim=1).data
-        logp = F.log_softmax(dn.tensor(z), dim=1).data
+        p = F.softmax(dn.tensor(z), dim=1).numpy()
+        logp = F.log_softmax(dn.tensor(z), dim=1).numpy()
     assert np.isfinite(p).all() and np.isfinite(logp).all()
     shifted = np.exp(np.array([-2.0, -1.0, 0.0]))
     np.testing.assert_allclose(p[0], shifted / shifted.sum(), rtol=1e-6)
@@ -143,7 +143,7 @@ def test_softmax_large_logits_do_not_overflow():
 def test_softmax_implicit_dim_follows_torch_and_warns(ndim):
     (x,) = random_inputs([(2, 3, 4, 5)[:ndim]], seed=ndim)
     with pytest.warns(UserWarning, match="implicit dimension"):
-        ours = nn.Softmax()(dn.tensor(x)).data
+        ours = nn.Softmax()(dn.tensor(x)).numpy()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         theirs = torch.nn.Softmax()(torch.tensor(x))
@@ -154,42 +154,42 @@ def test_softmax_implicit_dim_follows_torch_and_warns(ndim):
 def test_sigmoid_derivative_peaks_at_quarter_and_saturates():
     x = dn.tensor(np.linspace(-30, 30, 6001), requires_grad=True)
     F.sigmoid(x).sum().backward()
-    assert x.grad.max() == pytest.approx(0.25, abs=1e-12)  # s(1 - s) at x = 0
-    assert np.argmax(x.grad) == 3000
-    assert x.grad[np.abs(x.data) > 20].max() < 3e-9  # saturated: the gradient vanishes
+    assert x.grad.numpy().max() == pytest.approx(0.25, abs=1e-12)  # s(1 - s) at x = 0
+    assert np.argmax(x.grad.numpy()) == 3000
+    assert x.grad.numpy()[np.abs(x.numpy()) > 20].max() < 3e-9  # saturated: the gradient vanishes
 
 
 @pytest.mark.covers("A2")
 def test_tanh_derivative_peaks_at_one_and_is_four_times_sigmoids():
     x = dn.tensor(np.linspace(-5, 5, 1001), requires_grad=True)
     F.tanh(x).sum().backward()
-    assert x.grad.max() == pytest.approx(1.0, abs=1e-12)
+    assert x.grad.numpy().max() == pytest.approx(1.0, abs=1e-12)
     # tanh(x) = 2 sigmoid(2x) - 1, so the two derivatives at 0 are 1 and 1/4
-    np.testing.assert_allclose(F.tanh(x).data, 2 * F.sigmoid(x * 2.0).data - 1, atol=1e-14)
+    np.testing.assert_allclose(F.tanh(x).numpy(), 2 * F.sigmoid(x * 2.0).numpy() - 1, atol=1e-14)
 
 
 @pytest.mark.covers("A3")
 def test_relu_derivative_at_zero_is_zero_and_dead_units_get_no_gradient():
     x = dn.tensor([-1.0, 0.0, 2.0], requires_grad=True)
     F.relu(x).sum().backward()
-    np.testing.assert_array_equal(x.grad, [0.0, 0.0, 1.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0, 1.0])
     # A unit whose bias pushes it negative for every input is dead: no gradient reaches it.
     layer = nn.Linear(4, 3)
     with dn.no_grad():
         layer.bias.data[:] = [-100.0, 0.0, 0.0]
     F.relu(layer(dn.rand(16, 4))).sum().backward()
-    assert not layer.weight.grad[0].any() and layer.bias.grad[0] == 0
-    assert layer.weight.grad[1:].any()
+    assert not layer.weight.grad.numpy()[0].any() and layer.bias.grad.numpy()[0] == 0
+    assert layer.weight.grad.numpy()[1:].any()
 
 
 @pytest.mark.covers("A4")
 def test_leaky_relu_and_elu_keep_a_gradient_for_negative_inputs():
     x = dn.tensor([-3.0, -0.5], dtype=np.float64, requires_grad=True)
     F.leaky_relu(x, 0.1).sum().backward()
-    np.testing.assert_allclose(x.grad, [0.1, 0.1])  # slope * z: derivative = slope
+    np.testing.assert_allclose(x.grad.numpy(), [0.1, 0.1])  # slope * z: derivative = slope
     x.grad = None
     F.elu(x, 1.0).sum().backward()
-    np.testing.assert_allclose(x.grad, np.exp([-3.0, -0.5]))
+    np.testing.assert_allclose(x.grad.numpy(), np.exp([-3.0, -0.5]))
     assert F.elu(dn.tensor([-1e3], dtype=np.float64), 2.0).item() == pytest.approx(-2.0)  # saturates at -alpha
 
 
@@ -198,26 +198,26 @@ def test_prelu_slope_is_learned():
     layer = nn.PReLU()
     x = dn.tensor([[-2.0, 3.0], [-1.0, -4.0]])
     layer(x).sum().backward()
-    assert layer.weight.grad.shape == (1,)
-    assert layer.weight.grad[0] == pytest.approx(-7.0)  # d/da sum(a z, z < 0) = sum of negative z
+    assert layer.weight.grad.numpy().shape == (1,)
+    assert layer.weight.grad.numpy()[0] == pytest.approx(-7.0)  # d/da sum(a z, z < 0) = sum of negative z
 
 
 @pytest.mark.covers("A6")
 def test_two_class_softmax_is_sigmoid_of_the_logit_difference():
     (z,) = random_inputs([(10, 2)], seed=5, low=-6, high=6)
-    p = F.softmax(dn.tensor(z), dim=1).data[:, 1]
-    s = F.sigmoid(dn.tensor(z[:, 1] - z[:, 0])).data
+    p = F.softmax(dn.tensor(z), dim=1).numpy()[:, 1]
+    s = F.sigmoid(dn.tensor(z[:, 1] - z[:, 0])).numpy()
     np.testing.assert_allclose(p, s, rtol=1e-13)
 
 
 @pytest.mark.covers("A6")
 def test_sigmoid_outputs_are_independent_softmax_outputs_compete():
     z = dn.tensor([[2.0, 2.0, 2.0]], dtype=np.float64)
-    assert F.sigmoid(z).data.sum() == pytest.approx(3 * 0.8807970779778823)  # multi-label: no sum constraint
-    assert F.softmax(z, dim=1).data.sum() == pytest.approx(1.0)  # one distribution over exclusive classes
+    assert F.sigmoid(z).numpy().sum() == pytest.approx(3 * 0.8807970779778823)  # multi-label: no sum constraint
+    assert F.softmax(z, dim=1).numpy().sum() == pytest.approx(1.0)  # one distribution over exclusive classes
     raised = dn.tensor([[5.0, 2.0, 2.0]], dtype=np.float64)
-    assert F.sigmoid(raised).data[0, 1] == F.sigmoid(z).data[0, 1]  # raising one logit leaves others
-    assert F.softmax(raised, dim=1).data[0, 1] < F.softmax(z, dim=1).data[0, 1]  # ... or takes mass from them
+    assert F.sigmoid(raised).numpy()[0, 1] == F.sigmoid(z).numpy()[0, 1]  # raising one logit leaves others
+    assert F.softmax(raised, dim=1).numpy()[0, 1] < F.softmax(z, dim=1).numpy()[0, 1]  # ... or takes mass from them
 
 
 REPRS = [

@@ -71,7 +71,7 @@ def test_sdpa_fully_masked_query_gets_zero_output_as_torch():
     mask[2] = False  # query 2 may attend nothing
     ours, theirs = _sdpa_pair()
     out = check_fn(ours, theirs, [q, k, v, mask])[0]
-    assert np.all(out.data[:, :, 2] == 0) and np.isfinite(out.data).all()
+    assert np.all(out.numpy()[:, :, 2] == 0) and np.isfinite(out.numpy()).all()
 
 
 @pytest.mark.covers("S4")
@@ -99,7 +99,7 @@ def test_sdpa_softmax_float32_rows_far_below_the_largest_score():
     bias = np.zeros((2, 3, 5, 6), dtype=np.float32)
     bias[0, 0, 1] = -150.0
     bias[1, 2, 3, :3] = -90.0
-    ours = F.scaled_dot_product_attention(dn.tensor(q), dn.tensor(k), dn.tensor(v), dn.tensor(bias)).data
+    ours = F.scaled_dot_product_attention(dn.tensor(q), dn.tensor(k), dn.tensor(v), dn.tensor(bias)).numpy()
     theirs = TF.scaled_dot_product_attention(*(torch.tensor(a) for a in (q, k, v, bias))).numpy()
     assert ours.dtype == np.float32
     np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
@@ -117,8 +117,8 @@ def test_sdpa_weights_path_equals_fused_kernel(mask_kind):
         ts = [dn.tensor(a, requires_grad=True) for a in (q, k, v)]
         out = F.scaled_dot_product_attention(*ts, attn_mask=mask, need_weights=need, **kw)
         out = out[0] if need else out
-        (out * dn.tensor(np.cos(np.arange(out.data.size)).reshape(out.shape))).sum().backward()
-        grads.append([out.data] + [t.grad for t in ts])
+        (out * dn.tensor(np.cos(np.arange(out.numpy().size)).reshape(out.shape))).sum().backward()
+        grads.append([out.numpy()] + [t.grad.numpy() for t in ts])
     for a, b in zip(*grads):
         np.testing.assert_allclose(a, b, atol=1e-12)
 
@@ -146,15 +146,15 @@ def test_sdpa_gradcheck_with_float_mask():
 @pytest.mark.covers("S4")
 def test_sdpa_dropout_is_inverted_and_reproducible():
     q, k, v = (dn.tensor(a) for a in random_inputs([(64, 4, 8), (64, 10, 8), (64, 10, 8)], seed=9))
-    ref = F.scaled_dot_product_attention(q, k, v).data
+    ref = F.scaled_dot_product_attention(q, k, v).numpy()
     dn.manual_seed(1)
     out, w = F.scaled_dot_product_attention(q, k, v, dropout_p=0.4, need_weights=True)
     dn.manual_seed(1)
-    again = F.scaled_dot_product_attention(q, k, v, dropout_p=0.4).data
-    np.testing.assert_array_equal(out.data, again)            # same seed, same mask, fused or not
-    assert abs((w.data == 0).mean() - 0.4) < 0.03              # about p of the weights dropped
-    assert abs(w.data.sum(-1).mean() - 1.0) < 0.03             # kept ones rescaled by 1/(1-p)
-    assert np.abs(out.data - ref).max() > 1e-3
+    again = F.scaled_dot_product_attention(q, k, v, dropout_p=0.4).numpy()
+    np.testing.assert_array_equal(out.numpy(), again)            # same seed, same mask, fused or not
+    assert abs((w.numpy() == 0).mean() - 0.4) < 0.03              # about p of the weights dropped
+    assert abs(w.numpy().sum(-1).mean() - 1.0) < 0.03             # kept ones rescaled by 1/(1-p)
+    assert np.abs(out.numpy() - ref).max() > 1e-3
 
 
 @pytest.mark.covers("S4")
@@ -266,7 +266,7 @@ def test_mha_causal_matches_torch(need_weights):
     check_module(ours, theirs, [x], call=call)
     # Without the mask deepnotes builds it (torch requires it).
     x = dn.tensor(x)
-    np.testing.assert_allclose(ours(x, x, x, is_causal=True)[0].data, ours(x, x, x, attn_mask=causal)[0].data)
+    np.testing.assert_allclose(ours(x, x, x, is_causal=True)[0].numpy(), ours(x, x, x, attn_mask=causal)[0].numpy())
 
 
 @pytest.mark.covers("S4")
@@ -312,10 +312,10 @@ def test_functional_multi_head_attention_forward_matches_torch(static):
 def test_mha_dropout_only_in_training():
     mha = nn.MultiheadAttention(8, 2, dropout=0.5, batch_first=True)
     x = dn.randn(2, 5, 8)
-    a, b = mha(x, x, x)[0].data, mha(x, x, x)[0].data
+    a, b = mha(x, x, x)[0].numpy(), mha(x, x, x)[0].numpy()
     assert np.abs(a - b).max() > 1e-4
     mha.eval()
-    np.testing.assert_array_equal(mha(x, x, x)[0].data, mha(x, x, x)[0].data)
+    np.testing.assert_array_equal(mha(x, x, x)[0].numpy(), mha(x, x, x)[0].numpy())
 
 
 @pytest.mark.covers("S4")
@@ -326,9 +326,9 @@ def test_mha_parameters_and_init_as_torch():
     sep = nn.MultiheadAttention(16, 4, kdim=3, vdim=5, add_bias_kv=True)
     tsep = torch.nn.MultiheadAttention(16, 4, kdim=3, vdim=5, add_bias_kv=True)
     assert sorted(sep.state_dict()) == sorted(tsep.state_dict())
-    assert np.all(ours.in_proj_bias.data == 0) and np.all(ours.out_proj.bias.data == 0)
+    assert np.all(ours.in_proj_bias.numpy() == 0) and np.all(ours.out_proj.bias.numpy() == 0)
     bound = math.sqrt(6 / (16 + 48))  # Xavier-uniform on (3E, E)
-    w = ours.in_proj_weight.data
+    w = ours.in_proj_weight.numpy()
     assert w.dtype == np.float32 and np.abs(w).max() <= bound and np.abs(w).max() > 0.9 * bound
 
 
@@ -354,7 +354,7 @@ def test_attention_weights_show_where_the_model_looks():
     keys = rng.standard_normal((1, 6, 16))
     query = keys[:, 3:4] * 4.0
     _, w = F.scaled_dot_product_attention(dn.tensor(query), dn.tensor(keys), dn.tensor(keys), need_weights=True)
-    assert w.data[0, 0].argmax() == 3 and w.data[0, 0, 3] > 0.99
+    assert w.numpy()[0, 0].argmax() == 3 and w.numpy()[0, 0, 3] > 0.99
 
 
 @pytest.mark.covers("S4")

@@ -93,7 +93,7 @@ def test_residual_block_finite_difference_gradient():
     block = nn.ResidualBlock(2, 3, stride=2).double()
     gradcheck(lambda x: block(x), random_inputs([(2, 2, 5, 5)], seed=1))
     block(dn.tensor(random_inputs([(2, 2, 5, 5)])[0])).sum().backward()
-    assert all(p.grad is not None and np.abs(p.grad).sum() > 0 for p in block.parameters())
+    assert all(p.grad is not None and np.abs(p.grad.numpy()).sum() > 0 for p in block.parameters())
 
 
 @pytest.mark.covers("I4")
@@ -133,11 +133,11 @@ def test_plain_and_residual_resnets_differ_only_by_the_shortcuts():
     assert all(plain_state[k].shape == residual_state[k].shape for k in plain_state)
     plain.load_state_dict({k: v for k, v in residual_state.items() if k in plain_state})
     x = dn.tensor(random_inputs([(2, 3, 8, 8)])[0])
-    assert np.abs(residual(x).data - plain(x).data).max() > 1e-3
+    assert np.abs(residual(x).numpy() - plain(x).numpy()).max() > 1e-3
     for module in residual.modules():
         if isinstance(module, nn.ResidualBlock):
             module.shortcut = None
-    assert_close(residual(x), plain(x).data, "residual net without shortcuts")
+    assert_close(residual(x), plain(x).numpy(), "residual net without shortcuts")
 
 
 # ------------------------------------------------------------------------- Inception, FPN

@@ -19,7 +19,7 @@ def _pairs(seed, scale=1.0, dtype=np.float64, missing=()):
         p, q = dn.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
         if i not in missing:
             grad = np.asarray(scale * rng.normal(size=shape), dtype=dtype)
-            p.grad, q.grad = grad.copy(), torch.tensor(grad)
+            p.grad, q.grad = dn.tensor(grad.copy()), torch.tensor(grad)
         ours.append(p)
         theirs.append(q)
     return ours, theirs
@@ -30,7 +30,7 @@ def _assert_grads_close(ours, theirs, what):
         if q.grad is None:
             assert p.grad is None, f"{what}: parameter {i} gained a gradient"
         else:
-            assert_close(p.grad, q.grad, f"{what}: grad {i}")
+            assert_close(p.grad.numpy(), q.grad.numpy(), f"{what}: grad {i}")
 
 
 @pytest.mark.covers("I3")
@@ -48,9 +48,9 @@ def test_clip_grad_norm_matches_torch(norm_type, max_norm):
 @pytest.mark.covers("I3")
 def test_clip_grad_norm_keeps_the_direction_and_reaches_max_norm():
     ours, _ = _pairs(seed=3, scale=10.0)
-    before = np.concatenate([p.grad.ravel() for p in ours])
+    before = np.concatenate([p.grad.numpy().ravel() for p in ours])
     total = clip_grad_norm_(ours, 2.0)
-    after = np.concatenate([p.grad.ravel() for p in ours])
+    after = np.concatenate([p.grad.numpy().ravel() for p in ours])
     np.testing.assert_allclose(total.item(), np.linalg.norm(before), rtol=1e-12)
     np.testing.assert_allclose(np.linalg.norm(after), 2.0, rtol=1e-5)  # 2 / (total + 1e-6) * total
     np.testing.assert_allclose(after / np.linalg.norm(after), before / np.linalg.norm(before), rtol=1e-12)
@@ -62,7 +62,7 @@ def test_clip_grad_norm_float32_single_tensor_and_empty():
     total = clip_grad_norm_(ours[0], 0.1)
     total_ref = torch.nn.utils.clip_grad_norm_(theirs[0], 0.1)
     assert_close(total, total_ref, "float32 total norm", rtol=1e-6)
-    assert_close(ours[0].grad, theirs[0].grad, "float32 clipped grad", rtol=1e-6, atol=1e-7)
+    assert_close(ours[0].grad.numpy(), theirs[0].grad.numpy(), "float32 clipped grad", rtol=1e-6, atol=1e-7)
     no_grads = [dn.zeros(3, requires_grad=True)]
     assert clip_grad_norm_(no_grads, 1.0).item() == 0.0 and no_grads[0].grad is None
 
@@ -71,8 +71,8 @@ def test_clip_grad_norm_float32_single_tensor_and_empty():
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
 def test_non_finite_norm_raises_on_request_else_scales_like_torch(bad):
     ours, theirs = _pairs(seed=7)
-    ours[0].grad[0, 0] = bad
-    theirs[0].grad[0, 0] = bad
+    ours[0].grad.numpy()[0, 0] = bad
+    theirs[0].grad.numpy()[0, 0] = bad
     with pytest.raises(RuntimeError, match="non-finite"):
         clip_grad_norm_(ours, 1.0, error_if_nonfinite=True)
     with pytest.raises(RuntimeError, match="non-finite"):
@@ -101,7 +101,7 @@ def test_clip_grad_value_matches_torch(clip_value):
     assert clip_grad_value_(ours, clip_value) is None
     torch.nn.utils.clip_grad_value_(theirs, clip_value)
     _assert_grads_close(ours, theirs, f"clip_value={clip_value}")
-    assert all(np.all(np.abs(p.grad) <= clip_value) for p in ours if p.grad is not None)
+    assert all(np.all(np.abs(p.grad.numpy()) <= clip_value) for p in ours if p.grad is not None)
 
 
 @pytest.mark.covers("I3")
@@ -109,7 +109,7 @@ def test_clipping_by_value_can_turn_the_gradient_but_by_norm_cannot():
     p = dn.tensor(np.zeros(2), requires_grad=True)
     p.grad = np.array([10.0, 1.0])
     clip_grad_value_([p], 1.0)
-    assert np.allclose(p.grad, [1.0, 1.0])  # the direction changed from (10, 1) to (1, 1)
+    assert np.allclose(p.grad.numpy(), [1.0, 1.0])  # the direction changed from (10, 1) to (1, 1)
     p.grad = np.array([10.0, 1.0])
     clip_grad_norm_([p], 1.0)
-    np.testing.assert_allclose(p.grad[0] / p.grad[1], 10.0, rtol=1e-12)
+    np.testing.assert_allclose(p.grad.numpy()[0] / p.grad.numpy()[1], 10.0, rtol=1e-12)

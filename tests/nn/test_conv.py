@@ -121,7 +121,7 @@ def test_conv_transpose_is_the_adjoint_of_conv(stride, padding, dilation, groups
     cty = F.conv_transpose2d(dn.tensor(y), dn.tensor(w), stride=stride, padding=padding, output_padding=extra,
                              groups=groups, dilation=dilation)
     assert cty.shape == x.shape
-    np.testing.assert_allclose(np.sum(cx.data * y), np.sum(x * cty.data), rtol=1e-12)
+    np.testing.assert_allclose(np.sum(cx.numpy() * y), np.sum(x * cty.numpy()), rtol=1e-12)
 
 
 def _matrix_of(linear_map, shape):
@@ -137,25 +137,25 @@ def _matrix_of(linear_map, shape):
 @pytest.mark.covers("C5")
 def test_conv_transpose_multiplies_by_the_transposed_matrix_and_does_not_invert():
     w = dn.tensor(random_inputs([(1, 1, 3, 3)], seed=3)[0])
-    conv = _matrix_of(lambda a: F.conv2d(dn.tensor(a), w, stride=2, padding=1).data, (1, 1, 5, 5))   # (9, 25)
-    transposed = _matrix_of(lambda a: F.conv_transpose2d(dn.tensor(a), w, stride=2, padding=1).data, (1, 1, 3, 3))
+    conv = _matrix_of(lambda a: F.conv2d(dn.tensor(a), w, stride=2, padding=1).numpy(), (1, 1, 5, 5))   # (9, 25)
+    transposed = _matrix_of(lambda a: F.conv_transpose2d(dn.tensor(a), w, stride=2, padding=1).numpy(), (1, 1, 3, 3))
     np.testing.assert_allclose(transposed, conv.T, atol=1e-12)
     # C^T C is not the identity: transposed convolution upsamples, it does not undo the convolution.
     x = random_inputs([(1, 1, 5, 5)], seed=4)[0]
     roundtrip = F.conv_transpose2d(F.conv2d(dn.tensor(x), w, stride=2, padding=1), w, stride=2, padding=1)
     assert roundtrip.shape == x.shape
-    assert np.abs(roundtrip.data - x).max() > 0.1
+    assert np.abs(roundtrip.numpy() - x).max() > 0.1
     assert np.linalg.matrix_rank(conv.T @ conv) <= 9 < 25
 
 
 @pytest.mark.covers("C3")
 def test_1x1_convolution_is_a_linear_layer_applied_at_every_pixel():
     conv, linear = nn.Conv2d(5, 3, 1).double(), nn.Linear(5, 3).double()
-    linear.weight.data[...] = conv.weight.data[:, :, 0, 0]
-    linear.bias.data[...] = conv.bias.data
+    linear.weight.data[...] = conv.weight.numpy()[:, :, 0, 0]
+    linear.bias.data[...] = conv.bias.numpy()
     x = dn.tensor(random_inputs([(2, 5, 4, 3)])[0])
     per_pixel = linear(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
-    assert_close(conv(x), per_pixel.data, "1x1 conv vs per-pixel Linear")
+    assert_close(conv(x), per_pixel.numpy(), "1x1 conv vs per-pixel Linear")
     assert nn.utils.count_parameters(conv) == 5 * 3 + 3
 
 
@@ -164,13 +164,13 @@ def test_two_convolutions_without_activation_are_one_convolution():
     """conv(conv(x)) with no nonlinearity is one convolution with a (k1 + k2 - 1) kernel:
     W[o, i, c] = sum_m sum_{a + b = c} W2[o, m, b] W1[m, i, a], b = b2 + sum W2 b1."""
     first, second = nn.Conv2d(2, 4, 3).double(), nn.Conv2d(4, 3, 2).double()
-    w1, b1, w2, b2 = first.weight.data, first.bias.data, second.weight.data, second.bias.data
+    w1, b1, w2, b2 = first.weight.numpy(), first.bias.numpy(), second.weight.numpy(), second.bias.numpy()
     merged_w = np.zeros((3, 2, 4, 4))
     for u, v in itertools.product(range(2), range(2)):  # kernel offsets of the second conv
         merged_w[:, :, u:u + 3, v:v + 3] += np.einsum("om,mihw->oihw", w2[:, :, u, v], w1)
     merged_b = b2 + np.einsum("omhw,m->o", w2, b1)
     x = dn.tensor(random_inputs([(2, 2, 7, 6)])[0])
-    assert_close(second(first(x)), F.conv2d(x, dn.tensor(merged_w), dn.tensor(merged_b)).data, "merged conv")
+    assert_close(second(first(x)), F.conv2d(x, dn.tensor(merged_w), dn.tensor(merged_b)).numpy(), "merged conv")
 
 
 # ------------------------------------------------------------------ init, dtype, repr, errors
@@ -179,17 +179,17 @@ def test_two_convolutions_without_activation_are_one_convolution():
                                    nn.Conv1d(6, 4, 5)], ids=["conv2d", "transposed", "conv1d"])
 def test_default_init_is_pytorch_uniform_bound(layer):
     """W, b ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with fan_in = weight.shape[1] * prod(kernel)."""
-    w = layer.weight.data
+    w = layer.weight.numpy()
     bound = 1 / math.sqrt(w.shape[1] * math.prod(w.shape[2:]))
-    assert w.dtype == np.float32 and np.abs(w).max() <= bound and np.abs(layer.bias.data).max() <= bound
+    assert w.dtype == np.float32 and np.abs(w).max() <= bound and np.abs(layer.bias.numpy()).max() <= bound
     assert abs(w.std() - bound / math.sqrt(3)) < 0.2 * bound  # U(-b, b) has std b / sqrt 3
-    many_biases = type(layer)(2 * layer.groups, 512, 1, groups=layer.groups).bias.data  # fan_in = 2 (or 512/groups)
+    many_biases = type(layer)(2 * layer.groups, 512, 1, groups=layer.groups).bias.numpy()  # fan_in = 2 (or 512/groups)
     fan_in = (2 if isinstance(layer, nn.Conv2d | nn.Conv1d) else 512 // layer.groups)
     assert 0.95 / math.sqrt(fan_in) < np.abs(many_biases).max() <= 1 / math.sqrt(fan_in)
     dn.manual_seed(7)
-    first = type(layer)(layer.in_channels, layer.out_channels, layer.kernel_size, groups=layer.groups).weight.data
+    first = type(layer)(layer.in_channels, layer.out_channels, layer.kernel_size, groups=layer.groups).weight.numpy()
     dn.manual_seed(7)
-    again = type(layer)(layer.in_channels, layer.out_channels, layer.kernel_size, groups=layer.groups).weight.data
+    again = type(layer)(layer.in_channels, layer.out_channels, layer.kernel_size, groups=layer.groups).weight.numpy()
     np.testing.assert_array_equal(first, again)
 
 
@@ -199,7 +199,7 @@ def test_float32_stays_float32():
     x = dn.randn(2, 3, 7, 7, requires_grad=True)
     y = nn.ConvTranspose2d(4, 2, 3, stride=2)(layer(x))
     y.sum().backward()
-    assert y.dtype == np.float32 and x.grad.dtype == np.float32 and layer.weight.grad.dtype == np.float32
+    assert y.dtype == np.float32 and x.grad.numpy().dtype == np.float32 and layer.weight.grad.numpy().dtype == np.float32
 
 
 @pytest.mark.covers("C1")

@@ -45,7 +45,7 @@ def _measured_receptive_field(model, size):
     y = model(x)
     centre = (0, 0, y.shape[2] // 2, y.shape[3] // 2)
     y[centre].backward()
-    rows, cols = np.nonzero(x.grad[0, 0])
+    rows, cols = np.nonzero(x.grad.numpy()[0, 0])
     return rows.max() - rows.min() + 1, cols.max() - cols.min() + 1
 
 

@@ -30,7 +30,7 @@ def _positive_input(shape, seed=0, dtype=np.float32):
 @pytest.mark.parametrize("p", [0.1, 0.5, 0.8])
 def test_dropout_kept_fraction_scale_and_mean(p):
     x = _positive_input((400, 500))
-    y = nn.Dropout(p)(dn.tensor(x)).data
+    y = nn.Dropout(p)(dn.tensor(x)).numpy()
     kept = y != 0
     n = x.size
     assert abs(kept.mean() - (1 - p)) <= _kept_fraction_bound(p, n)
@@ -47,19 +47,19 @@ def test_dropout_kept_fraction_scale_and_mean(p):
 def test_eval_mode_is_exactly_the_identity(layer):
     x = dn.randn(4, 3, 5, 2)[..., 0]  # 3-D (N, C, L) fits every layer
     layer.eval()
-    np.testing.assert_array_equal(layer(x).data, x.data)
+    np.testing.assert_array_equal(layer(x).numpy(), x.numpy())
     layer.train()
-    assert not np.array_equal(layer(x).data, x.data)
+    assert not np.array_equal(layer(x).numpy(), x.numpy())
 
 
 @pytest.mark.covers("R1")
 def test_dropout_p_zero_and_one():
     x = dn.randn(50, 40, requires_grad=True)
-    np.testing.assert_array_equal(nn.Dropout(0.0)(x).data, x.data)
+    np.testing.assert_array_equal(nn.Dropout(0.0)(x).numpy(), x.numpy())
     y = nn.Dropout(1.0)(x)
-    assert np.all(y.data == 0)
+    assert np.all(y.numpy() == 0)
     y.sum().backward()
-    assert np.all(x.grad == 0)
+    assert np.all(x.grad.numpy() == 0)
 
 
 @pytest.mark.covers("R1")
@@ -80,10 +80,10 @@ def test_dropout_rejects_p_outside_0_1(p):
 def test_same_seed_same_mask(layer):
     x = dn.randn(6, 4, 5, 3)[..., 0]
     dn.manual_seed(42)
-    first = layer(x).data
-    second = layer(x).data
+    first = layer(x).numpy()
+    second = layer(x).numpy()
     dn.manual_seed(42)
-    np.testing.assert_array_equal(layer(x).data, first)
+    np.testing.assert_array_equal(layer(x).numpy(), first)
     assert not np.array_equal(first, second)  # a fresh mask on every call
 
 
@@ -96,8 +96,8 @@ def test_gradient_is_mask_over_keep_probability_times_upstream(fn, shape):
     y = fn(x, p)
     upstream = np.random.default_rng(1).standard_normal(shape)
     y.backward(upstream)
-    mask = (y.data != 0).astype(np.float64)  # recovered from the output: x has no zeros
-    np.testing.assert_allclose(x.grad, mask / (1 - p) * upstream, rtol=1e-12)
+    mask = (y.numpy() != 0).astype(np.float64)  # recovered from the output: x has no zeros
+    np.testing.assert_allclose(x.grad.numpy(), mask / (1 - p) * upstream, rtol=1e-12)
 
 
 @pytest.mark.covers("R1")
@@ -108,9 +108,9 @@ def test_dropout_second_derivative():
     y = F.dropout(x, p)
     (g,) = dn.autograd.grad((y * y).sum(), x, create_graph=True)
     (g * g).sum().backward()
-    m = (y.data != 0) / (1 - p)
-    np.testing.assert_allclose(g.data, 2 * m**2 * x.data, rtol=1e-12)
-    np.testing.assert_allclose(x.grad, 8 * m**4 * x.data, rtol=1e-12)
+    m = (y.numpy() != 0) / (1 - p)
+    np.testing.assert_allclose(g.numpy(), 2 * m**2 * x.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(x.grad.numpy(), 8 * m**4 * x.numpy(), rtol=1e-12)
 
 
 @pytest.mark.covers("R1")
@@ -118,7 +118,7 @@ def test_dropout_keeps_float32_and_works_in_a_graph():
     x = dn.randn(8, 5, requires_grad=True)
     y = F.dropout(x * 2.0, 0.5)
     y.sum().backward()
-    assert y.dtype == np.float32 and x.grad.dtype == np.float32
+    assert y.dtype == np.float32 and x.grad.numpy().dtype == np.float32
     assert repr(nn.Dropout(0.2)) == "Dropout(p=0.2, inplace=False)"
 
 
@@ -135,7 +135,7 @@ def test_dropout_keeps_float32_and_works_in_a_graph():
 def test_channel_dropout_drops_entire_channels(layer, shape, channel_axes):
     p = layer.p
     x = _positive_input(shape)
-    y = layer(dn.tensor(x)).data
+    y = layer(dn.tensor(x)).numpy()
     ratio = (y / x).reshape(shape[:channel_axes] + (-1,))
     # Within a channel every element shares the decision: all 0 or all 1 / (1 - p).
     np.testing.assert_allclose(ratio, ratio[..., :1] * np.ones_like(ratio), rtol=1e-6)
@@ -165,7 +165,7 @@ def _alpha_scale(p):
 def test_alpha_dropout_keeps_zero_mean_unit_variance():
     p, n = 0.2, 400_000
     x = dn.randn(n, dtype=np.float64)
-    y = nn.AlphaDropout(p)(x).data
+    y = nn.AlphaDropout(p)(x).numpy()
     # Sample mean and variance of n iid draws of a unit-variance variable (kurtosis < 5 here).
     assert abs(y.mean()) <= SIGMAS / np.sqrt(n)
     assert abs(y.var() - 1.0) <= SIGMAS * np.sqrt(4.0 / n)
@@ -175,7 +175,7 @@ def test_alpha_dropout_keeps_zero_mean_unit_variance():
 def test_alpha_dropout_matches_torch_on_the_positions_both_keep_or_drop():
     p = 0.3
     x = np.random.default_rng(0).standard_normal(20000)
-    ours = F.alpha_dropout(dn.tensor(x), p, training=True).data
+    ours = F.alpha_dropout(dn.tensor(x), p, training=True).numpy()
     theirs = torch.nn.functional.alpha_dropout(torch.tensor(x), p, training=True).numpy()
     # Masks differ (different generators); the formula must not.  Dropped units take the value
     # -a alpha' (1 - p) in both, kept ones a x + a alpha' p.
@@ -187,7 +187,7 @@ def test_alpha_dropout_matches_torch_on_the_positions_both_keep_or_drop():
     both_kept = ~ours_dropped & ~theirs_dropped
     np.testing.assert_allclose(ours[both_kept], theirs[both_kept], rtol=1e-12)
     # The functional form defaults to training=False, as PyTorch's.
-    np.testing.assert_array_equal(F.alpha_dropout(dn.tensor(x), p).data, x)
+    np.testing.assert_array_equal(F.alpha_dropout(dn.tensor(x), p).numpy(), x)
 
 
 @pytest.mark.covers("R1")
@@ -197,8 +197,8 @@ def test_alpha_dropout_gradient_is_scaled_mask():
     y = F.alpha_dropout(x, p, training=True)
     upstream = np.random.default_rng(3).standard_normal(x.shape)
     y.backward(upstream)
-    kept = ~np.isclose(y.data, -_alpha_scale(p) * ALPHA_PRIME * (1 - p), rtol=1e-12)
-    np.testing.assert_allclose(x.grad, _alpha_scale(p) * kept * upstream, rtol=1e-12)
+    kept = ~np.isclose(y.numpy(), -_alpha_scale(p) * ALPHA_PRIME * (1 - p), rtol=1e-12)
+    np.testing.assert_allclose(x.grad.numpy(), _alpha_scale(p) * kept * upstream, rtol=1e-12)
 
 
 # --------------------------------------------------------------------------------- LockedDropout
@@ -211,7 +211,7 @@ def test_locked_dropout_shares_the_mask_across_time(batch_first):
     shape = (batch, time, hidden) if batch_first else (time, batch, hidden)
     time_axis = 1 if batch_first else 0
     x = _positive_input(shape)
-    y = nn.LockedDropout(p, batch_first=batch_first)(dn.tensor(x)).data
+    y = nn.LockedDropout(p, batch_first=batch_first)(dn.tensor(x)).numpy()
     ratio = np.moveaxis(y / x, time_axis, 0)  # (T, B, H)
     np.testing.assert_array_equal(ratio == 0, np.broadcast_to(ratio[:1] == 0, ratio.shape))  # same at every step
     kept = ratio[0] != 0
@@ -247,13 +247,13 @@ def test_dropconnect_drops_single_weights_with_inverted_scaling():
     layer = nn.DropConnectLinear(n_in, n_out, p=p).double()
     x = np.random.default_rng(0).standard_normal((4, n_in))
     # One forward on [I; x]: the identity rows read out the effective weight this call used.
-    y = layer(dn.tensor(np.concatenate([np.eye(n_in), x]))).data
-    w_eff = (y[:n_in] - layer.bias.data).T  # (out, in)
+    y = layer(dn.tensor(np.concatenate([np.eye(n_in), x]))).numpy()
+    w_eff = (y[:n_in] - layer.bias.numpy()).T  # (out, in)
     kept = ~np.isclose(w_eff, 0.0, atol=1e-12)
-    np.testing.assert_allclose(w_eff[kept], layer.weight.data[kept] / (1 - p), rtol=1e-9)
+    np.testing.assert_allclose(w_eff[kept], layer.weight.numpy()[kept] / (1 - p), rtol=1e-9)
     assert abs(kept.mean() - (1 - p)) <= _kept_fraction_bound(p, kept.size)
     # The whole batch used that same weight; the bias is never dropped.
-    np.testing.assert_allclose(y[n_in:], x @ w_eff.T + layer.bias.data, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(y[n_in:], x @ w_eff.T + layer.bias.numpy(), rtol=1e-9, atol=1e-12)
 
 
 @pytest.mark.covers("R2")
@@ -267,11 +267,11 @@ def test_dropconnect_gradient_uses_the_same_mask():
     y.backward(upstream)
     dn.manual_seed(9)  # the same seed replays the same mask
     with dn.no_grad():
-        w_eff = (layer(dn.tensor(np.eye(5))).data - layer.bias.data).T
-    np.testing.assert_allclose(x.grad, upstream @ w_eff, rtol=1e-10)
-    mask = w_eff / layer.weight.data
-    np.testing.assert_allclose(layer.weight.grad, mask * (upstream.T @ x.data), rtol=1e-10, atol=1e-14)
-    np.testing.assert_allclose(layer.bias.grad, upstream.sum(axis=0), rtol=1e-12)
+        w_eff = (layer(dn.tensor(np.eye(5))).numpy() - layer.bias.numpy()).T
+    np.testing.assert_allclose(x.grad.numpy(), upstream @ w_eff, rtol=1e-10)
+    mask = w_eff / layer.weight.numpy()
+    np.testing.assert_allclose(layer.weight.grad.numpy(), mask * (upstream.T @ x.numpy()), rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(layer.bias.grad.numpy(), upstream.sum(axis=0), rtol=1e-12)
 
 
 @pytest.mark.covers("R2")
@@ -288,10 +288,10 @@ def test_dropconnect_finite_difference_gradcheck():
 def test_dropconnect_preserves_the_mean_output():
     layer = nn.DropConnectLinear(20, 3, p=0.5).double()
     x = dn.tensor(np.random.default_rng(0).standard_normal((1, 20)))
-    draws = np.stack([layer(x).data[0] for _ in range(400)])
-    expected = layer.eval()(x).data[0]
+    draws = np.stack([layer(x).numpy()[0] for _ in range(400)])
+    expected = layer.eval()(x).numpy()[0]
     # Var of one draw of y_j: sum_i x_i^2 W_ji^2 p / (1 - p).
-    std_of_mean = np.sqrt((x.data**2 @ (layer.weight.data**2).T)[0] * 1.0 / len(draws))
+    std_of_mean = np.sqrt((x.numpy()**2 @ (layer.weight.numpy()**2).T)[0] * 1.0 / len(draws))
     assert np.all(np.abs(draws.mean(axis=0) - expected) <= SIGMAS * std_of_mean)
 
 
@@ -300,12 +300,12 @@ def test_dropconnect_init_state_dict_and_errors():
     layer = nn.DropConnectLinear(16, 8, p=0.25)
     assert list(layer.state_dict()) == list(torch.nn.Linear(16, 8).state_dict())
     bound = 1 / np.sqrt(16)  # PyTorch's Linear init: U(-1/sqrt(in), 1/sqrt(in)) for weight and bias
-    assert np.abs(layer.weight.data).max() <= bound and np.abs(layer.weight.data).max() > 0.8 * bound
-    assert np.abs(layer.bias.data).max() <= bound and layer.weight.dtype == np.float32
+    assert np.abs(layer.weight.numpy()).max() <= bound and np.abs(layer.weight.numpy()).max() > 0.8 * bound
+    assert np.abs(layer.bias.numpy()).max() <= bound and layer.weight.dtype == np.float32
     dn.manual_seed(3)
-    a = nn.DropConnectLinear(16, 8).weight.data
+    a = nn.DropConnectLinear(16, 8).weight.numpy()
     dn.manual_seed(3)
-    np.testing.assert_array_equal(nn.DropConnectLinear(16, 8).weight.data, a)
+    np.testing.assert_array_equal(nn.DropConnectLinear(16, 8).weight.numpy(), a)
     with pytest.raises(ValueError, match=r"DropConnectLinear\(16, 8\): expected input with last dimension 16"):
         layer(dn.ones(2, 15))
     assert repr(layer) == "DropConnectLinear(in_features=16, out_features=8, p=0.25, bias=True)"

@@ -33,8 +33,8 @@ def test_repeated_ids_accumulate_and_padding_row_gets_nothing():
     emb = nn.Embedding(5, 3, padding_idx=2)
     ids = dn.tensor([1, 1, 1, 2, 4])
     emb(ids).sum().backward()
-    np.testing.assert_array_equal(emb.weight.grad[:, 0], [0, 3, 0, 0, 1])
-    assert np.all(emb.weight.data[2] == 0)
+    np.testing.assert_array_equal(emb.weight.grad.numpy()[:, 0], [0, 3, 0, 0, 1])
+    assert np.all(emb.weight.numpy()[2] == 0)
 
 
 @pytest.mark.covers("S6")
@@ -44,13 +44,13 @@ def test_max_norm_renormalizes_looked_up_rows_as_torch(max_norm, norm_type):
     theirs = torch.nn.Embedding(6, 4, max_norm=max_norm, norm_type=norm_type).double()
     ours.weight.data *= 3
     with torch.no_grad():
-        theirs.weight.copy_(torch.tensor(ours.weight.data))
+        theirs.weight.copy_(torch.tensor(ours.weight.numpy()))
     ids = np.array([[0, 5], [5, 2]])
     out, tout = ours(dn.tensor(ids)), theirs(torch.tensor(ids))
-    np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=1e-12)
-    np.testing.assert_allclose(ours.weight.data, theirs.weight.detach().numpy(), rtol=1e-12)  # modified in place
-    assert np.all(np.linalg.norm(out.data, ord=norm_type, axis=-1) <= max_norm + 1e-9)
-    assert np.linalg.norm(ours.weight.data[1], ord=norm_type) > max_norm  # rows not looked up stay as they were
+    np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ours.weight.numpy(), theirs.weight.detach().numpy(), rtol=1e-12)  # modified in place
+    assert np.all(np.linalg.norm(out.numpy(), ord=norm_type, axis=-1) <= max_norm + 1e-9)
+    assert np.linalg.norm(ours.weight.numpy()[1], ord=norm_type) > max_norm  # rows not looked up stay as they were
 
 
 @pytest.mark.covers("S6")
@@ -65,10 +65,10 @@ def test_functional_embedding_matches_torch(padding_idx):
 @pytest.mark.covers("S6")
 def test_init_is_standard_normal_with_zero_padding_row():
     emb = nn.Embedding(4000, 16, padding_idx=7)
-    w = np.delete(emb.weight.data, 7, axis=0)
+    w = np.delete(emb.weight.numpy(), 7, axis=0)
     assert emb.weight.dtype == np.float32
     assert abs(w.mean()) < 0.01 and abs(w.std() - 1) < 0.01
-    assert np.all(emb.weight.data[7] == 0)
+    assert np.all(emb.weight.numpy()[7] == 0)
     assert emb(dn.tensor([1, 2])).dtype == np.float32
 
 
@@ -90,7 +90,7 @@ def test_from_pretrained_freezes_and_state_dict_matches_torch():
     table = np.arange(12, dtype=np.float32).reshape(4, 3)
     emb = nn.Embedding.from_pretrained(table)
     assert not emb.weight.requires_grad
-    np.testing.assert_array_equal(emb(dn.tensor([2])).data, table[[2]])
+    np.testing.assert_array_equal(emb(dn.tensor([2])).numpy(), table[[2]])
     assert nn.Embedding.from_pretrained(table, freeze=False).weight.requires_grad
     assert list(nn.Embedding(4, 3).state_dict()) == list(torch.nn.Embedding(4, 3).state_dict())
     assert repr(nn.Embedding(4, 3, padding_idx=1)) == repr(torch.nn.Embedding(4, 3, padding_idx=1))

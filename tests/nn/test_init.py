@@ -62,7 +62,7 @@ def _fill_both(name, shape, **kwargs):
     getattr(torch.nn.init, name)(theirs, **kwargs)
     assert out is ours  # in place, returns its argument
     assert ours.dtype == np.float32
-    return ours.data.astype(np.float64), theirs.numpy().astype(np.float64)
+    return ours.numpy().astype(np.float64), theirs.numpy().astype(np.float64)
 
 
 def _fans(shape):
@@ -118,11 +118,11 @@ def test_fill_distribution_matches_formula_and_torch(name, kwargs, std_of, bound
 @pytest.mark.covers("I1")
 def test_constant_fills():
     p = nn.Parameter(np.empty((3, 4), dtype=np.float32))
-    assert init.zeros_(p) is p and not p.data.any()
+    assert init.zeros_(p) is p and not p.numpy().any()
     init.ones_(p)
-    np.testing.assert_array_equal(p.data, 1.0)
+    np.testing.assert_array_equal(p.numpy(), 1.0)
     init.constant_(p, 0.25)
-    np.testing.assert_array_equal(p.data, 0.25)
+    np.testing.assert_array_equal(p.numpy(), 0.25)
     assert p.dtype == np.float32
 
 
@@ -130,7 +130,7 @@ def test_constant_fills():
 def test_fill_keeps_float64_and_rejects_integer_tensors():
     p = nn.Parameter(np.zeros((20, 10)))
     init.kaiming_normal_(p)
-    assert p.dtype == np.float64 and p.data.std() > 0
+    assert p.dtype == np.float64 and p.numpy().std() > 0
     with pytest.raises(TypeError, match="uniform_: expected a floating-point tensor, got dtype int64"):
         init.uniform_(dn.zeros(3, 3, dtype=np.int64))
 
@@ -142,12 +142,12 @@ def test_reproducible_from_the_global_seed_and_the_generator_argument():
     init.xavier_normal_(a)
     dn.manual_seed(7)
     init.xavier_normal_(b)
-    np.testing.assert_array_equal(a.data, b.data)
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
 
     state = dn.get_rng_state()
     init.kaiming_uniform_(a, generator=np.random.default_rng(1))
     init.kaiming_uniform_(b, generator=np.random.default_rng(1))
-    np.testing.assert_array_equal(a.data, b.data)
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
     assert dn.get_rng_state() == state  # an explicit generator leaves the global one alone
 
 
@@ -176,7 +176,7 @@ def test_he_init_keeps_relu_activations_alive_through_depth_xavier_shrinks_them(
                 layer = nn.Linear(width, width, bias=False).double()
                 fill(layer.weight)
                 h = nn.functional.relu(layer(h))
-        return float((h.data**2).mean())  # second moment: the quantity the derivation preserves
+        return float((h.numpy()**2).mean())  # second moment: the quantity the derivation preserves
 
     he = final_variance(lambda w: init.kaiming_normal_(w, nonlinearity="relu"))
     glorot = final_variance(init.xavier_normal_)

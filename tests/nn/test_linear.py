@@ -37,8 +37,8 @@ def test_functional_linear_matches_torch(with_bias):
 def test_neuron_is_weighted_sum_plus_bias():
     layer = nn.Linear(3, 1).double()
     x = np.array([[1.0, -2.0, 0.5]])
-    z = layer(dn.tensor(x)).data  # the logit of one neuron
-    w, b = layer.weight.data[0], layer.bias.data[0]
+    z = layer(dn.tensor(x)).numpy()  # the logit of one neuron
+    w, b = layer.weight.numpy()[0], layer.bias.numpy()[0]
     assert z[0, 0] == pytest.approx(w @ x[0] + b, abs=1e-15)
 
 
@@ -71,7 +71,7 @@ def test_default_init_distribution_matches_torch():
     theirs = torch.nn.Linear(in_features, out_features)
     bound = 1 / math.sqrt(in_features)  # 1/16: exact in float32
     for name in ("weight", "bias"):
-        values = getattr(ours, name).data
+        values = getattr(ours, name).numpy()
         reference = getattr(theirs, name).detach().numpy()
         assert values.min() >= -bound and values.max() <= bound
         assert values.max() > 0.99 * bound and values.min() < -0.99 * bound  # the whole range is used
@@ -87,9 +87,9 @@ def test_default_init_is_reproducible_and_uses_the_global_generator():
     dn.manual_seed(123)
     b = nn.Linear(5, 3)
     c = nn.Linear(5, 3)
-    np.testing.assert_array_equal(a.weight.data, b.weight.data)
-    np.testing.assert_array_equal(a.bias.data, b.bias.data)
-    assert not np.array_equal(b.weight.data, c.weight.data)
+    np.testing.assert_array_equal(a.weight.numpy(), b.weight.numpy())
+    np.testing.assert_array_equal(a.bias.numpy(), b.bias.numpy())
+    assert not np.array_equal(b.weight.numpy(), c.weight.numpy())
 
 
 @pytest.mark.covers("E4")
@@ -127,7 +127,7 @@ def test_nan_input_is_caught_whether_the_output_or_the_input_is_searched(out_fea
         layer(dn.tensor(x))
     if out_features:
         layer.weight.data[0, 0] = np.nan
-        out = layer(dn.tensor(np.ones((4, 3), dtype=np.float32))).data
+        out = layer(dn.tensor(np.ones((4, 3), dtype=np.float32))).numpy()
         assert np.isnan(out[:, 0]).all() and not np.isnan(out[:, 1:]).any()
 
 
@@ -148,8 +148,8 @@ def test_stack_without_activation_collapses_to_one_linear_map():
     """W3 (W2 (W1 x + b1) + b2) + b3 = (W3 W2 W1) x + (W3 W2 b1 + W3 b2 + b3), to rounding."""
     dn.manual_seed(3)
     stack = nn.Sequential(nn.Linear(6, 8), nn.Linear(8, 5), nn.Linear(5, 3)).double()
-    w1, w2, w3 = (m.weight.data for m in stack)
-    b1, b2, b3 = (m.bias.data for m in stack)
+    w1, w2, w3 = (m.weight.numpy() for m in stack)
+    b1, b2, b3 = (m.bias.numpy() for m in stack)
     single = nn.Linear(6, 3).double()
     with dn.no_grad():
         single.weight.data[:] = w3 @ w2 @ w1
@@ -168,7 +168,7 @@ def test_a_relu_between_layers_breaks_the_collapse():
     design = np.hstack([x, np.ones((len(x), 1))])
 
     def affine_fit_residual(model):
-        y = model(dn.tensor(x)).data[:, 0]
+        y = model(dn.tensor(x)).numpy()[:, 0]
         coef = np.linalg.lstsq(design, y, rcond=None)[0]
         return np.linalg.norm(design @ coef - y) / np.linalg.norm(y - y.mean())
 
@@ -206,7 +206,7 @@ def test_mlp_classification_head_training_trajectory_matches_torch():
     theirs.double()
     with torch.no_grad():
         for name, p in theirs.named_parameters():
-            p.copy_(torch.from_numpy(ours.state_dict()[name].data))
+            p.copy_(torch.from_numpy(ours.state_dict()[name].numpy()))
     rng = np.random.default_rng(0)
     x = rng.normal(size=(30, 4))
     labels = (x[:, 0] > 0).astype(np.int64) + (x[:, 1] > 0)  # three classes

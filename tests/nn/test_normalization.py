@@ -57,7 +57,7 @@ def _compare_graphs(fn_a, fn_b, inputs, atol=1e-10):
         out = fn(*tensors)
         cot = np.random.default_rng(3).uniform(0.5, 1.5, size=out.shape)
         (out * dn.tensor(cot)).sum().backward()
-        results.append((out.data, [t.grad for t in tensors]))
+        results.append((out.numpy(), [t.grad.numpy() for t in tensors]))
     (out_a, grads_a), (out_b, grads_b) = results
     np.testing.assert_allclose(out_a, out_b, atol=atol, rtol=1e-9, err_msg="forward")
     for i, (ga, gb) in enumerate(zip(grads_a, grads_b)):
@@ -105,9 +105,9 @@ def test_batchnorm_without_running_stats_uses_batch_stats_in_eval(layer, shape):
     assert dn_m.running_mean is None and list(dn_m.state_dict()) == ["weight", "bias"]
     x = _batch(shape, seed=5)
     with dn.no_grad():
-        y = dn_m(dn.tensor(x)).data
+        y = dn_m(dn.tensor(x)).numpy()
     axes = normalization_axes("batch", shape)
-    np.testing.assert_allclose(y.mean(axis=axes), dn_m.bias.data, atol=1e-9)
+    np.testing.assert_allclose(y.mean(axis=axes), dn_m.bias.numpy(), atol=1e-9)
 
 
 @pytest.mark.covers("N1")
@@ -116,9 +116,9 @@ def test_batchnorm_momentum_none_is_the_cumulative_average():
     batches = [_batch((6, 3), seed=s) for s in range(4)]
     for x in batches:
         bn(dn.tensor(x))
-    np.testing.assert_allclose(bn.running_mean.data, np.mean([b.mean(axis=0) for b in batches], axis=0), rtol=1e-5)
+    np.testing.assert_allclose(bn.running_mean.numpy(), np.mean([b.mean(axis=0) for b in batches], axis=0), rtol=1e-5)
     np.testing.assert_allclose(
-        bn.running_var.data, np.mean([b.var(axis=0, ddof=1) for b in batches], axis=0), rtol=1e-5
+        bn.running_var.numpy(), np.mean([b.var(axis=0, ddof=1) for b in batches], axis=0), rtol=1e-5
     )
     assert bn.num_batches_tracked.item() == 4
 
@@ -128,10 +128,10 @@ def test_batchnorm_running_var_is_unbiased_and_eval_ignores_the_batch():
     bn = nn.BatchNorm2d(2, momentum=1.0)  # momentum 1: the running estimate is the last batch's
     x = _batch((3, 2, 2, 2), seed=1)
     bn(dn.tensor(x))
-    np.testing.assert_allclose(bn.running_var.data, x.var(axis=(0, 2, 3), ddof=1), rtol=1e-5)
+    np.testing.assert_allclose(bn.running_var.numpy(), x.var(axis=(0, 2, 3), ddof=1), rtol=1e-5)
     bn.eval()
-    one = bn(dn.tensor(x[:1])).data
-    many = bn(dn.tensor(x)).data[:1]
+    one = bn(dn.tensor(x[:1])).numpy()
+    many = bn(dn.tensor(x)).numpy()[:1]
     np.testing.assert_allclose(one, many, rtol=1e-6)  # in eval an example's output ignores its batch
 
 
@@ -163,7 +163,7 @@ def test_batchnorm_keeps_float32_and_repr():
     x = dn.randn(3, 4, 2, 2, requires_grad=True)
     y = bn(x)
     (y * y).sum().backward()
-    assert y.dtype == np.float32 and x.grad.dtype == np.float32 and bn.weight.grad.dtype == np.float32
+    assert y.dtype == np.float32 and x.grad.numpy().dtype == np.float32 and bn.weight.grad.numpy().dtype == np.float32
     assert bn.running_mean.dtype == np.float32
     assert repr(bn) == "BatchNorm2d(4, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)"
 
@@ -367,7 +367,7 @@ def test_groupnorm_with_one_group_is_layernorm_over_c_h_w():
     x = dn.tensor(_batch((3, 4, 2, 5), seed=0))
     gn = nn.GroupNorm(1, 4, affine=False)
     ln = nn.LayerNorm((4, 2, 5), elementwise_affine=False)
-    np.testing.assert_allclose(gn(x).data, ln(x).data, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(gn(x).numpy(), ln(x).numpy(), rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.covers("N2")
@@ -376,7 +376,7 @@ def test_groupnorm_with_c_groups_is_instancenorm():
     gn, inorm = nn.GroupNorm(4, 4), nn.InstanceNorm2d(4, affine=True)
     _randomize_affine(gn, seed=5)
     inorm.load_state_dict(gn.state_dict())
-    np.testing.assert_allclose(gn(x).data, inorm(x).data, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(gn(x).numpy(), inorm(x).numpy(), rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.covers("N2")
@@ -426,7 +426,7 @@ def test_state_dict_keys_shapes_and_dtypes_equal_torch(layer, args, options):
 def test_normalization_axes_are_exactly_the_axes_each_layer_normalizes(kind, make):
     shape = (4, 6, 3, 5)
     x = _batch(shape, seed=9) * np.arange(1, 7).reshape(1, 6, 1, 1)  # channels of different scales
-    y = make(shape)(dn.tensor(x)).data
+    y = make(shape)(dn.tensor(x)).numpy()
     axes = normalization_axes(kind, shape)
     if kind == "group":
         y = y.reshape(shape[0], 2, shape[1] // 2, *shape[2:])

@@ -70,7 +70,7 @@ def test_frequent_words_get_shorter_codes(counts):
 def test_full_distribution_sums_to_one(counts):
     hs = _hs(counts, D=5)
     h = dn.tensor(np.random.default_rng(1).normal(0, 2, (7, 5)))
-    probs = np.exp(hs.full_log_probs(h).data)
+    probs = np.exp(hs.full_log_probs(h).numpy())
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-12)
 
 
@@ -89,14 +89,14 @@ def test_log_prob_matches_brute_force_walk_over_the_tree():
         logp, node = 0.0, w
         while tree.parent[node] >= 0:
             parent = tree.parent[node]
-            score = float(row @ hs.weight.data[parent - V])
+            score = float(row @ hs.weight.numpy()[parent - V])
             bit = bits_leaf_up.pop(0)
             logp += math.log(1 / (1 + math.exp(-score if bit == 0 else score)))
             node = parent
         assert not bits_leaf_up and node == 2 * V - 2   # the path ended at the root
         expected.append(logp)
-    got = hs.log_prob(dn.tensor(h), targets).data
-    full = hs.full_log_probs(dn.tensor(h)).data[np.arange(4), targets]
+    got = hs.log_prob(dn.tensor(h), targets).numpy()
+    full = hs.full_log_probs(dn.tensor(h)).numpy()[np.arange(4), targets]
     np.testing.assert_allclose(got, expected, rtol=1e-12)
     np.testing.assert_allclose(full, expected, rtol=1e-12)
 
@@ -105,7 +105,7 @@ def test_log_prob_matches_brute_force_walk_over_the_tree():
 def test_hierarchical_softmax_gradcheck():
     hs = _hs(COUNTS[3], D=4, seed=4)
     targets = np.array([0, 3, 58, 20, 3])
-    h, w = np.random.default_rng(5).normal(size=(5, 4)), hs.weight.data.copy()
+    h, w = np.random.default_rng(5).normal(size=(5, 4)), hs.weight.numpy().copy()
     gradcheck(lambda h, w: _with_weight(hs, w, lambda: hs.log_prob(h, targets)), [h, w])
     gradcheck(lambda h, w: _with_weight(hs, w, lambda: hs.full_log_probs(h)), [h, w])
 
@@ -131,7 +131,7 @@ def test_gather_kernel_and_full_route_give_the_same_gradients():
         lp = hs.log_prob(h, targets) if route == "kernel" else \
             hs.full_log_probs(h)[np.arange(8), targets]
         (lp * dn.tensor(np.linspace(0.5, 1.5, 8))).sum().backward()
-        results.append((lp.data, h.grad, hs.weight.grad))
+        results.append((lp.numpy(), h.grad.numpy(), hs.weight.grad.numpy()))
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
 
@@ -144,7 +144,7 @@ def test_forward_is_the_reduced_negative_log_likelihood(reduction):
     hs.reduction = reduction
     h = dn.tensor(np.random.default_rng(9).normal(size=(6, 4)))
     t = np.array([1, 2, 3, 4, 5, 6])
-    full = hs.full_log_probs(h).data
+    full = hs.full_log_probs(h).numpy()
     expected = TF.nll_loss(torch.tensor(full), torch.tensor(t), reduction=reduction).numpy()
     assert_close(hs(h, t), expected, "HierarchicalSoftmax loss", atol=1e-12)
 
@@ -153,7 +153,7 @@ def test_forward_is_the_reduced_negative_log_likelihood(reduction):
 def test_balanced_counts_give_log2_v_codes_and_zero_init_is_uniform():
     hs = nn.HierarchicalSoftmax(np.ones(16), 3)
     assert np.all(hs.code_lengths() == 4)
-    p = np.exp(hs.full_log_probs(dn.randn(2, 3)).data)
+    p = np.exp(hs.full_log_probs(dn.randn(2, 3)).numpy())
     np.testing.assert_allclose(p, 1 / 16, rtol=1e-6)          # zero vectors: every branch 1/2
     assert hs(dn.randn(2, 3), np.array([0, 1])).item() == pytest.approx(4 * math.log(2), rel=1e-6)
 

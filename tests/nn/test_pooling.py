@@ -56,7 +56,7 @@ def test_max_pool_infinite_and_nan_windows_route_like_torch():
         dn_out, dn_idx = ours(dn.tensor(x), return_indices=True, **kw)
         th_out, th_idx = theirs(torch.tensor(x), return_indices=True, **kw)
         assert_close(dn_out, th_out, "values")
-        np.testing.assert_array_equal(dn_idx.data, th_idx.numpy())
+        np.testing.assert_array_equal(dn_idx.numpy(), th_idx.numpy())
 
 
 # -------------------------------------------------------------------------- average pooling
@@ -109,8 +109,8 @@ def test_adaptive_pool1d_matches_torch(length, out):
 @pytest.mark.covers("C4")
 def test_global_average_pooling_is_the_spatial_mean():
     x = dn.tensor(random_inputs([(2, 4, 5, 7)])[0])
-    assert_close(nn.AdaptiveAvgPool2d(1)(x), x.data.mean(axis=(2, 3), keepdims=True), "global average")
-    assert_close(nn.AdaptiveMaxPool2d((1, 1))(x), x.data.max(axis=(2, 3), keepdims=True), "global max")
+    assert_close(nn.AdaptiveAvgPool2d(1)(x), x.numpy().mean(axis=(2, 3), keepdims=True), "global average")
+    assert_close(nn.AdaptiveMaxPool2d((1, 1))(x), x.numpy().max(axis=(2, 3), keepdims=True), "global max")
 
 
 # ---------------------------------------------------------------------------- interpolation
@@ -173,7 +173,7 @@ def test_pooling_keeps_float32_and_accepts_unbatched_input():
     x = dn.randn(3, 8, 8, requires_grad=True)
     y = F.max_pool2d(x, 2) + F.avg_pool2d(x, 2) + F.adaptive_avg_pool2d(x, 4)
     y.sum().backward()
-    assert y.shape == (3, 4, 4) and y.dtype == np.float32 and x.grad.dtype == np.float32
+    assert y.shape == (3, 4, 4) and y.dtype == np.float32 and x.grad.numpy().dtype == np.float32
     up = F.interpolate(dn.randn(1, 2, 3, 3), scale_factor=2, mode="bilinear")
     assert up.dtype == np.float32 and up.shape == (1, 2, 6, 6)
 
@@ -226,8 +226,8 @@ def test_max_pool_tiles_fast_path_matches_torch_and_the_general_scan(kernel, sha
         g = np.random.default_rng(1).uniform(0.5, 1.5, y.shape)
         y.backward(g)
         y_general.backward(g)
-        np.testing.assert_array_equal(y.data, y_general.data)
-        np.testing.assert_array_equal(ours.grad, general.grad)
+        np.testing.assert_array_equal(y.numpy(), y_general.numpy())
+        np.testing.assert_array_equal(ours.grad.numpy(), general.grad.numpy())
     check_module(nn.MaxPool2d(kernel), torch.nn.MaxPool2d(kernel), [_ties(shape, 5)])
     check_module(nn.MaxPool1d(2), torch.nn.MaxPool1d(2), [_ties(shape[:3], 6)])
 
@@ -249,7 +249,7 @@ def test_max_pool_tiles_under_no_grad_and_float32():
     with dn.no_grad():
         y = F.max_pool2d(x, 2)
     assert y.grad_fn is None and y.dtype == np.float32
-    np.testing.assert_array_equal(y.data, x.data.reshape(2, 3, 4, 2, 4, 2).max(axis=(3, 5)))
+    np.testing.assert_array_equal(y.numpy(), x.numpy().reshape(2, 3, 4, 2, 4, 2).max(axis=(3, 5)))
 
 
 @pytest.mark.covers("C4")
@@ -261,4 +261,4 @@ def test_conv_relu_pool_stack_keeps_the_channel_major_layout_and_matches_torch()
     x = random_inputs([(3, 2, 8, 10)], seed=7)[0]
     check_module(stack(nn), stack(torch.nn), [x])
     y = nn.Conv2d(2, 3, 3, padding=1)(dn.tensor(x.astype(np.float32)))
-    assert y.data.swapaxes(0, 1).flags.c_contiguous  # the layout the pooling kernel takes without a copy
+    assert y.numpy().swapaxes(0, 1).flags.c_contiguous  # the layout the pooling kernel takes without a copy

@@ -33,13 +33,13 @@ def test_sinusoidal_shift_is_a_fixed_linear_map():
 def test_positional_modules_add_the_table(batch_first):
     pe = nn.SinusoidalPositionalEncoding(8, max_len=20, batch_first=batch_first)
     x = dn.zeros(*((3, 5, 8) if batch_first else (5, 3, 8)))
-    out = pe(x).data
+    out = pe(x).numpy()
     rows = out[0] if batch_first else out[:, 0]
     np.testing.assert_allclose(rows, sinusoidal_positional_encoding(5, 8))
     assert "pe" not in pe.state_dict()
     learned = nn.LearnedPositionalEmbedding(20, 8, batch_first=batch_first)
     y = learned(dn.zeros(*x.shape))
-    (y * dn.tensor(np.arange(y.data.size, dtype=np.float32).reshape(y.shape))).sum().backward()
-    assert np.any(learned.weight.grad[:5] != 0) and np.all(learned.weight.grad[5:] == 0)
+    (y * dn.tensor(np.arange(y.numpy().size, dtype=np.float32).reshape(y.shape))).sum().backward()
+    assert np.any(learned.weight.grad.numpy()[:5] != 0) and np.all(learned.weight.grad.numpy()[5:] == 0)
     with pytest.raises(ValueError, match="exceeds max_len 20"):
         pe(dn.zeros(*((1, 21, 8) if batch_first else (21, 1, 8))))

@@ -92,13 +92,13 @@ def test_torch_weights_load_and_give_the_same_float32_outputs(mode):
     x = np.random.default_rng(0).standard_normal((7, 2, 3)).astype(np.float32)
     out, final = ours(dn.tensor(x))
     t_out, t_final = theirs(torch.from_numpy(x))
-    np.testing.assert_allclose(out.data, t_out.detach().numpy(), atol=1e-5)
+    np.testing.assert_allclose(out.numpy(), t_out.detach().numpy(), atol=1e-5)
     assert out.dtype == np.float32
     if mode == "lstm":
         for a, b in zip(final, t_final):
-            np.testing.assert_allclose(a.data, b.detach().numpy(), atol=1e-5)
+            np.testing.assert_allclose(a.numpy(), b.detach().numpy(), atol=1e-5)
     else:
-        np.testing.assert_allclose(final.data, t_final.detach().numpy(), atol=1e-5)
+        np.testing.assert_allclose(final.numpy(), t_final.detach().numpy(), atol=1e-5)
 
 
 @pytest.mark.parametrize("mode", MODE_PARAMS)
@@ -199,8 +199,8 @@ def test_fused_step_matches_composed_ops_and_torch(kind, with_noise):
     for fn in (fused, composed(dn.stack, dn.tensor)):
         tensors = [dn.tensor(a, requires_grad=True) for a in inputs]
         out = fn(*tensors)
-        (out * dn.tensor(np.linspace(0.5, 1.5, out.data.size).reshape(out.shape))).sum().backward()
-        results.append([out.data] + [t.grad for t in tensors])
+        (out * dn.tensor(np.linspace(0.5, 1.5, out.numpy().size).reshape(out.shape))).sum().backward()
+        results.append([out.numpy()] + [t.grad.numpy() for t in tensors])
     for i, (a, b) in enumerate(zip(*results)):
         if b is None:  # no path from that input (LSTM's h without zoneout)
             assert a is None or not np.any(a)
@@ -248,7 +248,7 @@ def test_inference_step_equals_the_tracked_step_bit_for_bit_and_torch(mode, bidi
     cls, tcls, kw, _ = MODES[mode]
     ours = cls(3, 5, num_layers=2, bidirectional=bidirectional, **kw)
     theirs = tcls(3, 5, num_layers=2, bidirectional=bidirectional, **kw).double()
-    theirs.load_state_dict({k: torch.tensor(v.data.astype(np.float64)) for k, v in ours.state_dict().items()})
+    theirs.load_state_dict({k: torch.tensor(v.numpy().astype(np.float64)) for k, v in ours.state_dict().items()})
     x = np.random.default_rng(3).standard_normal((6, 2, 3)).astype(np.float32)
     tracked = ours(dn.tensor(x))
     with dn.no_grad():
@@ -272,14 +272,14 @@ def test_cell_inference_equals_the_tracked_step_bit_for_bit(mode):
     with dn.no_grad():
         lean = cell(x)
     for a, b in zip(*(r if isinstance(r, tuple) else (r,) for r in (lean, tracked))):
-        np.testing.assert_array_equal(a.data, b.data)
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
 
 
 def _flat(result):
     """(output, h_n) or (output, (h_n, c_n)) -> list of arrays."""
     out, final = result
     finals = final if isinstance(final, tuple) else (final,)
-    return [t.data if isinstance(t, dn.Tensor) else t.numpy() for t in (out, *finals)]
+    return [t.numpy() if isinstance(t, dn.Tensor) else t.numpy() for t in (out, *finals)]
 
 
 # ------------------------------------------------------------------ other behaviour
@@ -290,14 +290,14 @@ def test_default_init_is_uniform_in_plus_minus_one_over_sqrt_hidden(mode):
     cls, _, kw, _ = MODES[mode]
     m = cls(10, 64, num_layers=2, **kw)
     bound = 1 / np.sqrt(64)
-    values = np.concatenate([p.data.ravel() for p in m.parameters()])
+    values = np.concatenate([p.numpy().ravel() for p in m.parameters()])
     assert all(p.dtype == np.float32 for p in m.parameters())
     assert values.min() >= -bound and values.max() <= bound
     assert abs(values.std() - bound / np.sqrt(3)) < 0.02 * bound
     dn.manual_seed(3)
-    a = cls(10, 64, **kw).weight_hh_l0.data
+    a = cls(10, 64, **kw).weight_hh_l0.numpy()
     dn.manual_seed(3)
-    assert np.array_equal(a, cls(10, 64, **kw).weight_hh_l0.data)
+    assert np.array_equal(a, cls(10, 64, **kw).weight_hh_l0.numpy())
 
 
 @pytest.mark.parametrize("mode", MODE_PARAMS)
@@ -309,8 +309,8 @@ def test_float32_in_float32_out_including_gradients(mode):
     h_n = final[0] if mode == "lstm" else final
     assert out.dtype == h_n.dtype == np.float32
     (out.sum() + h_n.sum()).backward()
-    assert x.grad.dtype == np.float32
-    assert all(p.grad.dtype == np.float32 for p in m.parameters())
+    assert x.grad.numpy().dtype == np.float32
+    assert all(p.grad.numpy().dtype == np.float32 for p in m.parameters())
 
 
 @pytest.mark.covers("S2", "S3")
@@ -322,14 +322,14 @@ def test_dropout_between_layers_shapes_train_noise_and_deterministic_eval(mode):
     out1, _ = m(x)
     out2, _ = m(x)
     assert out1.shape == (2, 7, 6)
-    assert not np.allclose(out1.data, out2.data)  # a fresh dropout mask each call in training
+    assert not np.allclose(out1.numpy(), out2.numpy())  # a fresh dropout mask each call in training
     m.eval()
     e1, e2 = m(x)[0], m(x)[0]
-    assert np.array_equal(e1.data, e2.data)
+    assert np.array_equal(e1.numpy(), e2.numpy())
     # In evaluation mode dropout is off, so torch (also in eval) computes the same thing.
     theirs = tcls(3, 6, num_layers=3, dropout=0.5, batch_first=True, **kw).eval()
-    theirs.load_state_dict({k: torch.from_numpy(v.data) for k, v in m.state_dict().items()})
-    np.testing.assert_allclose(e1.data, theirs(torch.from_numpy(x.data))[0].detach().numpy(), atol=1e-5)
+    theirs.load_state_dict({k: torch.from_numpy(v.numpy()) for k, v in m.state_dict().items()})
+    np.testing.assert_allclose(e1.numpy(), theirs(torch.from_numpy(x.numpy()))[0].detach().numpy(), atol=1e-5)
 
 
 @pytest.mark.covers("S1", "S2", "S3")
@@ -378,8 +378,8 @@ def test_layer_equals_its_cell_unrolled():
     state = None
     for t in range(6):
         state = cell(x[t], state)
-        np.testing.assert_allclose(out.data[t], state[0].data, rtol=1e-6, atol=1e-7)
-    np.testing.assert_allclose(c.data[0], state[1].data, rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(out.numpy()[t], state[0].numpy(), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(c.numpy()[0], state[1].numpy(), rtol=1e-6, atol=1e-7)
 
 
 @pytest.mark.covers("S1", "S2", "S3")

@@ -71,7 +71,7 @@ def test_zoneout_keeps_each_unit_with_probability_p():
     model = nn.Zoneout(nn.LSTM(2, 50), p_h=p_h)
     x = dn.randn(40, 8, 2)
     out, _ = model(x)
-    kept = out.data[1:] == out.data[:-1]
+    kept = out.numpy()[1:] == out.numpy()[:-1]
     assert _within(kept.mean(), p_h, kept.size), kept.mean()
 
     cell = nn.Zoneout(nn.LSTMCell(2, 50), p_h=0.0, p_c=p_c)
@@ -79,7 +79,7 @@ def test_zoneout_keeps_each_unit_with_probability_p():
     for t in range(40):
         new = cell(x[t], state)
         if state is not None:
-            kept_c.append(new[1].data == state[1].data)
+            kept_c.append(new[1].numpy() == state[1].numpy())
         state = new
     kept_c = np.stack(kept_c)
     assert _within(kept_c.mean(), p_c, kept_c.size), kept_c.mean()
@@ -89,8 +89,8 @@ def test_zoneout_extremes_p_one_freezes_and_p_zero_is_the_plain_layer():
     gru = nn.GRU(3, 4)
     x, h0 = dn.randn(6, 2, 3), dn.randn(1, 2, 4)
     out, h_n = nn.Zoneout(gru, p_h=1.0)(x, h0)
-    assert np.array_equal(out.data, np.broadcast_to(h0.data, out.shape))
-    np.testing.assert_array_equal(nn.Zoneout(gru, p_h=0.0)(x, h0)[0].data, gru(x, h0)[0].data)
+    assert np.array_equal(out.numpy(), np.broadcast_to(h0.numpy(), out.shape))
+    np.testing.assert_array_equal(nn.Zoneout(gru, p_h=0.0)(x, h0)[0].numpy(), gru(x, h0)[0].numpy())
 
 
 class _TorchZoneoutLSTM(torch.nn.Module):
@@ -122,7 +122,7 @@ def test_zoneout_eval_is_the_expectation_and_deterministic():
     outs = check_module(ours, _TorchZoneoutLSTM(0.2, 0.7), random_inputs([(6, 2, 3), (1, 2, 4), (1, 2, 4)], seed=3),
                         call=call)
     again = call(ours, *[dn.tensor(a) for a in random_inputs([(6, 2, 3), (1, 2, 4), (1, 2, 4)], seed=3)])
-    assert all(np.array_equal(a.data, b.data) for a, b in zip(outs, again))
+    assert all(np.array_equal(a.numpy(), b.numpy()) for a, b in zip(outs, again))
 
 
 def test_zoneout_rejects_what_it_cannot_do():
@@ -147,20 +147,20 @@ def test_recurrent_dropout_gradcheck_and_eval_is_the_plain_layer(variant, layer)
     inputs = random_inputs([(5, 2, 3)] + [(2, 2, 4)] * (2 if with_c else 1), seed=6)
     gradcheck(_seeded(model, with_c=with_c), inputs)
     x = dn.tensor(inputs[0])
-    assert not np.allclose(model(x)[0].data, inner(x)[0].data)
+    assert not np.allclose(model(x)[0].numpy(), inner(x)[0].numpy())
     model.eval()
-    np.testing.assert_array_equal(model(x)[0].data, inner(x)[0].data)
+    np.testing.assert_array_equal(model(x)[0].numpy(), inner(x)[0].numpy())
 
 
 def test_semeniuta_dropout_zeroes_the_update_with_probability_p():
     """For an RNN the update is the whole new state, so a fraction p of h_t is exactly zero."""
     p = 0.35
     out, _ = nn.RecurrentDropout(nn.RNN(3, 64), p=p)(dn.randn(30, 8, 3))
-    zero = out.data == 0
+    zero = out.numpy() == 0
     assert _within(zero.mean(), p, zero.size), zero.mean()
     # The LSTM keeps its memory: c is never reset to zero by the mask.
     _, (h, c) = nn.RecurrentDropout(nn.LSTM(3, 64), p=0.9)(dn.randn(30, 8, 3))
-    assert np.mean(c.data == 0) < 0.05
+    assert np.mean(c.numpy() == 0) < 0.05
 
 
 def test_gal_dropout_uses_one_mask_per_sequence():
@@ -172,7 +172,7 @@ def test_gal_dropout_uses_one_mask_per_sequence():
         lstm = nn.LSTM(2, 64)
         out, _ = nn.RecurrentDropout(lstm, p=p, variant="gal")(dn.randn(12, 1, 2))
         out.sum().backward()
-        zero_columns += int(np.sum(np.all(lstm.weight_hh_l0.grad == 0, axis=0)))
+        zero_columns += int(np.sum(np.all(lstm.weight_hh_l0.grad.numpy() == 0, axis=0)))
         total += 64
     assert _within(zero_columns / total, p, total), zero_columns / total
     with pytest.raises(ValueError, match="wrap the RNN/LSTM/GRU layer"):
@@ -212,9 +212,9 @@ def test_weight_drop_drops_a_fraction_p_of_the_recurrent_weights_once_per_call()
     out, _ = model(dn.randn(7, 5, 3))
     out.sum().backward()
     for name in ("weight_hh_l0", "weight_hh_l1"):
-        zero = getattr(lstm, name).grad == 0
+        zero = getattr(lstm, name).grad.numpy() == 0
         assert _within(zero.mean(), p, zero.size), (name, zero.mean())
-    assert not np.any(lstm.weight_ih_l0.grad == 0)  # only the chosen weights are dropped
+    assert not np.any(lstm.weight_ih_l0.grad.numpy() == 0)  # only the chosen weights are dropped
     assert isinstance(lstm.weight_hh_l0, nn.Parameter)  # the parameters are back after the call
     assert list(model.state_dict())[:2] == ["module.weight_ih_l0", "module.weight_hh_l0"]
 
@@ -224,10 +224,10 @@ def test_weight_drop_eval_is_the_plain_module_and_composes_with_zoneout():
     x = dn.randn(5, 2, 3)
     model = nn.Zoneout(nn.WeightDrop(lstm, dropout=0.5), p_h=0.1)
     train1, train2 = model(x)[0], model(x)[0]
-    assert not np.allclose(train1.data, train2.data)
+    assert not np.allclose(train1.numpy(), train2.numpy())
     model.eval()
-    np.testing.assert_array_equal(nn.WeightDrop(lstm, dropout=0.5).eval()(x)[0].data, lstm(x)[0].data)
-    np.testing.assert_array_equal(model(x)[0].data, model(x)[0].data)
+    np.testing.assert_array_equal(nn.WeightDrop(lstm, dropout=0.5).eval()(x)[0].numpy(), lstm(x)[0].numpy())
+    np.testing.assert_array_equal(model(x)[0].numpy(), model(x)[0].numpy())
 
 
 def test_weight_drop_on_a_cell_and_errors():

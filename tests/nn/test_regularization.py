@@ -75,7 +75,7 @@ def test_l0_count_counts_nonzeros_above_tolerance():
 def test_penalties_accept_model_parameters_and_reject_empty():
     model = nn.Sequential(nn.LayerNorm(3), nn.GroupNorm(1, 2))
     with dn.no_grad():
-        expected = sum(np.sum(p.data**2) for p in model.parameters())
+        expected = sum(np.sum(p.numpy()**2) for p in model.parameters())
     assert np.isclose(l2_penalty(model.parameters()).item(), expected)
     with pytest.raises(ValueError, match="l1_penalty: expected a tensor or a non-empty iterable"):
         l1_penalty([])
@@ -89,7 +89,7 @@ def test_half_lambda_l2_penalty_is_sgd_weight_decay():
     x = np.random.default_rng(1).standard_normal((4, 3))
     w = dn.tensor(w0, requires_grad=True)
     ((dn.tensor(x) @ w).sum() + (lam / 2) * l2_penalty(w)).backward()
-    ours = w0 - lr * w.grad
+    ours = w0 - lr * w.grad.numpy()
     tw = torch.tensor(w0, requires_grad=True)
     opt = torch.optim.SGD([tw], lr=lr, weight_decay=lam)
     (torch.tensor(x) @ tw).sum().backward()
@@ -110,8 +110,8 @@ def test_l1_drives_weights_to_exact_zeros_and_l2_only_shrinks_them():
             w.grad = None
             (((w - dn.tensor(a)) ** 2).sum() * 0.5 + lam * penalty(w)).backward()
             with dn.no_grad():
-                w.data = w.data - 0.01 * w.grad
-        results[name] = w.data
+                w.data = w.numpy() - 0.01 * w.grad.numpy()
+        results[name] = w.numpy()
     soft = np.sign(a) * np.maximum(np.abs(a) - lam, 0)
     np.testing.assert_allclose(results["l1"], soft, atol=0.02)  # subgradient steps hover within ~step of 0
     np.testing.assert_allclose(results["l2"], a / (1 + 2 * lam), atol=1e-4)

@@ -19,7 +19,7 @@ def test_negative_sampling_loss_formula_and_gradcheck():
     h = np.random.default_rng(1).normal(size=(6, 3))
     t = np.array([0, 1, 2, 3, 4, 0])
     neg = np.random.default_rng(2).integers(0, 5, (6, 4))
-    U = ns.weight.data
+    U = ns.weight.numpy()
     logsig = lambda x: -np.log1p(np.exp(-x))  # noqa: E731
     expected = -(logsig((h * U[t]).sum(1)) + logsig(-np.einsum("nkd,nd->nk", U[neg], h)).sum(1)).sum()
     assert ns(dn.tensor(h), t, neg).item() == pytest.approx(expected, rel=1e-12)
@@ -46,13 +46,13 @@ def test_sampled_softmax_with_every_class_sampled_uniformly_is_the_full_softmax(
     h = np.random.default_rng(0).normal(size=(5, H))
     t = np.array([0, 3, 6, 3, 2])
     loss = sm(dn.tensor(h), t, samples=np.arange(V))
-    logits = torch.tensor(h) @ torch.tensor(sm.weight.data).T + torch.tensor(sm.bias.data)
+    logits = torch.tensor(h) @ torch.tensor(sm.weight.numpy()).T + torch.tensor(sm.bias.numpy())
     assert loss.item() == pytest.approx(TF.cross_entropy(logits, torch.tensor(t)).item(), rel=1e-12)
     hv = dn.tensor(h, requires_grad=True)
     sm(hv, t, samples=np.arange(V)).backward()
     th = torch.tensor(h, requires_grad=True)
-    TF.cross_entropy(th @ torch.tensor(sm.weight.data).T + torch.tensor(sm.bias.data), torch.tensor(t)).backward()
-    np.testing.assert_allclose(hv.grad, th.grad.numpy(), rtol=1e-10)
+    TF.cross_entropy(th @ torch.tensor(sm.weight.numpy()).T + torch.tensor(sm.bias.numpy()), torch.tensor(t)).backward()
+    np.testing.assert_allclose(hv.grad.numpy(), th.grad.numpy(), rtol=1e-10)
 
 
 @pytest.mark.covers("P4")
@@ -66,7 +66,7 @@ def test_sampled_softmax_trains_towards_the_full_softmax_optimum():
     sm = nn.SampledSoftmaxLoss(np.ones(V), H, num_samples=5)
 
     def full_loss():
-        logits = h.data @ sm.weight.data.T + sm.bias.data
+        logits = h.numpy() @ sm.weight.numpy().T + sm.bias.numpy()
         return TF.cross_entropy(torch.tensor(logits), torch.tensor(t)).item()
 
     before = full_loss()
@@ -74,5 +74,5 @@ def test_sampled_softmax_trains_towards_the_full_softmax_optimum():
         sm.zero_grad()
         sm(h, t).backward()
         for p in sm.parameters():
-            p.data -= 0.5 * p.grad
+            p.data -= 0.5 * p.grad.numpy()
     assert full_loss() < 0.5 * before

@@ -53,7 +53,7 @@ def test_encoder_layer_causal_mask_and_no_bias_match_torch(norm_first, bias):
     L = 6
     ours, theirs = _layer_pair(norm_first=norm_first, bias=bias, batch_first=True)
     (x,) = random_inputs([(2, L, D_MODEL)], seed=3)
-    mask = generate_square_subsequent_mask(L).data
+    mask = generate_square_subsequent_mask(L).numpy()
     check_module(ours, theirs, [x], call=_call_with(src_mask=mask, is_causal=True))
 
 
@@ -74,7 +74,7 @@ def test_encoder_two_layers_with_final_norm_matches_torch(norm_first, causal):
     theirs = torch.nn.TransformerEncoder(tlayer, 2, norm=torch.nn.LayerNorm(D_MODEL), enable_nested_tensor=False)
     # Different parameters in each copy, so a mix-up between layers would show.
     for p in ours.parameters():
-        p.data[...] = np.random.default_rng(p.data.size).uniform(-0.5, 0.5, p.shape) + (p.data if p.ndim == 1 else 0)
+        p.data[...] = np.random.default_rng(p.numpy().size).uniform(-0.5, 0.5, p.shape) + (p.numpy() if p.ndim == 1 else 0)
     (x,) = random_inputs([(N, L, D_MODEL)], seed=5)
     # A bool causal mask (True = not allowed), the padding mask's type; is_causal=None detects it.
     mask = np.triu(np.ones((L, L), dtype=bool), 1) if causal else None
@@ -89,9 +89,9 @@ def test_encoder_state_dict_names_as_torch_and_copies_are_independent():
     theirs = torch.nn.TransformerEncoder(tlayer, 2, norm=torch.nn.LayerNorm(D_MODEL), enable_nested_tensor=False)
     assert list(ours.state_dict()) == list(theirs.state_dict())
     a, b = ours.layers[0].linear1.weight, ours.layers[1].linear1.weight
-    np.testing.assert_array_equal(a.data, b.data)  # deep copies start equal, as in torch
+    np.testing.assert_array_equal(a.numpy(), b.numpy())  # deep copies start equal, as in torch
     a.data[...] = 0
-    assert np.any(b.data != 0)
+    assert np.any(b.numpy() != 0)
     assert ours.layers[0].self_attn is not ours.layers[1].self_attn
 
 
@@ -101,11 +101,11 @@ def test_causal_mask_is_detected_and_equals_explicit_hint():
     enc = nn.TransformerEncoder(layer, 2)
     x = dn.randn(2, 5, D_MODEL)
     mask = generate_square_subsequent_mask(5)
-    np.testing.assert_allclose(enc(x, mask=mask).data, enc(x, is_causal=True).data, atol=1e-6)
+    np.testing.assert_allclose(enc(x, mask=mask).numpy(), enc(x, is_causal=True).numpy(), atol=1e-6)
     # Position 0's output cannot depend on later positions.
-    y = x.data.copy()
+    y = x.numpy().copy()
     y[:, 3:] += 1.0
-    np.testing.assert_allclose(enc(dn.tensor(y), mask=mask).data[:, :3], enc(x, mask=mask).data[:, :3], atol=1e-5)
+    np.testing.assert_allclose(enc(dn.tensor(y), mask=mask).numpy()[:, :3], enc(x, mask=mask).numpy()[:, :3], atol=1e-5)
 
 
 @pytest.mark.covers("N4")
@@ -114,7 +114,7 @@ def test_post_ln_output_is_normalized_per_token_pre_ln_is_not(norm_first):
     """Post-LN ends with LayerNorm: every token's output has mean 0 and variance 1 over
     its features; pre-LN's output is the raw residual stream."""
     layer, _ = _layer_pair(norm_first=norm_first)
-    out = layer(dn.randn(5, 3, D_MODEL) * 3.0 + 2.0).data.astype(np.float64)
+    out = layer(dn.randn(5, 3, D_MODEL) * 3.0 + 2.0).numpy().astype(np.float64)
     normalized = np.allclose(out.mean(-1), 0, atol=1e-5) and np.allclose(out.var(-1), 1, atol=1e-3)
     assert normalized is (not norm_first)
 
@@ -126,11 +126,11 @@ def test_layer_norm_ignores_padding_unlike_batch_statistics():
     layer.eval()
     x = dn.randn(2, 4, D_MODEL)
     pad = np.array([[False, False, False, True], [False, False, False, False]])
-    y = x.data.copy()
+    y = x.numpy().copy()
     y[0, 3] = 100.0   # the padded token
     y[1] = -y[1]      # another sequence
-    a = layer(x, src_key_padding_mask=pad).data[0, :3]
-    b = layer(dn.tensor(y), src_key_padding_mask=pad).data[0, :3]
+    a = layer(x, src_key_padding_mask=pad).numpy()[0, :3]
+    b = layer(dn.tensor(y), src_key_padding_mask=pad).numpy()[0, :3]
     np.testing.assert_allclose(a, b, atol=1e-5)
 
 
@@ -163,7 +163,7 @@ def test_tiny_transformer_learns_to_find_a_token():
         loss = loss_fn(logits, dn.tensor(labels.astype(np.int64)))
         loss.backward()
         opt.step()
-    accuracy = (logits.data.argmax(1) == labels).mean()
+    accuracy = (logits.numpy().argmax(1) == labels).mean()
     assert accuracy > 0.9, accuracy
 
 

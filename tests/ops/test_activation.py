@@ -34,9 +34,9 @@ def test_sigmoid_derivative_is_s_times_one_minus_s_at_most_a_quarter():
     z = dn.tensor(np.linspace(-8, 8, 161), requires_grad=True)
     s = z.sigmoid()
     s.sum().backward()
-    np.testing.assert_allclose(z.grad, s.data * (1 - s.data), rtol=1e-12)
-    assert z.grad.max() == pytest.approx(0.25) and z.grad[80] == 0.25  # the peak is at z = 0
-    assert z.grad[0] < 1e-3  # saturated: the gradient vanishes
+    np.testing.assert_allclose(z.grad.numpy(), s.numpy() * (1 - s.numpy()), rtol=1e-12)
+    assert z.grad.numpy().max() == pytest.approx(0.25) and z.grad.numpy()[80] == 0.25  # the peak is at z = 0
+    assert z.grad.numpy()[0] < 1e-3  # saturated: the gradient vanishes
 
 
 @pytest.mark.covers("A2")
@@ -55,7 +55,7 @@ def test_relu(shape):
 def test_relu_derivative_at_zero_is_zero():
     z = dn.tensor([-1.0, 0.0, 2.0], requires_grad=True)
     z.relu().sum().backward()
-    assert z.grad.tolist() == [0.0, 0.0, 1.0]
+    assert z.grad.numpy().tolist() == [0.0, 0.0, 1.0]
 
 
 @pytest.mark.covers("A4")
@@ -104,7 +104,7 @@ def test_softmax_and_log_softmax(name, shape, dim, temperature):
 @pytest.mark.covers("A5")
 def test_softmax_rows_sum_to_one():
     p = dn.softmax(dn.randn(4, 7), dim=1)
-    np.testing.assert_allclose(p.sum(1).data, 1.0, rtol=1e-6)
+    np.testing.assert_allclose(p.sum(1).numpy(), 1.0, rtol=1e-6)
 
 
 @pytest.mark.covers("A1", "A5")
@@ -125,10 +125,10 @@ def test_huge_logits_stay_finite_and_correct(name, dtype):
     t = torch.tensor(a, requires_grad=True)
     t_out = th_fn(t)
     (t_out * torch.tensor(c)).sum().backward()
-    assert np.all(np.isfinite(out.data)) and np.all(np.isfinite(x.grad))
-    assert out.dtype == dtype and x.grad.dtype == dtype
-    np.testing.assert_allclose(out.data, t_out.detach().numpy(), rtol=1e-6, atol=1e-6)
-    np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=1e-5, atol=1e-6)
+    assert np.all(np.isfinite(out.numpy())) and np.all(np.isfinite(x.grad.numpy()))
+    assert out.dtype == dtype and x.grad.numpy().dtype == dtype
+    np.testing.assert_allclose(out.numpy(), t_out.detach().numpy(), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.covers("A6", "A1", "A5")
@@ -146,10 +146,10 @@ def test_two_class_softmax_is_the_sigmoid(shape):
 
     dn_a, dn_b = dn.tensor(z, requires_grad=True), dn.tensor(z, requires_grad=True)
     out_a, out_b = via_softmax(dn_a), via_sigmoid(dn_b)
-    np.testing.assert_allclose(out_a.data, out_b.data, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(out_a.numpy(), out_b.numpy(), rtol=1e-12, atol=1e-15)
     out_a.sum().backward()
     out_b.sum().backward()
-    np.testing.assert_allclose(dn_a.grad, dn_b.grad, rtol=1e-10, atol=1e-15)
+    np.testing.assert_allclose(dn_a.grad.numpy(), dn_b.grad.numpy(), rtol=1e-10, atol=1e-15)
     check_fn(via_softmax, torch.sigmoid, [z])
 
 

@@ -63,14 +63,14 @@ def train_online(x, y, optimizer_factory, batch=1, epochs=1):
     """Logistic regression without bias through the library; returns the weight after every step."""
     w = dn.tensor(np.zeros(x.shape[1]), requires_grad=True)
     opt = optimizer_factory([w])
-    path = [w.data.copy()]
+    path = [w.numpy().copy()]
     for _ in range(epochs):
         for start in range(0, len(x), batch):
             xb, yb = dn.tensor(x[start:start + batch]), dn.tensor(y[start:start + batch])
             opt.zero_grad()
             F.binary_cross_entropy_with_logits(xb @ w, yb, reduction="sum").backward()
             opt.step()
-            path.append(w.data.copy())
+            path.append(w.numpy().copy())
     return w, opt, np.array(path)
 
 
@@ -92,7 +92,7 @@ def test_absent_features_leave_z_and_n_untouched():
     opt = FTRL([w], alpha=0.5, l1=0.2, sparse=True)
     for t in range(len(x)):
         before = {k: opt.state[w][k].copy() for k in ("z", "n")} if opt.state[w] else None
-        w_before = w.data.copy()
+        w_before = w.numpy().copy()
         opt.zero_grad()
         F.binary_cross_entropy_with_logits(dn.tensor(x[t]) @ w, dn.tensor(y[t])).backward()
         opt.step()
@@ -100,7 +100,7 @@ def test_absent_features_leave_z_and_n_untouched():
         if before is not None:
             for k in ("z", "n"):
                 np.testing.assert_array_equal(opt.state[w][k][absent], before[k][absent])
-        np.testing.assert_array_equal(w.data[absent], w_before[absent])
+        np.testing.assert_array_equal(w.numpy()[absent], w_before[absent])
 
 
 @pytest.mark.covers("O6")
@@ -116,7 +116,7 @@ def test_sparse_and_dense_modes_agree_from_zero_and_differ_only_for_untouched_no
         opt = FTRL([w], l1=0.1, sparse=sparse_mode)
         w.grad = np.array([0.5, 0.0, 0.0])
         opt.step()
-        results[sparse_mode] = w.data.copy()
+        results[sparse_mode] = w.numpy().copy()
     assert results[False][1:].tolist() == [0.0, 0.0]
     assert results[True][1:].tolist() == [0.7, 0.7]
     assert results[False][0] == results[True][0]
@@ -129,7 +129,7 @@ def test_l1_gives_exact_zeros_at_little_cost_in_accuracy():
     weights = {}
     for l1 in (0.0, 10.0):
         w, _, _ = train_online(x[train], y[train], lambda p, l1=l1: FTRL(p, alpha=0.5, l1=l1), batch=10, epochs=2)
-        weights[l1] = w.data
+        weights[l1] = w.numpy()
     accuracy = {l1: float(np.mean((x[test] @ w > 0) == (y[test] > 0.5))) for l1, w in weights.items()}
     zeros = {l1: int(np.sum(w == 0)) for l1, w in weights.items()}
     assert zeros[0.0] == 0
@@ -150,7 +150,7 @@ def test_plain_sgd_with_l1_penalty_gives_no_exact_zeros():
         loss = F.binary_cross_entropy_with_logits(dn.tensor(x[start:start + 10]) @ w, dn.tensor(y[start:start + 10]))
         (loss + 0.02 * w.abs().sum()).backward()
         opt.step()
-    assert np.sum(w.data == 0) < 5
+    assert np.sum(w.numpy() == 0) < 5
 
 
 @pytest.mark.covers("O6")
@@ -164,13 +164,13 @@ def test_float32_stays_float32_and_state_dict_round_trips():
     assert w.dtype == np.float32 and opt.state[w]["z"].dtype == np.float32
     saved = opt.state_dict()
     assert saved["state"][0]["step"] == 3
-    w2 = dn.tensor(w.data.copy(), requires_grad=True)
+    w2 = dn.tensor(w.numpy().copy(), requires_grad=True)
     opt2 = FTRL([w2], alpha=0.2, l1=0.01)
     opt2.load_state_dict(saved)
     g = rng.normal(size=5).astype(np.float32)
-    w.grad, w2.grad = g, g.copy()
+    w.grad, w2.grad = dn.tensor(g), dn.tensor(g.copy())
     opt.step(), opt2.step()
-    np.testing.assert_array_equal(w.data, w2.data)
+    np.testing.assert_array_equal(w.numpy(), w2.numpy())
 
 
 @pytest.mark.covers("E3", "O6")
@@ -178,11 +178,11 @@ def test_backward_fills_grad_and_only_step_moves_the_weights():
     w = dn.tensor(np.array([0.0, 0.0]), requires_grad=True)
     opt = FTRL([w], alpha=1.0)
     (w * dn.tensor(np.array([-2.0, 1.0]))).sum().backward()
-    np.testing.assert_array_equal(w.data, [0.0, 0.0])  # backprop computed a gradient, changed nothing
-    np.testing.assert_array_equal(w.grad, [-2.0, 1.0])
-    w.grad = w.grad * 0.0 + np.array([-2.0, 0.0])  # the optimizer consumes whatever is in .grad
+    np.testing.assert_array_equal(w.numpy(), [0.0, 0.0])  # backprop computed a gradient, changed nothing
+    np.testing.assert_array_equal(w.grad.numpy(), [-2.0, 1.0])
+    w.grad = w.grad.numpy() * 0.0 + np.array([-2.0, 0.0])  # the optimizer consumes whatever is in .grad
     opt.step()
-    assert w.data[0] > 0 and w.data[1] == 0.0
+    assert w.numpy()[0] > 0 and w.numpy()[1] == 0.0
 
 
 @pytest.mark.covers("O6")

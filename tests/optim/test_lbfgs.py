@@ -74,8 +74,8 @@ def test_convex_trajectory_with_default_iterations_matches_torch(line_search_fn,
             losses = {name: opt.step(closure).item() for name, (_, _, opt, closure) in sides.items()}
             assert losses["dn"] == pytest.approx(losses["torch"], rel=1e-10), f"step {step}"
             (w, b, opt, _), (tw, tb, topt, _) = sides["dn"], sides["torch"]
-            np.testing.assert_allclose(w.data, tw.detach().numpy(), rtol=1e-8, atol=1e-11, err_msg=f"step {step}")
-            np.testing.assert_allclose(b.data, tb.detach().numpy(), rtol=1e-8, atol=1e-11, err_msg=f"step {step}")
+            np.testing.assert_allclose(w.numpy(), tw.detach().numpy(), rtol=1e-8, atol=1e-11, err_msg=f"step {step}")
+            np.testing.assert_allclose(b.numpy(), tb.detach().numpy(), rtol=1e-8, atol=1e-11, err_msg=f"step {step}")
             assert _counters(opt) == _counters(topt), f"step {step}"
 
 
@@ -152,7 +152,7 @@ def _rosenbrock_run(dtype, steps=1, **kw):
 @pytest.mark.covers("O5")
 def test_rosenbrock_converges_and_step_returns_the_first_loss():
     x, opt, first = _rosenbrock_run(np.float64, line_search_fn="strong_wolfe", max_iter=100, tolerance_change=1e-14)
-    np.testing.assert_allclose(x.data, [1.0, 1.0], atol=1e-6)
+    np.testing.assert_allclose(x.numpy(), [1.0, 1.0], atol=1e-6)
     assert float(first[0].item()) == pytest.approx(24.2)  # f(-1.2, 1), before any update
     assert opt.state[x]["func_evals"] > opt.state[x]["n_iter"] > 20
 
@@ -161,7 +161,7 @@ def test_rosenbrock_converges_and_step_returns_the_first_loss():
 def test_float32_parameters_stay_float32():
     x, opt, _ = _rosenbrock_run(np.float32, steps=3, line_search_fn="strong_wolfe", max_iter=5)
     assert x.dtype == np.float32
-    assert np.all(np.isfinite(x.data))
+    assert np.all(np.isfinite(x.numpy()))
 
 
 @pytest.mark.covers("O5")
@@ -195,12 +195,12 @@ def test_state_dict_resumes_the_same_trajectory():
     for _ in range(3):
         opt1.step(closure_for(first, opt1))
     snapshot = opt1.state_dict()
-    resumed = dn.tensor(first.data.copy(), requires_grad=True)
+    resumed = dn.tensor(first.numpy().copy(), requires_grad=True)
     opt2 = make(resumed)
     opt2.load_state_dict(snapshot)
     for _ in range(3):
         opt2.step(closure_for(resumed, opt2))
-    np.testing.assert_array_equal(resumed.data, straight.data)
+    np.testing.assert_array_equal(resumed.numpy(), straight.numpy())
 
 
 @pytest.mark.covers("O5")

@@ -25,7 +25,7 @@ def test_one_step_solves_a_quadratic(mode, n):
     At, bt = dn.tensor(A), dn.tensor(b)
     opt = Newton([x], damping=0.0, mode=mode, cg_max_iter=4 * n)
     opt.step(lambda: 0.5 * (x @ At @ x) - (bt * x).sum())
-    np.testing.assert_allclose(x.data, np.linalg.solve(A, b), rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(x.numpy(), np.linalg.solve(A, b), rtol=1e-8, atol=1e-10)
 
 
 @pytest.mark.covers("O5")
@@ -40,8 +40,8 @@ def test_one_step_solves_least_squares_over_several_parameters(mode):
     opt = Newton([W, b], damping=0.0, mode=mode)
     opt.step(lambda: ((Xt @ W.T + b - Yt) ** 2).mean())
     coef = np.linalg.lstsq(np.hstack([X, np.ones((30, 1))]), Y, rcond=None)[0]
-    np.testing.assert_allclose(W.data, coef[:4].T, rtol=1e-7, atol=1e-9)
-    np.testing.assert_allclose(b.data, coef[4], rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(W.numpy(), coef[:4].T, rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(b.numpy(), coef[4], rtol=1e-7, atol=1e-9)
 
 
 def _mlp_problem(seed=0):
@@ -77,7 +77,7 @@ def test_exact_direction_matches_torchs_hessian(damping):
     expected = -np.linalg.lstsq(H + damping * np.eye(len(g)), g, rcond=None)[0]
     state = opt.state[params["W1"]]
     np.testing.assert_allclose(state["last_direction"], expected, rtol=1e-8, atol=1e-10)
-    np.testing.assert_allclose(np.concatenate([params[k].grad.ravel() for k in init]), g, rtol=1e-10)
+    np.testing.assert_allclose(np.concatenate([params[k].grad.numpy().ravel() for k in init]), g, rtol=1e-10)
 
 
 @pytest.mark.covers("O5")
@@ -98,7 +98,7 @@ def test_cg_newton_matches_exact_newton_on_a_convex_problem():
 
         for _ in range(5):
             opt.step(closure)
-            path.append(w.data.copy())
+            path.append(w.numpy().copy())
         paths[mode] = np.array(path)
     np.testing.assert_allclose(paths["cg"], paths["exact"], rtol=1e-8, atol=1e-10)
     assert opt.state[w]["cg_iterations"] <= 6
@@ -159,8 +159,8 @@ def test_closure_conventions():
 
     x_loss, _ = run("loss")
     x_graph, _ = run("create_graph")
-    np.testing.assert_allclose(x_graph.data, x_loss.data, rtol=1e-12)
-    assert isinstance(x_loss.grad, np.ndarray)  # a plain gradient after the step
+    np.testing.assert_allclose(x_graph.numpy(), x_loss.numpy(), rtol=1e-12)
+    assert isinstance(x_loss.grad.numpy(), np.ndarray)  # a plain gradient after the step
     with pytest.raises(RuntimeError, match="create_graph"):
         run("plain")
 
@@ -171,7 +171,7 @@ def test_float32_and_bad_arguments():
     opt = Newton([x], mode="cg")
     opt.step(lambda: ((x - 3.0) ** 2).sum())
     assert x.dtype == np.float32
-    np.testing.assert_allclose(x.data, [3.0, 3.0], rtol=1e-3)
+    np.testing.assert_allclose(x.numpy(), [3.0, 3.0], rtol=1e-3)
     with pytest.raises(ValueError, match="mode"):
         Newton([x], mode="bfgs")
     with pytest.raises(ValueError, match="damping"):

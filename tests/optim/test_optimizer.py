@@ -114,7 +114,7 @@ def test_zero_grad_sets_to_none_or_to_zeros():
     opt = SGD([a, b], lr=0.1)
     (a * b).sum().backward()
     opt.zero_grad(set_to_none=False)
-    assert np.array_equal(a.grad, np.zeros((2, 3))) and a.grad.dtype == a.dtype
+    assert np.array_equal(a.grad.numpy(), np.zeros((2, 3))) and a.grad.numpy().dtype == a.dtype
     opt.zero_grad()
     assert a.grad is None and b.grad is None
 
@@ -127,21 +127,21 @@ def test_backward_only_computes_gradients_and_step_only_moves_parameters(name):
     run = Run("dn", init, x, t, FACTORIES[name])
     frozen = dn.tensor(np.ones(3), requires_grad=True)  # in the optimizer, not in the loss: grad stays None
     run.optimizer.add_param_group({"params": [frozen]})
-    before, x_before = run.snapshot(), run.x.data.copy()
+    before, x_before = run.snapshot(), run.x.numpy().copy()
 
     run.loss().backward()
     assert all(p.grad is not None for p in run.params.values())
     for k, v in run.snapshot().items():
         assert np.array_equal(v, before[k]), f"backward() changed parameter {k}"
     assert not any(run.optimizer.state.values()), "backward() touched the optimizer"
-    grads = {k: p.grad.copy() for k, p in run.params.items()}
+    grads = {k: p.grad.numpy().copy() for k, p in run.params.items()}
 
     run.optimizer.step()
     for k, v in run.snapshot().items():
         assert not np.allclose(v, before[k]), f"step() left parameter {k} unchanged"
-        assert np.array_equal(run.params[k].grad, grads[k]), f"step() changed the gradient of {k}"
-    assert np.array_equal(run.x.data, x_before)
-    assert np.array_equal(frozen.data, np.ones(3)) and frozen.grad is None
+        assert np.array_equal(run.params[k].grad.numpy(), grads[k]), f"step() changed the gradient of {k}"
+    assert np.array_equal(run.x.numpy(), x_before)
+    assert np.array_equal(frozen.numpy(), np.ones(3)) and frozen.grad is None
     assert not run.optimizer.state.get(frozen), "a parameter without gradient got optimizer state"
 
 
@@ -246,8 +246,8 @@ def test_load_state_dict_validates_and_casts():
     with pytest.raises(KeyError, match="param_groups"):
         Adam([a]).load_state_dict({"state": {}})
     # Float64 state loads into float32 parameters as float32.
-    a32 = dn.tensor(a.data.astype(np.float32), requires_grad=True)
-    b32, c32 = (dn.tensor(p.data.astype(np.float32), requires_grad=True) for p in (b, c))
+    a32 = dn.tensor(a.numpy().astype(np.float32), requires_grad=True)
+    b32, c32 = (dn.tensor(p.numpy().astype(np.float32), requires_grad=True) for p in (b, c))
     opt32 = Adam([{"params": [a32, b32]}, {"params": [c32]}])
     opt32.load_state_dict(saved)
     assert opt32.state[a32]["exp_avg"].dtype == np.float32 and opt32.state[a32]["step"] == 1
@@ -279,9 +279,9 @@ def test_docstring_examples_run(module):
 @pytest.mark.parametrize("cls", [SGD, Adam, AdamW, NAdam, Adagrad, RMSprop])
 def test_every_optimizer_skips_parameters_without_gradient(cls):
     a, b, _ = _tensors()
-    before = b.data.copy()
+    before = b.numpy().copy()
     a.grad = np.ones((2, 3))
     opt = cls([a, b], lr=0.1)
     opt.step()
-    assert np.array_equal(b.data, before) and not opt.state.get(b)
-    assert not np.array_equal(a.data, _tensors()[0].data)
+    assert np.array_equal(b.numpy(), before) and not opt.state.get(b)
+    assert not np.array_equal(a.numpy(), _tensors()[0].numpy())

@@ -53,7 +53,7 @@ def test_full_batch_gradient_is_the_mean_of_equal_minibatch_gradients():
     def gradient(rows):
         params = {k: dn.tensor(v, requires_grad=True) for k, v in init.items()}
         mlp_loss(dn, params, dn.tensor(x[rows]), dn.tensor(t[rows])).backward()
-        return np.concatenate([params[k].grad.ravel() for k in sorted(params)])
+        return np.concatenate([params[k].grad.numpy().ravel() for k in sorted(params)])
 
     order = np.random.default_rng(0).permutation(len(x))
     batches = [gradient(rows) for rows in np.split(order, 4)]
@@ -69,12 +69,12 @@ def _quadratic_run(optimizer_kwargs, steps=30):
     a = q @ np.diag([0.1, 0.5, 2.0, 5.0]) @ q.T
     p = dn.tensor(rng.normal(size=4), requires_grad=True)
     opt = SGD([p], **optimizer_kwargs)
-    path = [p.data.copy()]
+    path = [p.numpy().copy()]
     for _ in range(steps):
         opt.zero_grad()
         (0.5 * (p * (dn.tensor(a) @ p)).sum()).backward()
         opt.step()
-        path.append(p.data.copy())
+        path.append(p.numpy().copy())
     return np.array(path), a
 
 

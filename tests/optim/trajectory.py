@@ -130,7 +130,7 @@ class Run:
 
     def snapshot(self):
         """Copies of the current parameter arrays by name."""
-        return {k: np.array(p.detach().numpy() if self.lib_name == "torch" else p.data) for k, p in self.params.items()}
+        return {k: np.array(p.detach().numpy() if self.lib_name == "torch" else p.numpy()) for k, p in self.params.items()}
 
 
 def _assert_allclose(actual, expected, what, rtol, atol):

@@ -35,8 +35,8 @@ def test_negative_sampling_grads_equal_autograd():
     total = ns(emb(dn.tensor(centers)), contexts, negatives)
     total.backward()
     assert loss.sum() == pytest.approx(total.item(), rel=1e-12)
-    np.testing.assert_allclose(scatter_add_rows(np.zeros((V, D)), centers, grad_v), emb.weight.grad, rtol=1e-10)
-    np.testing.assert_allclose(scatter_add_rows(np.zeros((V, D)), rows, grad_u), ns.weight.grad, rtol=1e-10)
+    np.testing.assert_allclose(scatter_add_rows(np.zeros((V, D)), centers, grad_v), emb.weight.grad.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(scatter_add_rows(np.zeros((V, D)), rows, grad_u), ns.weight.grad.numpy(), rtol=1e-10)
 
 
 @pytest.mark.covers("S6", "S7")
@@ -48,13 +48,13 @@ def test_hierarchical_softmax_grads_equal_autograd():
     width = int(tree.lengths[contexts].max())
     signs = np.where(np.arange(width) < tree.lengths[contexts][:, None], 1.0 - 2.0 * tree.codes[contexts, :width], 0)
     nodes = tree.nodes[contexts, :width]
-    loss, grad_v, rows, grad_rows = hierarchical_softmax_grads(w_in, hs.weight.data, centers, nodes, signs)
+    loss, grad_v, rows, grad_rows = hierarchical_softmax_grads(w_in, hs.weight.numpy(), centers, nodes, signs)
     emb = nn.Embedding.from_pretrained(w_in, freeze=False)
     total = hs(emb(dn.tensor(centers)), contexts)
     total.backward()
     assert loss.sum() == pytest.approx(total.item(), rel=1e-12)
-    np.testing.assert_allclose(scatter_add_rows(np.zeros((V, D)), centers, grad_v), emb.weight.grad, rtol=1e-10)
-    np.testing.assert_allclose(scatter_add_rows(np.zeros_like(hs.weight.data), rows, grad_rows), hs.weight.grad,
+    np.testing.assert_allclose(scatter_add_rows(np.zeros((V, D)), centers, grad_v), emb.weight.grad.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(scatter_add_rows(np.zeros_like(hs.weight.numpy()), rows, grad_rows), hs.weight.grad.numpy(),
                                rtol=1e-10, atol=1e-14)
 
 

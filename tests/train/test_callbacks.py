@@ -47,7 +47,7 @@ def test_early_stopping_stops_after_patience_epochs_without_improvement(values, 
     assert epochs == ran
     assert stopper.best_epoch == best_epoch
     assert stopper.stopped_epoch == (ran[-1] if len(ran) < len(values) else None)
-    assert model.w.data[0] == best_epoch  # the best epoch's weights are back
+    assert model.w.numpy()[0] == best_epoch  # the best epoch's weights are back
 
 
 @pytest.mark.covers("R4")
@@ -55,7 +55,7 @@ def test_early_stopping_min_delta_and_max_mode():
     stopper = EarlyStopping(monitor="val_acc", mode="max", patience=2, min_delta=0.05)
     epochs, model = _drive(stopper, [0.5, 0.54, 0.53, 0.7], key="val_acc")
     assert epochs == [0, 1, 2] and stopper.best == 0.5  # +0.04 is within min_delta: no improvement
-    assert model.w.data[0] == 2  # without restore_best_weights the last weights stay
+    assert model.w.numpy()[0] == 2  # without restore_best_weights the last weights stay
 
 
 def test_early_stopping_min_delta_counts_a_large_enough_gain():
@@ -75,7 +75,7 @@ def test_early_stopping_restores_best_weights_inside_fit():
 
     class Snapshot(train.Callback):
         def on_epoch_end(self, epoch, logs=None):
-            snapshots.append([p.data.copy() for p in self.model.parameters()])
+            snapshots.append([p.numpy().copy() for p in self.model.parameters()])
 
     val = DataLoader(TensorDataset(x[30:], y[30:]), batch_size=10)
     history = fit(model, nn.functional.cross_entropy, optim.Adam(model.parameters(), lr=0.05),
@@ -85,7 +85,7 @@ def test_early_stopping_restores_best_weights_inside_fit():
     assert len(history) == best + 3  # stopped two epochs after the best one
     assert stopper.best == history.val_loss[best]
     for p, saved in zip(model.parameters(), snapshots[best]):
-        np.testing.assert_array_equal(p.data, saved)
+        np.testing.assert_array_equal(p.numpy(), saved)
     assert train.evaluate(model, nn.functional.cross_entropy, val)["loss"] == pytest.approx(history.val_loss[best])
 
 
@@ -108,7 +108,7 @@ def test_model_checkpoint_writes_only_on_improvement(tmp_path, monkeypatch):
     np.testing.assert_array_equal(state["model"]["w"], [3.0])
     assert {"model", "optimizer", "rng", "epoch"} <= set(state)
     restored = Scalar()
-    assert train.restore(state, restored) == 4 and restored.w.data[0] == 3.0
+    assert train.restore(state, restored) == 4 and restored.w.numpy()[0] == 3.0
 
 
 def test_model_checkpoint_every_epoch_with_a_formatted_path(tmp_path):

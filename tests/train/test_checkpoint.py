@@ -27,7 +27,7 @@ def _nested_state():
 
 def _assert_same(a, b, where="state"):
     if isinstance(a, dn.Tensor):
-        a = a.data
+        a = a.numpy()
     if isinstance(a, (np.ndarray, np.generic)):
         assert type(b) is type(a) or isinstance(a, np.ndarray), f"{where}: {type(b)} != {type(a)}"
         assert np.asarray(b).dtype == np.asarray(a).dtype and np.shape(b) == np.shape(a), where
@@ -191,7 +191,7 @@ def test_model_and_optimizer_state_round_trip_into_fresh_objects(tmp_path):
     fresh.load_state_dict(state["model"])
     fresh_opt.load_state_dict(state["optimizer"])
     for (name, p), q in zip(model.named_parameters(), fresh.parameters()):
-        np.testing.assert_array_equal(p.data, q.data, err_msg=name)
+        np.testing.assert_array_equal(p.numpy(), q.numpy(), err_msg=name)
         assert q.dtype == np.float32
     _assert_same(opt.state_dict(), fresh_opt.state_dict())
 
@@ -226,7 +226,7 @@ def test_resumed_run_repeats_the_uninterrupted_losses_exactly(tmp_path, make_opt
     assert resumed.train_loss == rest.train_loss  # exact equality
     assert resumed.lr == rest.lr
     for p, q in zip(model.parameters(), model2.parameters()):
-        np.testing.assert_array_equal(p.data, q.data)
+        np.testing.assert_array_equal(p.numpy(), q.numpy())
 
 
 def test_restore_reports_missing_parts(tmp_path):

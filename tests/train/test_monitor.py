@@ -52,9 +52,9 @@ def test_recorded_values_are_the_gradient_norms_and_activation_rms():
         x = dn.tensor(rng.normal(size=(6, 5)))
         model.zero_grad()
         h0 = model[0](x)  # the first layer's output, computed separately for the expectation
-        expected_acts.append(np.sqrt(np.mean(h0.data ** 2)))
+        expected_acts.append(np.sqrt(np.mean(h0.numpy() ** 2)))
         model(x).pow(2).mean().backward()
-        expected_grads.append(np.linalg.norm(model[2].weight.grad))
+        expected_grads.append(np.linalg.norm(model[2].weight.grad.numpy()))
         monitor.record()
     monitor.detach()
     # The separate call above also went through the wrapped layer; the monitor keeps the last training forward.
@@ -81,16 +81,16 @@ def test_validation_forwards_are_not_recorded():
 @pytest.mark.covers("I2")
 def test_wrappers_nest_and_unwind():
     model = _mlp()
-    before = model(dn.ones(2, 5)).data.copy()
+    before = model(dn.ones(2, 5)).numpy().copy()
     monitor = GradientMonitor().attach(model)
     with capture_outputs(model, (nn.Linear, nn.ReLU)) as outputs:
-        during = model(dn.ones(2, 5)).data
+        during = model(dn.ones(2, 5)).numpy()
     assert [len(v) for v in outputs.values()] == [1, 1, 1, 1]
     assert model[0].has_hooks  # the monitor's hook is still there
     monitor.detach()
     assert not any(m.has_hooks for m in model.modules())
     np.testing.assert_array_equal(before, during)
-    np.testing.assert_array_equal(before, model(dn.ones(2, 5)).data)
+    np.testing.assert_array_equal(before, model(dn.ones(2, 5)).numpy())
 
 
 @pytest.mark.covers("I2")

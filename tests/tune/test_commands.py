@@ -19,6 +19,16 @@ def test_tune_command_prints_the_best_config_and_json(tmp_path, capsys):
 
 
 @pytest.mark.covers("H1")
+def test_tune_command_with_bo_draws_the_gp_slice(tmp_path, capsys):
+    code = main(["tune", "--dataset", "digits", "--searcher", "bo", "--trials", "3", "--epochs", "1",
+                 "--no-progress", "--json", "--out", str(tmp_path)])
+    assert code == 0
+    doc = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert set(doc["trials"][0]) >= {"lr", "weight_decay", "value"} and doc["paths"]["gp"].endswith("gp.png")
+    assert (tmp_path / "gp.png").stat().st_size > 1000
+
+
+@pytest.mark.covers("H1")
 @pytest.mark.parametrize("argv, message", [
     (["--searcher", "annealing"], "--searcher must be"),
     (["--space", "lr=normal(0,1)"], "parse_dimension: expected"),

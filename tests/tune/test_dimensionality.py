@@ -5,17 +5,18 @@ from scipy.spatial.distance import pdist
 from sklearn.neighbors import KNeighborsClassifier
 
 from deepnotes.tune import dimensionality as dim
+from tests.oracle import assert_close
 
 
 @pytest.mark.covers("T5")
 def test_pairwise_distances_and_knn_match_the_references():
     rng = np.random.default_rng(0)
     x = rng.random((30, 7))
-    np.testing.assert_allclose(dim.pairwise_distances(x)[np.triu_indices(30, 1)], pdist(x), atol=1e-10)
+    assert_close(dim.pairwise_distances(x)[np.triu_indices(30, 1)], pdist(x), "pairwise distances vs scipy", atol=1e-10)
     x_tr, x_te = rng.random((100, 4)), rng.random((50, 4))
     y_tr = (x_tr[:, 0] > 0.5).astype(np.int64)
     ref = KNeighborsClassifier(5).fit(x_tr, y_tr).predict(x_te)
-    np.testing.assert_array_equal(dim.knn_predict(x_tr, y_tr, x_te, 5), ref)
+    assert_close(dim.knn_predict(x_tr, y_tr, x_te, 5), ref, "k-NN predictions vs sklearn", atol=0, rtol=0)
 
 
 @pytest.mark.covers("T5")

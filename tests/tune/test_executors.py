@@ -31,11 +31,17 @@ def test_ray_gives_the_local_results():
         # BO keeps 2 trials in flight on Ray: both get distinct points (constant liar), all finish
         bo = tune.run(objectives.branin, objectives.branin_space(), searcher="bo", n_trials=8, seed=2,
                       executor="ray", jobs=2)
+        # ASHA on 2 Ray workers: every config starts at rung 0, the top third of each rung moves up
+        asha = tune.asha(objectives.branin_at_fidelity, objectives.branin_space(), n_trials=9, min_resource=1,
+                         max_resource=9, eta=3, seed=2, executor="ray", jobs=2)
     finally:
         ray.shutdown()
     assert _values(remote) == _values(local)
     configs = [tuple(t["config"].values()) for t in bo.trials]
     assert len(set(configs)) == 8 and all(t["status"] == "ok" for t in bo.trials)
+    counts = [len(r) for r in asha["rungs"]]
+    assert counts[0] == 9 and 1 <= counts[2] <= counts[1] <= 3 and asha["best"]["resource"] == 9
+    assert asha["best"]["value"] == objectives.branin_at_fidelity(asha["best"]["config"], 9)
 
 
 @pytest.mark.covers("H1")

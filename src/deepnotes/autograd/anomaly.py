@@ -69,7 +69,7 @@ def check_gradients(node, in_grads):
     for i, g in enumerate(in_grads):
         if g is None:
             continue
-        array = g.data if hasattr(g, "grad_fn") else np.asarray(g)
+        array = g._data if hasattr(g, "grad_fn") else np.asarray(g)
         if array.dtype.kind != "f" or np.isfinite(array).all():
             continue
         nan, inf = int(np.isnan(array).sum()), int(np.isinf(array).sum())

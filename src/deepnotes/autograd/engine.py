@@ -56,17 +56,17 @@ def topological_order(roots):
 def make_seed(output, gradient, create_graph, caller):
     """The gradient that starts the walk at `output`: given, or 1 for a one-element output."""
     if gradient is None:
-        if output.data.size != 1:
+        if output._data.size != 1:
             raise RuntimeError(
                 f"{caller}: the gradient can be omitted only for a one-element output, this one "
                 f"has shape {output.shape}; pass a gradient of shape {output.shape}"
             )
-        seed = np.ones_like(output.data)
+        seed = np.ones_like(output._data)
     else:
         if create_graph and isinstance(gradient, Tensor):
             seed = gradient if gradient.dtype == output.dtype else gradient.astype(output.dtype)
         else:
-            seed = np.array(gradient.data if isinstance(gradient, Tensor) else gradient, dtype=output.dtype)
+            seed = np.array(gradient._data if isinstance(gradient, Tensor) else gradient, dtype=output.dtype)
         if seed.shape != output.shape:
             raise RuntimeError(
                 f"{caller}: the gradient has shape {tuple(seed.shape)}, expected the output's shape {output.shape}"
@@ -194,10 +194,10 @@ def _walk(order, grads, to_leaf, retain_graph, create_graph, captured, wanted, l
         for inp, needs, gi in zip(node.inputs, node.needs_input_grad, in_grads):
             if gi is None or not needs:
                 continue
-            if gi.shape != inp.data.shape:
-                gi = unbroadcast(gi, inp.data.shape)
-            if gi.dtype != inp.data.dtype:
-                gi = gi.astype(inp.data.dtype)
+            if gi.shape != inp._data.shape:
+                gi = unbroadcast(gi, inp._data.shape)
+            if gi.dtype != inp._data.dtype:
+                gi = gi.astype(inp._data.dtype)
             if inp.grad_fn is None:
                 to_leaf(inp, gi)
             else:
@@ -244,7 +244,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None, c
         >>> x = dn.tensor(3.0, requires_grad=True)
         >>> (dx,) = grad(x ** 3, x, create_graph=True)      # 3 x^2 = 27
         >>> (dxx,) = grad(dx, x)                            # 6 x = 18
-        >>> float(dx.data), float(dxx.data)
+        >>> float(dx.numpy()), float(dxx.numpy())
         (27.0, 18.0)
     """
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)

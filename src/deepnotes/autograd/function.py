@@ -13,7 +13,7 @@ A subclass writes two static methods that work on plain arrays of the backend:
             a, b = ctx.saved_arrays
             return grad * b, grad * a      # one gradient per tensor input
 
-`Mul.apply(x, y)` runs `forward` on `x.data, y.data` and, when gradients are
+`Mul.apply(x, y)` runs `forward` on `x._data, y._data` and, when gradients are
 being recorded and an input requires them, returns a Tensor whose `grad_fn` is
 the context object `ctx` (an instance of `Mul`): the node of the graph.
 Keyword arguments to `apply` are non-tensor parameters passed to `forward`.
@@ -47,6 +47,7 @@ import numpy as np
 from ..backends import blas
 from ..errors import IndexRangeError, ShapeError
 from . import anomaly
+from .custom_function import adapt
 from .grad_mode import is_grad_enabled
 from .tensor import DEFAULT_FLOAT, Tensor, as_tensor  # noqa: F401  (DEFAULT_FLOAT: re-exported)
 
@@ -124,6 +125,16 @@ class Function:
     xp = ArrayOps  # the backward's vocabulary; the engine swaps in TensorOps for create_graph
     graph_xp = None  # TensorOps, set by deepnotes.ops when it loads
     once_differentiable = False  # True: backward runs on arrays only (create_graph raises)
+    # True: forward and backward run on arrays (the library's kernels, and a user's subclass that says
+    # so); False: on Tensors, as a PyTorch user writes a Function (see autograd/custom_function.py).
+    on_arrays = True
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "on_arrays" not in cls.__dict__ and not cls.__module__.startswith("deepnotes.") and Function in cls.__bases__:
+            cls.on_arrays = False  # a user's own Function: PyTorch's interface unless it asks for arrays
+        if not cls.on_arrays:
+            adapt(cls)
 
     def __init__(self, inputs):
         self.inputs = inputs
@@ -137,6 +148,11 @@ class Function:
         the engine frees them after use."""
         if self.tracked:
             self.saved_arrays = arrays
+
+    @property
+    def saved_tensors(self) -> tuple:
+        """What `save_for_backward` kept, as Tensors (PyTorch's name)."""
+        return tuple(v if v is None or isinstance(v, Tensor) else Tensor._from_op(v, None) for v in self.saved_arrays)
 
     @staticmethod
     def forward(ctx, *arrays, **params):  # pragma: no cover - abstract
@@ -154,12 +170,15 @@ class Function:
     def name(self):
         return type(self).__name__
 
+    def __repr__(self):  # as PyTorch prints a grad_fn
+        return f"<{self.name}Backward object at {id(self):#x}>"
+
     def backward_on_tensors(self, grad, output):
         """Run `backward` on Tensors (create_graph=True): the inputs and the output stand in for
         their saved arrays, other saved arrays become constants, `xp` is the Tensor vocabulary."""
         saved = self.saved_arrays
-        graph_value = {id(t.data): t for t in self.inputs}
-        graph_value[id(output.data)] = output
+        graph_value = {id(t._data): t for t in self.inputs}
+        graph_value[id(output._data)] = output
         self.saved_arrays = tuple(self._graph_value(v, graph_value) for v in saved)
         self.xp = self.graph_xp
         try:
@@ -173,7 +192,7 @@ class Function:
             del self.xp
 
     def _graph_value(self, value, graph_value):
-        tensor = graph_value.get(id(value))
+        tensor = graph_value.get(id(value._data if isinstance(value, Tensor) else value))
         if tensor is not None:
             return tensor
         return self.graph_xp.constant(value, value.dtype) if isinstance(value, np.ndarray) else value
@@ -195,7 +214,7 @@ class Function:
         tensors = tuple([t if isinstance(t, Tensor) else as_tensor(t) for t in inputs])
         ctx = cls(tensors)
         try:
-            out = cls.forward(ctx, *[t.data for t in tensors], **params)
+            out = cls.forward(ctx, *[t._data for t in tensors], **params)
         except (ValueError, IndexError) as exc:  # free when nothing is raised (zero-cost try)
             raise numpy_error_named(cls.__name__, tensors, exc) from None
         if ctx.tracked:

@@ -45,7 +45,7 @@ def _leaves(inputs, create_graph):
         if create_graph and t.requires_grad:
             out.append(t.clone())
         else:
-            out.append(Tensor(t.data, requires_grad=True))
+            out.append(Tensor(t._data, requires_grad=True))
     return tuple(out)
 
 
@@ -53,11 +53,11 @@ def _grads_or_zeros(outputs, inputs, grad_outputs, create_graph, retain_graph=No
     """`grad(...)` with zeros for inputs the outputs do not depend on."""
     differentiable = [o for o in outputs if o.requires_grad]
     if not differentiable:
-        return tuple(Tensor(np.zeros_like(t.data)) for t in inputs)
+        return tuple(Tensor(np.zeros_like(t._data)) for t in inputs)
     chosen = [g for o, g in zip(outputs, grad_outputs) if o.requires_grad]
     grads = grad(differentiable, inputs, chosen, retain_graph=retain_graph,
                  create_graph=create_graph, allow_unused=True)
-    return tuple(Tensor(np.zeros_like(t.data)) if g is None else g for t, g in zip(inputs, grads))
+    return tuple(Tensor(np.zeros_like(t._data)) if g is None else g for t, g in zip(inputs, grads))
 
 
 def _result(values, was_tuple, create_graph):

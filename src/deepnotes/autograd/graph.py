@@ -45,8 +45,8 @@ def _leaf_label(tensor, names):
     if name is None:
         if tensor.requires_grad:
             name = "leaf"
-        elif tensor.data.size == 1:
-            name = f"const {tensor.data.reshape(()).item():.4g}"
+        elif tensor._data.size == 1:
+            name = f"const {tensor._data.reshape(()).item():.4g}"
         else:
             name = "input"
     return f"{name}\n{tuple(tensor.shape)}"

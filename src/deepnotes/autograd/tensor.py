@@ -32,7 +32,7 @@ TensorLike = Union["Tensor", np.ndarray, np.generic, float, int, bool, Sequence]
 def _to_array(data, dtype=None):
     """Convert `data` to an ndarray with PyTorch's default dtypes."""
     if isinstance(data, Tensor):
-        arr = data.data
+        arr = data._data
     elif isinstance(data, (np.ndarray, np.generic)):
         arr = np.asarray(data)
         if arr.dtype.kind in "OUSVM":
@@ -99,12 +99,12 @@ def _promote(a, b):
     would give float64.  Only integer tensors are cast, and those never
     require grad, so nothing is cut from the graph.
     """
-    ka, kb = a.data.dtype.kind, b.data.dtype.kind
+    ka, kb = a._data.dtype.kind, b._data.dtype.kind
     if ka != "f" and kb != "f":
         return a, b
     if ka == "f":
-        return a, Tensor._from_op(b.data.astype(a.data.dtype), None)
-    return Tensor._from_op(a.data.astype(b.data.dtype), None), b
+        return a, Tensor._from_op(b._data.astype(a._data.dtype), None)
+    return Tensor._from_op(a._data.astype(b._data.dtype), None), b
 
 
 def binary_operands(a, b):
@@ -113,7 +113,7 @@ def binary_operands(a, b):
         a = _operand(a, b) if isinstance(b, Tensor) else as_tensor(a)
     if not isinstance(b, Tensor):
         b = _operand(b, a)
-    if a.data.dtype.kind != b.data.dtype.kind:  # rare: an integer or bool next to a float
+    if a._data.dtype.kind != b._data.dtype.kind:  # rare: an integer or bool next to a float
         return _promote(a, b)
     return a, b
 
@@ -139,25 +139,25 @@ class Tensor:
         >>> x = dn.tensor([1.0, 2.0, 3.0], requires_grad=True)
         >>> (x * x).sum().backward()
         >>> x.grad
-        array([2., 4., 6.], dtype=float32)
+        tensor([2., 4., 6.])
 
     The operators and math methods are attached by `deepnotes.ops.tensor_methods`;
     `backward` by `deepnotes.autograd.engine`.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "retains_grad", "name", "__weakref__")
+    __slots__ = ("_data", "_grad", "requires_grad", "grad_fn", "retains_grad", "name", "__weakref__")
     # NumPy operators defer to Tensor (ndarray * Tensor -> Tensor.__rmul__), and
     # NumPy functions refuse tensors instead of silently dropping the graph.
     __array_ufunc__ = None
     __array_priority__ = 1000
 
     def __init__(self, data: TensorLike, requires_grad: bool = False, dtype=None, name: str | None = None):
-        self.data = _to_array(data, dtype)
-        if requires_grad and self.data.dtype.kind not in "fc":
+        self._data = _to_array(data, dtype)
+        if requires_grad and self._data.dtype.kind not in "fc":
             raise TypeError(
-                f"Tensor: only floating-point tensors can require gradients, got dtype {self.data.dtype}"
+                f"Tensor: only floating-point tensors can require gradients, got dtype {self._data.dtype}"
             )
-        self.grad = None
+        self._grad = None
         self.requires_grad = bool(requires_grad)
         self.grad_fn = None
         self.retains_grad = False
@@ -166,51 +166,94 @@ class Tensor:
     @classmethod
     def _from_op(cls, array, grad_fn):
         t = cls.__new__(cls)
-        t.data = array if isinstance(array, np.ndarray) else np.asarray(array)
-        t.grad = None
+        t._data = array if isinstance(array, np.ndarray) else np.asarray(array)
+        t._grad = None
         t.requires_grad = grad_fn is not None
         t.grad_fn = grad_fn
         t.retains_grad = False
         t.name = None
         return t
 
+    # ------------------------------------------------------- data and grad
+    @property
+    def data(self) -> Tensor:
+        """This tensor's values as a new tensor that shares them and is cut off from the graph.
+
+        As PyTorch's `.data`: writing into it (`p.data.mul_(0.5)`) changes this tensor without
+        autograd seeing it; assigning (`p.data = t`) replaces the values, shape included.
+        """
+        return Tensor._from_op(self._data, None)
+
+    @data.setter
+    def data(self, value):
+        if not isinstance(value, (Tensor, np.ndarray)):
+            raise TypeError(f"Tensor.data: expected a Tensor, got {type(value).__name__}")
+        array = value._data if isinstance(value, Tensor) else value
+        if self.requires_grad and array.dtype.kind not in "fc":
+            raise TypeError(f"Tensor.data: a tensor that requires grad needs floating-point data, got {array.dtype}")
+        self._data = array
+
+    @property
+    def grad(self) -> Tensor | None:
+        """The gradient that `backward` accumulated into this tensor (a Tensor of its shape), or None."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is None:
+            self._grad = None
+            return
+        if isinstance(value, np.ndarray):  # deepnotes' own code used to store arrays: accepted, wrapped
+            value = Tensor._from_op(value, None)
+        if not isinstance(value, Tensor):
+            raise TypeError(f"Tensor.grad: expected a Tensor or None, got {type(value).__name__}")
+        if value.shape != self.shape:
+            raise ShapeError(f"Tensor.grad: the gradient must have the tensor's shape {self.shape}, "
+                             f"got {value.shape}")
+        if value.dtype != self.dtype:
+            raise DTypeError(f"Tensor.grad: the gradient must have the tensor's dtype {self.dtype}, got {value.dtype}")
+        self._grad = value
+
     # ----------------------------------------------------------------- basics
-    shape = property(lambda self: self.data.shape)
-    dtype = property(lambda self: self.data.dtype)
-    ndim = property(lambda self: self.data.ndim)
+    shape = property(lambda self: self._data.shape)
+    dtype = property(lambda self: self._data.dtype)
+    ndim = property(lambda self: self._data.ndim)
     is_leaf = property(lambda self: self.grad_fn is None)
 
     def size(self, dim: int | None = None):
-        return self.data.shape if dim is None else self.data.shape[dim]
+        return self._data.shape if dim is None else self._data.shape[dim]
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     def numel(self) -> int:
-        return int(self.data.size)
+        return int(self._data.size)
 
     def __len__(self):
-        return len(self.data)
+        return len(self._data)
 
     def item(self):
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(f"Tensor.item: only a one-element tensor has an item, this one has shape {self.shape}")
-        return self.data.reshape(()).item()
+        return self._data.reshape(()).item()
 
     def numpy(self) -> np.ndarray:
-        return self.data
+        return self._data
 
     def tolist(self):
-        return self.data.tolist()
+        return self._data.tolist()
 
     def __array__(self, dtype=None, copy=None):
-        return self.data if dtype is None else self.data.astype(dtype)
+        # NumPy 2 passes `copy` and trusts the answer: np.array(t) must not alias t's values
+        if dtype is not None and np.dtype(dtype) != self._data.dtype:
+            return self._data.astype(dtype)
+        return self._data.copy() if copy else self._data
 
     def __repr__(self):
-        body = np.array2string(self.data, separator=", ", prefix="tensor(")
+        body = np.array2string(self._data, separator=", ", prefix="tensor(")
         extra = ""
-        if self.data.dtype not in (np.float32, np.int64, np.bool_):
-            extra += f", dtype={self.data.dtype}"
+        if self._data.dtype not in (np.float32, np.int64, np.bool_):
+            extra += f", dtype={self._data.dtype}"
         if self.grad_fn is not None:
             extra += f", grad_fn=<{self.grad_fn.name}Backward>"
         elif self.requires_grad:
@@ -220,20 +263,20 @@ class Tensor:
     __hash__ = object.__hash__
 
     def __bool__(self):
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(f"Tensor: the truth value of a tensor of shape {self.shape} is ambiguous")
-        return bool(self.data)
+        return bool(self._data)
 
     # ------------------------------------------------------- graph and grads
     def detach(self) -> Tensor:
         """The same data, cut off from the graph."""
-        return Tensor._from_op(self.data, None)
+        return Tensor._from_op(self._data, None)
 
     def requires_grad_(self, flag: bool = True) -> Tensor:
         if not self.is_leaf:
             raise RuntimeError("requires_grad_: only leaf tensors can change requires_grad")
-        if flag and self.data.dtype.kind not in "fc":
-            raise TypeError(f"requires_grad_: dtype {self.data.dtype} cannot require gradients")
+        if flag and self._data.dtype.kind not in "fc":
+            raise TypeError(f"requires_grad_: dtype {self._data.dtype} cannot require gradients")
         self.requires_grad = bool(flag)
         return self
 
@@ -244,25 +287,30 @@ class Tensor:
 
     def _accumulate(self, g, handed_out):
         """Add the array `g` to `.grad` (the engine's sink for leaves and retained grads)."""
-        if self.grad is None:
-            self.grad = private_array(g, handed_out)
-        elif isinstance(self.grad, Tensor):  # left by an earlier create_graph backward
-            self.grad = Tensor._from_op(self.grad.data + g, None)
-        else:
-            self.grad = self.grad + g
-            handed_out.add(id(self.grad))
+        if self._grad is None:
+            self._grad = Tensor._from_op(private_array(g, handed_out), None)
+        elif self._grad.grad_fn is not None:  # left by an earlier create_graph backward: cut it off
+            self._grad = Tensor._from_op(self._grad._data + g, None)
+        else:  # the same Tensor object keeps the sum, as PyTorch's accumulation in place
+            self._grad._data = self._grad._data + g
 
     def _accumulate_graph(self, g, handed_out):
         """Add the Tensor `g` to `.grad`, recording the addition (create_graph=True)."""
-        if self.grad is None:
-            self.grad = g.clone() if id(g) in handed_out else g
+        if self._grad is None:
+            self._grad = g.clone() if id(g) in handed_out else g
         else:
-            prev = self.grad if isinstance(self.grad, Tensor) else Tensor._from_op(self.grad, None)
-            self.grad = prev + g
-        handed_out.add(id(self.grad))
+            self._grad = self._grad + g
+        handed_out.add(id(self._grad))
 
-    def zero_grad_(self):
-        self.grad = None
+    def zero_grad_(self, set_to_none: bool = True):
+        """Clear `.grad`: to None, or (set_to_none=False) to zeros in place, as PyTorch's `zero_grad`."""
+        g = self._grad
+        if set_to_none or g is None:
+            self._grad = None
+        elif g.grad_fn is None and g._data.flags.writeable:
+            g._data.fill(0)
+        else:  # a gradient with a graph (create_graph) or a read-only array: a fresh zero tensor
+            self._grad = Tensor._from_op(np.zeros_like(g._data), None)
 
 
 def private_array(g, handed_out):

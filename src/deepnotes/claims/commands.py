@@ -38,7 +38,7 @@ def register(subparsers) -> None:
     p.add_argument("--all", action="store_true", help="every registered claim")
     p.add_argument("--budget", default="quick", help="tiny | quick | full (default quick)")
     p.add_argument("--seeds", type=int, help="seeds per claim (default: the claim's for the budget)")
-    p.add_argument("--seed-offset", type=int, default=0, help="first seed (default 0)")
+    p.add_argument("--seed-offset", type=int, default=0, help="added to each claim's first seed (default 0)")
     p.add_argument("--jobs", type=int, default=1, help="tasks at once (default 1)")
     p.add_argument("--executor", help="local | process | ray (default: process when --jobs > 1, else local)")
     p.add_argument("--address", help="Ray cluster address (with --executor ray), e.g. auto or ray://host:10001")

@@ -4,8 +4,8 @@
     outcome = run_claims(["K06", "K08"], budget="quick", executor="process", jobs=2, out="runs/claims")
     outcome.evidence["K06"].verdict
 
-For each claim, seeds ``seed_offset .. seed_offset + n - 1`` (n = ``seeds`` or the claim's
-default for the budget) become (claim, seed) tasks. Cached seeds (see `cache`) are not
+For each claim, seeds ``s .. s + n - 1`` with s = the claim's ``first_seed`` + ``seed_offset``
+(n = ``seeds`` or the claim's default for the budget) become (claim, seed) tasks. Cached seeds (see `cache`) are not
 re-run unless ``force``. When every seed of a claim is in, the claim is judged, its figures
 are drawn into ``OUT/<ID>/`` and its evidence is written to ``OUT/<ID>/evidence.json``.
 A claim with a failed seed is not judged: the failure is reported, the other claims go on,
@@ -147,7 +147,7 @@ def run_claims(ids, budget: str = "quick", seeds: int | None = None, seed_offset
     wanted, pending = {}, []
     for claim_id, claim in claims.items():
         n = int(seeds) if seeds is not None else claim.seeds[budget]
-        wanted[claim_id] = [int(seed_offset) + i for i in range(n)]
+        wanted[claim_id] = [claim.first_seed + int(seed_offset) + i for i in range(n)]
         for seed in wanted[claim_id]:
             hit = None if force else cache.get(claim, seed, budget)
             if hit is not None:

@@ -25,6 +25,9 @@ The same seed must give every arm the same initialization and data order (paired
 the function must be deterministic given (seed, budget): call ``dn.manual_seed`` and seed NumPy
 generators from ``seed``.
 
+``first_seed`` (default 0) is where the claim's seeds start: a claim whose criterion was re-designed
+after some seeds were seen is judged from then on on seeds nobody had run (its method text says so).
+
 ``figures(results, out_dir)`` (optional, attached with ``@k06.figures``) gets the list of
 per-seed results and writes PNG files into ``out_dir``, returning their paths.
 
@@ -96,6 +99,7 @@ class Claim:
     seeds: dict = field(default_factory=lambda: dict(DEFAULT_SEEDS))
     references: tuple = ()
     plot: Callable | None = None
+    first_seed: int = 0  # the seeds run are first_seed, first_seed + 1, ... (plus any --seed-offset)
 
     def __call__(self, seed: int, budget: str = "tiny") -> dict:
         return self.run(seed, budget)
@@ -159,7 +163,7 @@ _REGISTRY: dict[str, Claim] = {}
 
 def claim(claim_id: str, *, topics, title_en, title_zh, statement_en, statement_zh, criteria,
           combine=_verdict.all_of, method_en="", method_zh="", caveats_en="", caveats_zh="",
-          code=(), seconds=None, seeds=None, references=()):
+          code=(), seconds=None, seeds=None, references=(), first_seed=0):
     """Register the decorated one-seed experiment as claim ``claim_id`` (see the module docstring)."""
     if not _ID.match(claim_id):
         raise ValueError(f"claim: ID must look like 'K07', got {claim_id!r}")
@@ -173,6 +177,8 @@ def claim(claim_id: str, *, topics, title_en, title_zh, statement_en, statement_
                         ("statement_en", statement_en), ("statement_zh", statement_zh)):
         if not str(text).strip():
             raise ValueError(f"claim {claim_id}: {label} is empty")
+    if not isinstance(first_seed, int) or isinstance(first_seed, bool) or first_seed < 0:
+        raise ValueError(f"claim {claim_id}: first_seed must be an int >= 0, got {first_seed!r}")
 
     def register(fn):
         existing = _REGISTRY.get(claim_id)
@@ -181,7 +187,8 @@ def claim(claim_id: str, *, topics, title_en, title_zh, statement_en, statement_
             raise ValueError(f"claim {claim_id} is registered twice: {existing.module} and {fn.__module__}")
         obj = Claim(claim_id, tuple(topics), title_en, title_zh, statement_en, statement_zh, fn, criteria,
                     combine, method_en, method_zh, caveats_en, caveats_zh, tuple(code),
-                    dict(seconds or {}), {**DEFAULT_SEEDS, **(seeds or {})}, tuple(references))
+                    dict(seconds or {}), {**DEFAULT_SEEDS, **(seeds or {})}, tuple(references),
+                    first_seed=first_seed)
         obj.snapshot()
         _REGISTRY[claim_id] = obj
         return obj

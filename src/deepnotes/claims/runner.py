@@ -1,6 +1,6 @@
 """Run a claim over seeds and judge it (in-process; the lab's executors build on this).
 
-`run_claim("K06", budget="tiny")` runs seeds ``seed_offset .. seed_offset + n - 1`` and
+`run_claim("K06", budget="tiny")` runs seeds ``s .. s + n - 1`` (s = the claim's ``first_seed`` + ``seed_offset``) and
 returns the per-seed results and the judgement.
 """
 from __future__ import annotations
@@ -38,7 +38,7 @@ def run_claim(claim_id: str, budget: str = "tiny", seeds: int | None = None, see
     """Run every seed in this process and judge the claim."""
     claim = get(claim_id)
     n = seeds if seeds is not None else claim.seeds[budget]
-    results = [run_seed(claim_id, seed_offset + i, budget) for i in range(n)]
+    results = [run_seed(claim_id, claim.first_seed + seed_offset + i, budget) for i in range(n)]
     judged = claim.judge(results)
     return {"id": claim_id, "budget": budget, "results": results, "verdict": judged["verdict"],
             "criteria": {k: j.to_dict() for k, j in judged["criteria"].items()}}

@@ -39,14 +39,14 @@ def distillation_loss(student_logits, teacher_logits, targets, T=4.0, alpha=0.9,
         raise ValueError(f"{fn}: T must be a number > 0, got {T!r}")
     if not (isinstance(alpha, (int, float)) and 0.0 <= alpha <= 1.0):
         raise ValueError(f"{fn}: alpha must be in [0, 1], got {alpha!r}")
-    if not isinstance(student_logits, Tensor) or student_logits.data.ndim != 2:
+    if not isinstance(student_logits, Tensor) or student_logits._data.ndim != 2:
         raise ValueError(f"{fn}: student_logits must be an (N, C) Tensor, got "
                          f"{getattr(getattr(student_logits, 'data', student_logits), 'shape', type(student_logits))}")
-    teacher = np.asarray(teacher_logits.data if isinstance(teacher_logits, Tensor) else teacher_logits)
-    if teacher.shape != student_logits.data.shape:
+    teacher = np.asarray(teacher_logits._data if isinstance(teacher_logits, Tensor) else teacher_logits)
+    if teacher.shape != student_logits._data.shape:
         raise ValueError(f"{fn}: teacher_logits shape {teacher.shape} != student_logits shape "
-                         f"{student_logits.data.shape}")
-    teacher = Tensor(teacher.astype(student_logits.data.dtype))
+                         f"{student_logits._data.shape}")
+    teacher = Tensor(teacher.astype(student_logits._data.dtype))
     soft_targets = F.softmax(teacher, dim=1, temperature=T)
     log_student = F.log_softmax(student_logits, dim=1, temperature=T)
     soft = F.kl_div(log_student, soft_targets, reduction="batchmean")
@@ -62,7 +62,7 @@ def soft_gradient_norm(student_logits, teacher_logits, T, t_squared=False):
     p_teacher = F.softmax(Tensor(np.asarray(teacher_logits, dtype=np.float64)), dim=1, temperature=T)
     kl = F.kl_div(F.log_softmax(s, dim=1, temperature=T), p_teacher, reduction="batchmean")
     (kl * (float(T * T) if t_squared else 1.0)).backward()
-    return float(np.linalg.norm(s.grad))
+    return float(np.linalg.norm(s.grad.numpy()))
 
 
 def distill(student, teacher, optimizer, x, y, epochs, batch_size=64, T=4.0, alpha=0.9, t_squared=True,
@@ -76,7 +76,7 @@ def distill(student, teacher, optimizer, x, y, epochs, batch_size=64, T=4.0, alp
         raise ValueError(f"distill: epochs and batch_size must be >= 1, got {epochs} and {batch_size}")
     teacher.eval()
     with no_grad():
-        teacher_logits = np.concatenate([teacher(Tensor(x[i:i + 1024])).data for i in range(0, len(x), 1024)])
+        teacher_logits = np.concatenate([teacher(Tensor(x[i:i + 1024]))._data for i in range(0, len(x), 1024)])
     rng = np.random.default_rng(seed)
     history = []
     student.train()

@@ -70,9 +70,9 @@ class GradScaler:
         found = False
         for p in params:
             if p.grad is not None:
-                g = p.grad.astype(np.float32) / np.float32(self._scale)
+                g = p.grad._data.astype(np.float32) / np.float32(self._scale)
                 found |= not np.all(np.isfinite(g))
-                p.grad = g
+                p.grad = Tensor._from_op(g.astype(p.dtype, copy=False), None)
         self._found_inf = found
         return found
 
@@ -110,22 +110,22 @@ class MixedPrecisionTrainer:
         self.master, self.model16, self.optimizer, self.loss_fn = master, model16.to(np.float16), optimizer, loss_fn
         self.scaler = scaler
         self.master_params, self.half_params = list(master.parameters()), list(model16.parameters())
-        if [p.data.shape for p in self.master_params] != [p.data.shape for p in self.half_params]:
+        if [p._data.shape for p in self.master_params] != [p._data.shape for p in self.half_params]:
             raise ValueError("MixedPrecisionTrainer: master and model16 must have the same parameters")
         self.zero_grad_fraction = []  # per step: fraction of float16 gradient entries that are exactly 0
 
     def step(self, x, y) -> float:
         for p16, p32 in zip(self.half_params, self.master_params):
-            p16.data = p32.data.astype(np.float16)
+            p16._data = p32._data.astype(np.float16)
             p16.grad = None
         with np.errstate(over="ignore", invalid="ignore"):
             loss = self.loss_fn(self.model16(Tensor(np.asarray(x, dtype=np.float16))), Tensor(np.asarray(y)))
             scaled = self.scaler.scale(loss) if self.scaler is not None else loss
             scaled.backward()
-        grads = [p.grad if p.grad is not None else np.zeros_like(p.data) for p in self.half_params]
+        grads = [p.grad._data if p.grad is not None else np.zeros_like(p._data) for p in self.half_params]
         self.zero_grad_fraction.append(float(np.mean(np.concatenate([g.ravel() == 0 for g in grads]))))
         for p32, g in zip(self.master_params, grads):
-            p32.grad = g.astype(np.float32)
+            p32.grad = Tensor._from_op(g.astype(np.float32), None)
         if self.scaler is None:
             self.optimizer.step()
         else:

@@ -78,7 +78,7 @@ class Int8Layer:
         layer = stage.layer
         if getattr(layer, "groups", 1) != 1:
             raise ValueError("Int8Layer: grouped convolutions are not supported")
-        w = layer.weight.data  # in its own dtype: the same roundings as the fake-quantized model
+        w = layer.weight._data  # in its own dtype: the same roundings as the fake-quantized model
         w_scale, _ = stage.weight_qparams()  # symmetric: zero point 0
         qmax = 2 ** (stage.weight_bits - 1) - 1
         shape = (-1,) + (1,) * (w.ndim - 1)
@@ -86,10 +86,10 @@ class Int8Layer:
         self.weight = quantize_array(w, w_scale.reshape(shape), 0, -qmax - 1, qmax)[0].astype(np.int8)
         out_fq = stage.activation_post_process
         self.in_scale, self.in_zero_point = float(in_scale), int(in_zero_point)
-        self.out_scale, self.out_zero_point = float(out_fq.scale.data[0]), int(out_fq.zero_point.data[0])
+        self.out_scale, self.out_zero_point = float(out_fq.scale._data[0]), int(out_fq.zero_point._data[0])
         self.qmin, self.qmax = out_fq.quant_min, out_fq.quant_max
         acc_scale = self.in_scale * np.asarray(w_scale, dtype=np.float64)  # (C_out,) or (1,)
-        bias = np.zeros(w.shape[0]) if layer.bias is None else layer.bias.data.astype(np.float64)
+        bias = np.zeros(w.shape[0]) if layer.bias is None else layer.bias._data.astype(np.float64)
         self.bias = np.rint(bias / acc_scale).astype(np.int32)
         self.m0, self.shift = quantize_multiplier(acc_scale / self.out_scale * np.ones(w.shape[0]))
         self.relu = stage.relu
@@ -137,7 +137,7 @@ class Int8Model:
         self.qmin, self.qmax = qmin, qmax
 
     def quantize_input(self, x):
-        x = np.asarray(x.data if isinstance(x, Tensor) else x, dtype=np.float32)
+        x = np.asarray(x._data if isinstance(x, Tensor) else x, dtype=np.float32)
         return quantize_array(x, np.float32(self.in_scale), self.in_zero_point, self.qmin, self.qmax)[0].astype(np.uint8)
 
     def forward_int(self, q):
@@ -149,7 +149,7 @@ class Int8Model:
                 q = np.maximum(q, np.uint8(step))
             elif kind == "module":  # Flatten, MaxPool: exact on the codes (monotone, no arithmetic)
                 with no_grad():
-                    q = step(Tensor(q.astype(np.float32))).data.astype(np.uint8)
+                    q = step(Tensor(q.astype(np.float32)))._data.astype(np.uint8)
         return q
 
     def __call__(self, x):
@@ -169,7 +169,7 @@ def convert_int8(qmodel) -> Int8Model:
     first = mods[0]
     if first.activation_post_process.quant_min != 0 or first.activation_post_process.quant_max != 255:
         raise ValueError("convert_int8: activations must be quint8 [0, 255]")
-    scale, zp = float(first.scale.data[0]), int(first.zero_point.data[0])
+    scale, zp = float(first.scale._data[0]), int(first.zero_point._data[0])
     in_scale, in_zp = scale, zp
     steps = []
     for m in mods[1:]:

@@ -114,4 +114,4 @@ def clip_latent_(model: Module, bound=1.0) -> None:
     with no_grad():
         for m in model.modules():
             if "_lowbit_handle" in m.__dict__:
-                np.clip(m.weight_orig.data, -bound, bound, out=m.weight_orig.data)
+                np.clip(m.weight_orig._data, -bound, bound, out=m.weight_orig._data)

@@ -7,11 +7,15 @@ Pruning ``module.weight`` replaces the parameter by two tensors:
 
 and a forward pre-hook sets the plain attribute ``weight = weight_orig * weight_mask`` before every
 forward. The product is a graph op, so the gradient reaching ``weight_orig`` is zero where the mask
-is zero and pruned weights stay at their trained value but never take part.
+is zero: pruned weights never take part. An optimizer's momentum or weight decay may still move
+``weight_orig`` there (as in PyTorch); the mask multiplies it away, and `remove` keeps the zeros.
 
 Pruning again acts on the survivors only (PyTorch's ``PruningContainer``): ``amount`` is a
 fraction of the entries (or channels) still alive, or a count of them, and the new mask is the
-old one with more zeros. ``remove`` makes it permanent: ``weight`` becomes a Parameter again,
+old one with more zeros. The survivors are ranked by their current values (``<name>_orig``);
+PyTorch ranks the attribute ``module.<name>`` as the last forward (or pruning call) left it, so
+after an optimizer step with no forward in between it ranks the values before that step, and
+the two can pick different weights. ``remove`` makes it permanent: ``weight`` becomes a Parameter again,
 holding ``weight_orig * weight_mask``, and the hook is gone.
 
 Which entries go: ``l1_unstructured`` the ``round(amount * n)`` smallest |w| (Han et al. 2015,
@@ -21,7 +25,9 @@ ConvNets"); ``global_unstructured`` the smallest |w| over several tensors pooled
 lose different fractions. Ties among equal magnitudes are broken by position here (a stable sort);
 PyTorch's ``topk`` may pick another member of a tie, never a different count.
 
-Gradual pruning (Zhu & Gupta 2017, "To prune, or not to prune") raises the sparsity along
+Prune-then-fine-tune (`iterative_pruning`, Han et al. 2015) prunes to a target, retrains with the
+mask fixed, and repeats with higher targets. Gradual pruning (Zhu & Gupta 2017, "To prune, or not
+to prune") prunes while training, raising the sparsity along
 ``s_t = s_f + (s_i - s_f) (1 - (t - t_0) / (n dt))^3``: fast at first, when many weights are
 redundant, slowly near the end.
 """
@@ -38,7 +44,8 @@ from ..nn.module import Module, Parameter
 from ..random import default_generator
 
 __all__ = ["l1_unstructured", "random_unstructured", "ln_structured", "global_unstructured", "identity",
-           "remove", "is_pruned", "cubic_sparsity", "GradualPruner", "sparsity_report", "format_sparsity_report"]
+           "remove", "is_pruned", "cubic_sparsity", "GradualPruner", "prune_to_sparsity", "iterative_pruning",
+           "sparsity_report", "format_sparsity_report"]
 
 
 class PruningHook:
@@ -89,12 +96,12 @@ def _current(module, name, fn):
     if not isinstance(module, Module):
         raise TypeError(f"{fn}: expected a deepnotes Module, got {type(module).__name__}")
     if _hook_of(module, name) is not None:
-        return getattr(module, name + "_orig").data, getattr(module, name + "_mask").data
+        return getattr(module, name + "_orig")._data, getattr(module, name + "_mask")._data
     param = module._parameters.get(name)
     if param is None:
         raise ValueError(f"{fn}: {type(module).__name__} has no parameter {name!r} to prune "
                          f"(parameters: {sorted(k for k, v in module._parameters.items() if v is not None)})")
-    return param.data, np.ones_like(param.data)
+    return param._data, np.ones_like(param._data)
 
 
 def _install(module, name, mask):
@@ -103,11 +110,11 @@ def _install(module, name, mask):
         param = module._parameters[name]
         del module._parameters[name]
         module.register_parameter(name + "_orig", param)  # the same Parameter object: optimizers keep it
-        module.register_buffer(name + "_mask", Tensor(mask.astype(param.data.dtype)))
+        module.register_buffer(name + "_mask", Tensor(mask.astype(param._data.dtype)))
         hook = PruningHook(name)
         hook.handle = module.register_forward_pre_hook(hook)
     else:
-        getattr(module, name + "_mask").data = mask.astype(getattr(module, name + "_orig").data.dtype)
+        getattr(module, name + "_mask")._data = mask.astype(getattr(module, name + "_orig")._data.dtype)
     apply_mask(module, name)
     return module
 
@@ -119,7 +126,7 @@ def _smallest(scores, k):
 
 def _scores(module, name, importance_scores, values, fn):
     scores = values if importance_scores is None else np.asarray(
-        importance_scores.data if isinstance(importance_scores, Tensor) else importance_scores)
+        importance_scores._data if isinstance(importance_scores, Tensor) else importance_scores)
     if scores.shape != values.shape:
         raise ValueError(f"{fn}: importance_scores must have the parameter's shape {values.shape}, got {scores.shape}")
     return scores
@@ -257,7 +264,7 @@ def remove(module: Module, name: str) -> Module:
     if hook is None:
         raise ValueError(f"remove: parameter {name!r} of {type(module).__name__} is not pruned")
     with no_grad():
-        dense = getattr(module, name + "_orig").data * getattr(module, name + "_mask").data
+        dense = getattr(module, name + "_orig")._data * getattr(module, name + "_mask")._data
     hook.handle.remove()
     del module._parameters[name + "_orig"]
     del module._buffers[name + "_mask"]
@@ -309,19 +316,45 @@ class GradualPruner:
     def step(self) -> float:
         """Advance one step and prune to the schedule's sparsity; returns the sparsity reached."""
         self.step_count += 1
-        total = sum(_current(m, n, "GradualPruner.step")[0].size for m, n in self.parameters)
-        pruned = sum(int((_current(m, n, "GradualPruner.step")[1] == 0).sum()) for m, n in self.parameters)
-        more = int(round(self.target() * total)) - pruned
-        if more > 0:
-            global_unstructured(self.parameters, amount=more)
-        return (pruned + max(more, 0)) / total
+        return prune_to_sparsity(self.parameters, self.target(), "GradualPruner.step")
+
+
+def prune_to_sparsity(parameters, sparsity: float, fn: str = "prune_to_sparsity") -> float:
+    """Globally prune the smallest surviving |w| of ``parameters`` until ``round(sparsity * total)`` entries
+    are masked (nothing when that many already are); returns the sparsity reached (masked / total)."""
+    pairs = list(parameters)
+    if not 0.0 <= sparsity <= 1.0:
+        raise ValueError(f"{fn}: sparsity must be in [0, 1], got {sparsity}")
+    total = sum(_current(m, n, fn)[0].size for m, n in pairs)
+    pruned = sum(int((_current(m, n, fn)[1] == 0).sum()) for m, n in pairs)
+    more = int(round(sparsity * total)) - pruned
+    if more > 0:
+        global_unstructured(pairs, amount=more)
+    return (pruned + max(more, 0)) / total
+
+
+def iterative_pruning(parameters, sparsities, fine_tune) -> list:
+    """Han et al. (2015)'s prune-then-fine-tune: for each target in ``sparsities`` (increasing, in [0, 1]),
+    globally prune ``parameters`` to it by magnitude, then call ``fine_tune()``, which retrains with the
+    masks fixed (the pruned weights get no gradient). One target is one-shot pruning plus retraining.
+
+    Returns ``[(sparsity reached, fine_tune's return value), ...]``, one pair per round.
+    """
+    pairs, targets = list(parameters), [float(s) for s in sparsities]
+    if not targets or any(b < a for a, b in zip(targets, targets[1:])):
+        raise ValueError(f"iterative_pruning: sparsities must be a non-empty increasing sequence, got {sparsities!r}")
+    return [(prune_to_sparsity(pairs, s, "iterative_pruning"), fine_tune()) for s in targets]
 
 
 # ----------------------------------------------------------------------------------- report
 def sparsity_report(model: Module) -> list[dict]:
-    """One row per weight tensor (dense or pruned): name, shape, entries, zeros, sparsity; then a total row.
+    """One row per weight tensor (dense or pruned): name, shape, entries, zeros, sparsity, empty_outputs;
+    then a total row.
 
-    Zeros are counted in the effective tensor (``orig * mask`` for a pruned one).
+    Zeros are counted in the effective tensor (``orig * mask`` for a pruned one). ``empty_outputs``
+    counts the slices along dim 0 (output units or channels) that are entirely zero: such a unit
+    outputs its bias alone, whatever the input. Global pruning of a small network can empty whole
+    units while every layer keeps some weights (for the last layer: a class whose logit is a constant).
     """
     rows = []
     for mod_name, module in model.named_modules():
@@ -330,12 +363,13 @@ def sparsity_report(model: Module) -> list[dict]:
         for name in names:
             values, mask = _current(module, name, "sparsity_report")
             effective = values * mask
+            empty = int(np.all(effective.reshape(len(effective), -1) == 0, axis=1).sum()) if values.ndim > 1 else 0
             rows.append({"name": f"{mod_name}.{name}" if mod_name else name, "shape": tuple(values.shape),
                          "numel": int(values.size), "zeros": int((effective == 0).sum()),
-                         "sparsity": float((effective == 0).mean()) if values.size else 0.0})
+                         "sparsity": float((effective == 0).mean()) if values.size else 0.0, "empty_outputs": empty})
     total, zeros = sum(r["numel"] for r in rows), sum(r["zeros"] for r in rows)
     rows.append({"name": "total", "shape": (), "numel": total, "zeros": zeros,
-                 "sparsity": zeros / total if total else 0.0})
+                 "sparsity": zeros / total if total else 0.0, "empty_outputs": sum(r["empty_outputs"] for r in rows)})
     return rows
 
 
@@ -343,8 +377,9 @@ def format_sparsity_report(model: Module) -> str:
     """`sparsity_report` as an aligned text table."""
     rows = sparsity_report(model)
     width = max(len(r["name"]) for r in rows)
-    lines = [f"{'tensor':<{width}}  {'shape':>16}  {'entries':>9}  {'zeros':>9}  sparsity"]
+    lines = [f"{'tensor':<{width}}  {'shape':>16}  {'entries':>9}  {'zeros':>9}  sparsity  empty outputs"]
     for r in rows:
         shape = "x".join(map(str, r["shape"])) if r["shape"] else ""
-        lines.append(f"{r['name']:<{width}}  {shape:>16}  {r['numel']:>9}  {r['zeros']:>9}  {r['sparsity']:8.2%}")
+        lines.append(f"{r['name']:<{width}}  {shape:>16}  {r['numel']:>9}  {r['zeros']:>9}  {r['sparsity']:8.2%}  "
+                     f"{r['empty_outputs']:>13}")
     return "\n".join(lines)

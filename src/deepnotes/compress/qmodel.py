@@ -52,14 +52,14 @@ def _fold(layer, bn):
         raise ValueError(f"fold: expected a BatchNorm with running statistics after {type(layer).__name__}, "
                          f"got {type(bn).__name__}")
     fused = copy.deepcopy(layer)
-    w, b = layer.weight.data.astype(np.float64), None if layer.bias is None else layer.bias.data.astype(np.float64)
-    inv_std = 1.0 / np.sqrt(bn.running_var.data.astype(np.float64) + bn.eps)
-    gamma = bn.weight.data.astype(np.float64) if bn.weight is not None else np.ones_like(inv_std)
-    beta = bn.bias.data.astype(np.float64) if bn.bias is not None else np.zeros_like(inv_std)
+    w, b = layer.weight._data.astype(np.float64), None if layer.bias is None else layer.bias._data.astype(np.float64)
+    inv_std = 1.0 / np.sqrt(bn.running_var._data.astype(np.float64) + bn.eps)
+    gamma = bn.weight._data.astype(np.float64) if bn.weight is not None else np.ones_like(inv_std)
+    beta = bn.bias._data.astype(np.float64) if bn.bias is not None else np.zeros_like(inv_std)
     factor = gamma * inv_std
-    fused.weight = Parameter((w * factor.reshape((-1,) + (1,) * (w.ndim - 1))).astype(layer.weight.data.dtype))
-    bias = ((0.0 if b is None else b) - bn.running_mean.data) * factor + beta
-    fused.bias = Parameter(bias.astype(layer.weight.data.dtype))
+    fused.weight = Parameter((w * factor.reshape((-1,) + (1,) * (w.ndim - 1))).astype(layer.weight._data.dtype))
+    bias = ((0.0 if b is None else b) - bn.running_mean._data) * factor + beta
+    fused.bias = Parameter(bias.astype(layer.weight._data.dtype))
     return fused
 
 
@@ -132,7 +132,7 @@ class QuantStage(Module):
         self.activation_post_process = FakeQuantize(obs())
 
     def weight_qparams(self):
-        return weight_qparams(self.layer.weight.data, self.per_channel, self.weight_bits)
+        return weight_qparams(self.layer.weight._data, self.per_channel, self.weight_bits)
 
     def quantized_weight(self):
         w = self.layer.weight

@@ -88,12 +88,12 @@ class FakeQuantizeAffine(Function):
 def _as_tensor_input(fn, x):
     if not isinstance(x, Tensor):
         raise TypeError(f"{fn}: input must be a deepnotes Tensor, got {type(x).__name__}")
-    if x.data.dtype.kind != "f":
-        raise TypeError(f"{fn}: input must be floating point, got dtype {x.data.dtype}")
+    if x._data.dtype.kind != "f":
+        raise TypeError(f"{fn}: input must be floating point, got dtype {x._data.dtype}")
 
 
 def _array(v):
-    return np.asarray(v.data if isinstance(v, Tensor) else v)
+    return np.asarray(v._data if isinstance(v, Tensor) else v)
 
 
 def fake_quantize_per_tensor_affine(input, scale, zero_point, quant_min, quant_max):
@@ -126,12 +126,12 @@ def fake_quantize_per_channel_affine(input, scale, zero_point, axis, quant_min, 
     fn = "fake_quantize_per_channel_affine"
     _as_tensor_input(fn, input)
     _check_range(fn, quant_min, quant_max)
-    ndim = input.data.ndim
+    ndim = input._data.ndim
     if not isinstance(axis, (int, np.integer)) or not -ndim <= axis < ndim:
         raise ValueError(f"{fn}: axis must be in [{-ndim}, {ndim - 1}], got {axis!r}")
     axis %= ndim
     s, z = _array(scale).ravel(), _array(zero_point).ravel()
-    channels = input.data.shape[axis]
+    channels = input._data.shape[axis]
     if s.size != channels or z.size != channels:
         raise ValueError(f"{fn}: scale and zero_point need {channels} entries (input.shape[{axis}]), "
                          f"got {s.size} and {z.size}")
@@ -187,7 +187,7 @@ class _Observer(Module):
         return self.qscheme.endswith("symmetric")
 
     def forward(self, x):
-        data = np.asarray(x.data if isinstance(x, Tensor) else x, dtype=np.float32)
+        data = np.asarray(x._data if isinstance(x, Tensor) else x, dtype=np.float32)
         if data.size:
             lo, hi = self._batch_range(data)
             self._update(lo.astype(np.float32), hi.astype(np.float32))
@@ -197,19 +197,19 @@ class _Observer(Module):
         return np.asarray(data.min()), np.asarray(data.max())
 
     def _update(self, lo, hi):
-        self.min_val.data = np.minimum(self.min_val.data, lo)
-        self.max_val.data = np.maximum(self.max_val.data, hi)
+        self.min_val._data = np.minimum(self.min_val._data, lo)
+        self.max_val._data = np.maximum(self.max_val._data, hi)
 
     def reset_min_max_vals(self):
-        self.min_val.data = np.full_like(self.min_val.data, np.inf)
-        self.max_val.data = np.full_like(self.max_val.data, -np.inf)
+        self.min_val._data = np.full_like(self.min_val._data, np.inf)
+        self.max_val._data = np.full_like(self.max_val._data, -np.inf)
 
     def calculate_qparams(self):
         """(scale, zero_point): float32 and int64 arrays (shape () per tensor, (C,) per channel)."""
-        if not np.all(np.isfinite(self.min_val.data)):
+        if not np.all(np.isfinite(self.min_val._data)):
             raise RuntimeError(f"{type(self).__name__}.calculate_qparams: nothing observed yet "
                                f"(call the observer on data first)")
-        return calculate_qparams(self.min_val.data, self.max_val.data, self.quant_min, self.quant_max,
+        return calculate_qparams(self.min_val._data, self.max_val._data, self.quant_min, self.quant_max,
                                  self.symmetric, self.dtype, self.eps, self.customized)
 
     def extra_repr(self):
@@ -231,12 +231,12 @@ class MovingAverageMinMaxObserver(_Observer):
         self.averaging_constant = float(averaging_constant)
 
     def _update(self, lo, hi):
-        if not np.all(np.isfinite(self.min_val.data)):
-            self.min_val.data, self.max_val.data = lo, hi
+        if not np.all(np.isfinite(self.min_val._data)):
+            self.min_val._data, self.max_val._data = lo, hi
             return
         c = np.float32(self.averaging_constant)
-        self.min_val.data = self.min_val.data + c * (lo - self.min_val.data)
-        self.max_val.data = self.max_val.data + c * (hi - self.max_val.data)
+        self.min_val._data = self.min_val._data + c * (lo - self.min_val._data)
+        self.max_val._data = self.max_val._data + c * (hi - self.max_val._data)
 
 
 class PerChannelMinMaxObserver(_Observer):
@@ -253,8 +253,8 @@ class PerChannelMinMaxObserver(_Observer):
         return moved.min(axis=1), moved.max(axis=1)
 
     def _update(self, lo, hi):
-        if self.min_val.data.shape != lo.shape:
-            self.min_val.data, self.max_val.data = np.full_like(lo, np.inf), np.full_like(hi, -np.inf)
+        if self.min_val._data.shape != lo.shape:
+            self.min_val._data, self.max_val._data = np.full_like(lo, np.inf), np.full_like(hi, -np.inf)
         super()._update(lo, hi)
 
 
@@ -281,10 +281,10 @@ class PercentileObserver(_Observer):
     def _update(self, lo, hi):
         n = self.batches
         if n == 0:
-            self.min_val.data, self.max_val.data = lo, hi
+            self.min_val._data, self.max_val._data = lo, hi
         else:
-            self.min_val.data = (self.min_val.data * n + lo) / (n + 1)
-            self.max_val.data = (self.max_val.data * n + hi) / (n + 1)
+            self.min_val._data = (self.min_val._data * n + lo) / (n + 1)
+            self.max_val._data = (self.max_val._data * n + hi) / (n + 1)
         self.batches = n + 1
 
     def reset_min_max_vals(self):
@@ -332,15 +332,15 @@ class FakeQuantize(Module):
         if self.observer_enabled:
             self.activation_post_process(x.detach())
             scale, zero_point = self.calculate_qparams()
-            self.scale.data, self.zero_point.data = np.atleast_1d(scale), np.atleast_1d(zero_point)
+            self.scale._data, self.zero_point._data = np.atleast_1d(scale), np.atleast_1d(zero_point)
         if not self.fake_quant_enabled:
             return x
         if self.ch_axis is None:
-            return fake_quantize_per_tensor_affine(x, self.scale.data, self.zero_point.data, self.quant_min,
+            return fake_quantize_per_tensor_affine(x, self.scale._data, self.zero_point._data, self.quant_min,
                                                    self.quant_max)
-        return fake_quantize_per_channel_affine(x, self.scale.data, self.zero_point.data, self.ch_axis,
+        return fake_quantize_per_channel_affine(x, self.scale._data, self.zero_point._data, self.ch_axis,
                                                 self.quant_min, self.quant_max)
 
     def extra_repr(self):
         return (f"observer={self.observer_enabled}, fake_quant={self.fake_quant_enabled}, "
-                f"scale={self.scale.data.tolist()}, zero_point={self.zero_point.data.tolist()}")
+                f"scale={self.scale._data.tolist()}, zero_point={self.zero_point._data.tolist()}")

@@ -57,7 +57,7 @@ def _weights(model):
             if p is None:
                 continue
             base = name[:-len("_orig")] if name.endswith("_orig") else name
-            data = p.data * m._buffers[base + "_mask"].data if base + "_mask" in m._buffers else p.data
+            data = p._data * m._buffers[base + "_mask"]._data if base + "_mask" in m._buffers else p._data
             yield (f"{mod_name}.{base}" if mod_name else base), data, base == "weight" and data.ndim >= 2
 
 

@@ -6,9 +6,10 @@ from .loader import (
 )
 from . import sequences, transforms  # noqa: E402,F401  (synthetic sequence tasks; augmentation)
 # imbalanced classes (M2, L4) and distribution shift (R8)
-from . import imbalance, resampling, shift  # noqa: E402,F401
+from . import feature_selection, imbalance, resampling, shift  # noqa: E402,F401
 from .imbalance import (  # noqa: E402,F401
     BalancedEnsemble, SelectKBest, balanced_sample_weights, best_threshold, compute_class_weight, f_classif,
+    mutual_info_classif,
 )
 from .resampling import (  # noqa: E402,F401
     ADASYN, SMOTE, BorderlineSMOTE, RandomOverSampler, RandomUnderSampler, make_imbalanced,

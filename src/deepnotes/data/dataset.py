@@ -29,7 +29,7 @@ class Dataset:
 
 
 def _as_array(data):
-    return data.data if isinstance(data, Tensor) else np.asarray(data)
+    return data._data if isinstance(data, Tensor) else np.asarray(data)
 
 
 class TensorDataset(Dataset):

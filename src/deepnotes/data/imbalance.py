@@ -16,13 +16,15 @@ it and still look accurate.  The remedies act at three places:
 sees all minority samples and an equal random subset of the majority; the
 members' probabilities are averaged, so no majority sample is wasted.
 
-`f_classif` / `SelectKBest` keep the features whose class means differ most
-(one-way ANOVA F), a filter that needs no model.
+`f_classif`, `mutual_info_classif` and `SelectKBest` (`feature_selection.py`,
+re-exported here) keep the features most related to the class, a filter that
+needs no model.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from .feature_selection import SelectKBest, f_classif, mutual_info_classif  # noqa: F401 (re-exported)
 from .resampling import RandomUnderSampler, _check_xy
 
 
@@ -179,64 +181,10 @@ class BalancedEnsemble:
         total = 0.0
         with no_grad():
             for model in self.members_:
-                z = model(Tensor(np.asarray(X, dtype=np.float32))).data.astype(np.float64)
+                z = model(Tensor(np.asarray(X, dtype=np.float32))).numpy().astype(np.float64)
                 e = np.exp(z - z.max(axis=1, keepdims=True))
                 total = total + e / e.sum(axis=1, keepdims=True)
         return total / len(self.members_)
 
     def predict(self, X):
         return self.predict_proba(X).argmax(axis=1)
-
-
-# ------------------------------------------------------------------ univariate feature filter
-
-def f_classif(X, y):
-    """One-way ANOVA F statistic and p-value of every feature against the classes.
-
-    F_j = [sum_c n_c (mean_cj - mean_j)^2 / (K - 1)] / [sum_c sum_{i in c} (x_ij - mean_cj)^2 / (N - K)]:
-    between-class over within-class variance.  Returns `(F, p)`, each (D,).
-    """
-    from scipy import stats
-
-    X, y = _check_xy("f_classif", X, y)
-    X = X.astype(np.float64)
-    classes = np.unique(y)
-    n, k = len(y), len(classes)
-    mean = X.mean(axis=0)
-    between = sum((y == c).sum() * (X[y == c].mean(axis=0) - mean) ** 2 for c in classes)
-    within = sum(((X[y == c] - X[y == c].mean(axis=0)) ** 2).sum(axis=0) for c in classes)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        f = (between / (k - 1)) / (within / (n - k))
-    return f, stats.f.sf(f, k - 1, n - k)
-
-
-class SelectKBest:
-    """Keep the k features with the highest univariate scores (default: ANOVA F).
-
-    `fit(X, y)` sets `scores_`, `pvalues_`; `transform(X)` keeps the columns of
-    `get_support(indices=True)` (ties broken by keeping the later column, as scikit-learn).
-    """
-
-    def __init__(self, score_func=f_classif, k=10):
-        self.score_func, self.k = score_func, k
-
-    def fit(self, X, y):
-        self.scores_, self.pvalues_ = self.score_func(X, y)
-        if self.k != "all" and not (isinstance(self.k, int) and 0 <= self.k <= len(self.scores_)):
-            raise ValueError(f"SelectKBest: k must be 'all' or an int in [0, {len(self.scores_)}], got {self.k!r}")
-        return self
-
-    def get_support(self, indices=False):
-        mask = np.zeros(len(self.scores_), dtype=bool)
-        if self.k == "all":
-            mask[:] = True
-        elif self.k:
-            scores = np.nan_to_num(self.scores_, nan=-np.inf)  # constant features score lowest
-            mask[np.argsort(scores, kind="mergesort")[-self.k:]] = True
-        return np.flatnonzero(mask) if indices else mask
-
-    def transform(self, X):
-        return np.asarray(X)[:, self.get_support()]
-
-    def fit_transform(self, X, y):
-        return self.fit(X, y).transform(X)

@@ -112,7 +112,7 @@ class WeightedRandomSampler(Sampler):
             raise ValueError(f"WeightedRandomSampler: num_samples must be a positive int, got {num_samples!r}")
         if not isinstance(replacement, (bool, np.bool_)):
             raise ValueError(f"WeightedRandomSampler: replacement must be a bool, got {replacement!r}")
-        weights = np.asarray(weights.data if isinstance(weights, Tensor) else weights, dtype=np.float64)
+        weights = np.asarray(weights._data if isinstance(weights, Tensor) else weights, dtype=np.float64)
         if weights.ndim != 1:
             raise ValueError(f"WeightedRandomSampler: weights must be a 1-D sequence, got shape {weights.shape}")
         if weights.size == 0 or (weights < 0).any() or not np.isfinite(weights).all() or weights.sum() == 0:
@@ -214,7 +214,7 @@ def default_collate(batch):
         raise ValueError("default_collate: got an empty batch")
     first = batch[0]
     if isinstance(first, (Tensor, np.ndarray, np.generic)):
-        arrays = [x.data if isinstance(x, Tensor) else np.asarray(x) for x in batch]
+        arrays = [x._data if isinstance(x, Tensor) else np.asarray(x) for x in batch]
         shapes = {a.shape for a in arrays}
         if len(shapes) > 1:
             raise ValueError(f"default_collate: samples in a batch must have equal shapes, got {sorted(shapes)}")

@@ -199,8 +199,9 @@ def shifted_digits(kind, seed=0, n=400):
     """(X_reference, X_new, y_reference, y_new): two draws of 8x8 digits, the second shifted by `kind`.
 
     kind: "iid" (no shift), "brightness" (pixels * 0.8 + 0.1: covariate shift),
-    "translate" (images moved one pixel right: a small rotation-like geometric
-    shift), "prior" (class 0-4 kept with probability 0.25: label shift).
+    "translate" (images moved one pixel right: a small geometric shift),
+    "rotate" (images turned 20 degrees counter-clockwise about their centre,
+    bilinear), "prior" (class 0-4 kept with probability 0.25: label shift).
     """
     from sklearn.datasets import load_digits
 
@@ -215,10 +216,16 @@ def shifted_digits(kind, seed=0, n=400):
     elif kind == "translate":
         images = X_new.reshape(-1, 8, 8)
         X_new = np.concatenate([np.zeros((len(images), 8, 1)), images[:, :, :-1]], axis=2).reshape(-1, 64)
+    elif kind == "rotate":
+        from scipy.ndimage import rotate
+
+        images = rotate(X_new.reshape(-1, 8, 8), 20.0, axes=(2, 1), reshape=False, order=1, mode="constant")
+        X_new = np.clip(images, 0.0, 1.0).reshape(-1, 64)
     elif kind == "prior":
         keep = (y_new >= 5) | (rng.random(len(y_new)) < 0.25)
         X_new, y_new = X_new[keep], y_new[keep]
     elif kind != "iid":
-        raise ValueError(f"shifted_digits: kind must be 'iid', 'brightness', 'translate' or 'prior', got {kind!r}")
+        raise ValueError(f"shifted_digits: kind must be 'iid', 'brightness', 'translate', 'rotate' or 'prior', "
+                         f"got {kind!r}")
     take = rng.permutation(len(y_new))[:n]
     return X[ref], X_new[take], y[ref], y_new[take]

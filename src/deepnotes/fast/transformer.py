@@ -52,7 +52,7 @@ def encoder_layer_inference(layer, x, masks):
     runs and reports it)."""
     if not takes_fast_path(layer, x, masks):
         return None
-    out = encoder_layer_arrays(layer, x.data)
+    out = encoder_layer_arrays(layer, x._data)
     return None if out is None else Tensor(out)
 
 
@@ -116,7 +116,7 @@ def _feed_forward(layer, h):
     if layer.activation is F.relu:  # over the ones column too: max(1, 0) = 1
         np.maximum(hidden_ones, np.zeros(hidden_ones.shape[1], dtype=hidden.dtype), out=hidden_ones)
     else:
-        hidden[...] = layer.activation(Tensor(hidden)).data
+        hidden[...] = layer.activation(Tensor(hidden))._data
     return blas.gemm(hidden_ones, _weight_and_bias(layer.linear2.weight, layer.linear2.bias), trans_b=True)
 
 
@@ -138,10 +138,10 @@ def _with_ones_column(rows):
 
 def _weight_and_bias(weight, bias):
     """[W, b]: (out, in + 1), b = 0 without a bias (weight and bias are Parameters)."""
-    w = weight.data
+    w = weight._data
     stacked = np.empty((w.shape[0], w.shape[1] + 1), dtype=w.dtype)
     stacked[:, :-1] = w
-    stacked[:, -1] = 0 if bias is None else bias.data
+    stacked[:, -1] = 0 if bias is None else bias._data
     return stacked
 
 
@@ -152,7 +152,7 @@ def _layer_norm_(rows, norm):
     var = np.einsum("ij,ij->i", rows, rows) / width
     rows *= (1.0 / np.sqrt(var + norm.eps)).astype(rows.dtype)[:, None]
     if norm.weight is not None:
-        rows *= norm.weight.data
+        rows *= norm.weight._data
     if norm.bias is not None:
-        rows += norm.bias.data
+        rows += norm.bias._data
     return rows

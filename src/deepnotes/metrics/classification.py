@@ -1,24 +1,17 @@
-"""Label metrics: accuracy, the confusion matrix, precision / recall / F-beta, MCC, log loss (M1).
+"""Label metrics: accuracy, the confusion matrix, MCC, Hamming and log loss, the report (M1).
 
-Everything here is computed from one object, the confusion matrix `C`, where
-`C[i, j]` counts the samples of true class i predicted as class j.  For a class k:
+The confusion matrix `C` has `C[i, j]` = the number of samples of true class i
+predicted as class j.  Precision, recall, F-beta and Jaccard come from its
+one-vs-rest counts per class, TP_k = C[k, k], FP_k = sum_i C[i, k] - TP_k,
+FN_k = sum_j C[k, j] - TP_k (`fscore.py`, with the averages binary / micro /
+macro / weighted / samples).
 
-    TP_k = C[k, k]      FP_k = sum_i C[i, k] - TP_k      FN_k = sum_j C[k, j] - TP_k
-    precision_k = TP_k / (TP_k + FP_k)        recall_k = TP_k / (TP_k + FN_k)
-    F_beta,k = (1 + b^2) TP_k / ((1 + b^2) TP_k + b^2 FN_k + FP_k)   (van Rijsbergen, 1979)
-
-Averages (scikit-learn's names and rules):
-
-- `binary`: the scores of the class `pos_label` only;
-- `micro`: pool TP, FP, FN over the classes first (for single-label data micro
-  precision = micro recall = micro F1 = accuracy);
-- `macro`: unweighted mean of the per-class scores (every class counts the same;
-  the average that shows a neglected minority class);
-- `weighted`: mean weighted by each class' support (number of true samples);
-- `None`: the per-class array.
-
-A division 0/0 (no predicted or no true samples of a class) gives `zero_division`
-("warn" behaves as 0, as in scikit-learn, with a warning).
+Multilabel targets ((N, K) 0/1 indicator matrices) are accepted where
+scikit-learn accepts them: `accuracy_score` is then the *subset* accuracy (a
+sample counts only when its whole label set is right), `hamming_loss` the
+fraction of wrong (sample, label) entries, and the report adds a
+"samples avg" row; `confusion_matrix`, `balanced_accuracy_score` and
+`matthews_corrcoef` refuse them (use `multilabel_confusion_matrix`).
 
 Why accuracy misleads under imbalance: with 95% negatives, predicting "negative"
 always scores accuracy 0.95 and minority recall 0.  Balanced accuracy (the
@@ -34,20 +27,16 @@ import warnings
 
 import numpy as np
 
-from ._labels import as_labels, as_scores, check_targets, check_weights, require_samples
-
-AVERAGES = ("binary", "micro", "macro", "weighted", None)
-
-
-class UndefinedMetricWarning(UserWarning):
-    """A score was 0/0 and was replaced by `zero_division`."""
+from ._labels import as_indicator, as_labels, as_scores, check_targets, check_weights, is_indicator, require_samples
+from .fscore import UndefinedMetricWarning, precision_recall_fscore_support  # noqa: F401 (re-exported)
 
 
 def accuracy_score(y_true, y_pred, *, normalize=True, sample_weight=None):
     """The fraction (or with `normalize=False` the count) of correct predictions.
 
     Args:
-        y_true, y_pred: (N,) labels (ints or strings).
+        y_true, y_pred: (N,) labels (ints or strings), or (N, K) multilabel
+            indicator matrices (a sample is correct when all K entries are).
         normalize: return the fraction (True) or the (weighted) count of correct samples.
         sample_weight: (N,) weights, optional.
 
@@ -55,9 +44,11 @@ def accuracy_score(y_true, y_pred, *, normalize=True, sample_weight=None):
         >>> accuracy_score([0, 1, 1, 0], [0, 1, 0, 0])
         0.75
     """
-    y_true, y_pred, _, _ = check_targets("accuracy_score", y_true, y_pred)
+    y_true, y_pred, kind, _ = check_targets("accuracy_score", y_true, y_pred)
     w = check_weights("accuracy_score", sample_weight, len(y_true))
     correct = (y_true == y_pred).astype(np.float64)
+    if kind == "multilabel-indicator":
+        correct = correct.min(axis=1)
     if not normalize:
         return float(correct.sum() if w is None else correct @ w)
     return float(np.average(correct, weights=w))
@@ -77,7 +68,9 @@ def confusion_matrix(y_true, y_pred, *, labels=None, sample_weight=None, normali
         [[1, 1], [0, 2]]
     """
     fn = "confusion_matrix"
-    y_true, y_pred, _, present = check_targets(fn, y_true, y_pred)
+    y_true, y_pred, kind, present = check_targets(fn, y_true, y_pred)
+    if kind == "multilabel-indicator":
+        raise ValueError(f"{fn}: multilabel-indicator targets are not supported; use multilabel_confusion_matrix")
     if normalize not in (None, "true", "pred", "all"):
         raise ValueError(f"{fn}: normalize must be None, 'true', 'pred' or 'all', got {normalize!r}")
     if labels is None:
@@ -136,145 +129,6 @@ def balanced_accuracy_score(y_true, y_pred, *, sample_weight=None, adjusted=Fals
     return score
 
 
-def _zero_division_value(fn, zero_division):
-    if isinstance(zero_division, str) and zero_division == "warn":
-        return 0.0
-    if isinstance(zero_division, (int, float)) and not isinstance(zero_division, bool) and (
-            zero_division in (0, 1) or np.isnan(zero_division)):
-        return float(zero_division)
-    raise ValueError(f"{fn}: zero_division must be 'warn', 0, 1 or nan, got {zero_division!r}")
-
-
-def _divide(fn, num, den, zero_division, what, warn_for=("precision", "recall", "F-score")):
-    den = np.asarray(den, dtype=np.float64)
-    mask = den == 0
-    out = np.asarray(num, dtype=np.float64) / np.where(mask, 1.0, den)
-    if mask.any():
-        out[mask] = _zero_division_value(fn, zero_division)
-        if isinstance(zero_division, str) and what in warn_for:
-            warnings.warn(f"{fn}: {what} is ill-defined (0/0) for some labels and is set to 0; "
-                          "use zero_division to choose", UndefinedMetricWarning, stacklevel=3)
-    return out
-
-
-def _nan_average(values, weights=None):
-    keep = ~np.isnan(values)
-    if not keep.any():
-        return float("nan")
-    values = values[keep]
-    if weights is not None:
-        weights = np.asarray(weights, dtype=np.float64)[keep]
-        if weights.sum() == 0:
-            weights = None
-    return float(np.average(values, weights=weights))
-
-
-def precision_recall_fscore_support(y_true, y_pred, *, beta=1.0, labels=None, pos_label=1, average=None,
-                                    warn_for=("precision", "recall", "F-score"), sample_weight=None,
-                                    zero_division="warn"):
-    """Precision, recall, F-beta and support per class, or averaged (see the module docstring).
-
-    Args:
-        y_true, y_pred: (N,) labels.
-        beta: the weight of recall against precision in F-beta (beta > 1 favours recall).
-        labels: the classes to report / average over (default: all present).
-        pos_label: the positive class when `average="binary"`.
-        average: "binary", "micro", "macro", "weighted" or None (per class).
-        zero_division: the value of a 0/0 score: "warn" (0 with a warning), 0, 1 or nan.
-
-    Returns:
-        (precision, recall, fbeta, support): floats with an average (support is
-        then None), else (K,) arrays.
-    """
-    fn = "precision_recall_fscore_support"
-    if average not in AVERAGES:
-        raise ValueError(f"{fn}: average must be one of {AVERAGES}, got {average!r}")
-    if not beta >= 0:
-        raise ValueError(f"{fn}: beta must be >= 0, got {beta}")
-    _zero_division_value(fn, zero_division)
-    y_true, y_pred, kind, present = check_targets(fn, y_true, y_pred)
-    w = check_weights(fn, sample_weight, len(y_true))
-    if average == "binary":
-        if kind != "binary":
-            raise ValueError(f"{fn}: target is multiclass but average='binary'; choose one of "
-                             "None, 'micro', 'macro', 'weighted'")
-        if pos_label not in present.tolist():
-            if len(present) >= 2:
-                raise ValueError(f"{fn}: pos_label={pos_label!r} is not a valid label; it should be one of "
-                                 f"{present.tolist()}")
-        labels = [pos_label]
-    if labels is None:
-        labels = present
-    else:
-        labels = np.asarray(labels)
-        if labels.size == 0:
-            raise ValueError(f"{fn}: labels must contain at least one label")
-    # one-vs-rest counts per label; samples of other labels only count as negatives
-    t = np.asarray(y_true)[:, None] == labels[None, :]
-    p = np.asarray(y_pred)[:, None] == labels[None, :]
-    weights = np.ones(len(y_true)) if w is None else w
-    tp_sum = (weights[:, None] * (t & p)).sum(axis=0)
-    pred_sum = (weights[:, None] * p).sum(axis=0)
-    true_sum = (weights[:, None] * t).sum(axis=0)
-    if w is None:
-        tp_sum, pred_sum, true_sum = (a.astype(np.int64) for a in (tp_sum, pred_sum, true_sum))
-    if average == "micro":
-        tp_sum, pred_sum, true_sum = (np.array([a.sum()]) for a in (tp_sum, pred_sum, true_sum))
-    precision = _divide(fn, tp_sum, pred_sum, zero_division, "precision", warn_for)
-    recall = _divide(fn, tp_sum, true_sum, zero_division, "recall", warn_for)
-    if np.isposinf(beta):
-        fscore = recall
-    elif beta == 0:
-        fscore = precision
-    else:
-        b2 = beta**2
-        fscore = _divide(fn, (1 + b2) * tp_sum, b2 * true_sum + pred_sum, zero_division, "F-score", warn_for)
-    if average is None:
-        return precision, recall, fscore, true_sum
-    weights = true_sum if average == "weighted" else None
-    return _nan_average(precision, weights), _nan_average(recall, weights), _nan_average(fscore, weights), None
-
-
-def fbeta_score(y_true, y_pred, *, beta, labels=None, pos_label=1, average="binary", sample_weight=None,
-                zero_division="warn"):
-    """F-beta: the weighted harmonic mean of precision and recall, recall weighted beta times as much."""
-    require_samples("fbeta_score", y_true)
-    return precision_recall_fscore_support(y_true, y_pred, beta=beta, labels=labels, pos_label=pos_label,
-                                           average=average, warn_for=("F-score",), sample_weight=sample_weight,
-                                           zero_division=zero_division)[2]
-
-
-def f1_score(y_true, y_pred, *, labels=None, pos_label=1, average="binary", sample_weight=None,
-             zero_division="warn"):
-    """F1 = 2 P R / (P + R) = 2 TP / (2 TP + FP + FN).
-
-    Example:
-        >>> f1_score([0, 1, 1, 1], [0, 1, 0, 1])
-        0.8
-    """
-    require_samples("f1_score", y_true)
-    return fbeta_score(y_true, y_pred, beta=1.0, labels=labels, pos_label=pos_label, average=average,
-                       sample_weight=sample_weight, zero_division=zero_division)
-
-
-def precision_score(y_true, y_pred, *, labels=None, pos_label=1, average="binary", sample_weight=None,
-                    zero_division="warn"):
-    """TP / (TP + FP): of the samples predicted positive, the fraction that are."""
-    require_samples("precision_score", y_true)
-    return precision_recall_fscore_support(y_true, y_pred, labels=labels, pos_label=pos_label, average=average,
-                                           warn_for=("precision",), sample_weight=sample_weight,
-                                           zero_division=zero_division)[0]
-
-
-def recall_score(y_true, y_pred, *, labels=None, pos_label=1, average="binary", sample_weight=None,
-                 zero_division="warn"):
-    """TP / (TP + FN): of the positive samples, the fraction found (sensitivity, true positive rate)."""
-    require_samples("recall_score", y_true)
-    return precision_recall_fscore_support(y_true, y_pred, labels=labels, pos_label=pos_label, average=average,
-                                           warn_for=("recall",), sample_weight=sample_weight,
-                                           zero_division=zero_division)[1]
-
-
 def matthews_corrcoef(y_true, y_pred, *, sample_weight=None):
     """Matthews' correlation coefficient from the K x K confusion matrix (Gorodkin, 2004).
 
@@ -291,11 +145,31 @@ def matthews_corrcoef(y_true, y_pred, *, sample_weight=None):
     return float(cov_tp / np.sqrt(cov_tt * cov_pp))
 
 
+def hamming_loss(y_true, y_pred, *, sample_weight=None):
+    """The fraction of wrong labels: 1 - accuracy for (N,) labels; for (N, K) indicator matrices the
+    (weighted) fraction of the N K entries that differ -- partial credit, unlike subset accuracy.
+
+    Example:
+        >>> hamming_loss([[0, 1, 1], [1, 0, 0]], [[0, 1, 0], [1, 0, 0]])
+        0.16666666666666666
+    """
+    y_true, y_pred, kind, _ = check_targets("hamming_loss", y_true, y_pred)
+    w = check_weights("hamming_loss", sample_weight, len(y_true))
+    wrong = (y_true != y_pred).astype(np.float64)
+    if kind != "multilabel-indicator":
+        return float(np.average(wrong, weights=w))
+    mean_weight = 1.0 if w is None else np.mean(w)
+    per_sample = wrong.sum(axis=1)
+    return float((per_sample.sum() if w is None else per_sample @ w) / (wrong.size * mean_weight))
+
+
 def log_loss(y_true, y_proba, *, normalize=True, sample_weight=None, labels=None):
     """Cross-entropy of predicted probabilities: -mean_i log p_i[y_i].
 
     Args:
-        y_true: (N,) labels.
+        y_true: (N,) labels, or an (N, K) multilabel indicator matrix (then,
+            as scikit-learn, the loss of a sample is -sum_k y_ik log p_ik over
+            its true labels; the absent labels do not count).
         y_proba: (N, K) class probabilities with columns in the sorted order of
             `labels` (default: the labels of y_true), or (N,) the probability of
             the larger label of a binary problem.
@@ -305,29 +179,35 @@ def log_loss(y_true, y_proba, *, normalize=True, sample_weight=None, labels=None
     mistake costs a large finite loss.
     """
     fn = "log_loss"
-    y_true = as_labels(fn, y_true)
     proba = as_scores(fn, y_proba, "y_proba", ndim=(1, 2))
     if proba.max(initial=0) > 1 or proba.min(initial=0) < 0:
         raise ValueError(f"{fn}: y_proba must lie in [0, 1], got values in [{proba.min()}, {proba.max()}]")
-    if len(proba) != len(y_true):
-        raise ValueError(f"{fn}: y_true and y_proba have different lengths: {len(y_true)} and {len(proba)}")
-    classes = np.unique(y_true) if labels is None else np.unique(np.asarray(labels))
-    if labels is not None and not np.isin(y_true, classes).all():
-        raise ValueError(f"{fn}: y_true has labels that are not in labels={classes.tolist()}")
-    if len(classes) == 1:
-        raise ValueError(f"{fn}: y_true contains only one label ({classes[0]}); pass every class via labels=")
-    if proba.ndim == 1:
-        proba = proba[:, None]
-    if proba.shape[1] == 1:
-        proba = np.hstack([1 - proba, proba])
-    if proba.shape[1] != len(classes):
-        raise ValueError(f"{fn}: y_true has {len(classes)} classes but y_proba has {proba.shape[1]} columns; "
-                         "pass the classes via labels=")
+    if is_indicator(y_true):  # scikit-learn's reading: -sum_k y_ik log p_ik, the indicator as the target
+        if labels is not None:
+            raise ValueError(f"{fn}: labels= is not used with a multilabel y_true (its columns are the labels)")
+        onehot = as_indicator(fn, y_true)
+        if proba.shape != onehot.shape:
+            raise ValueError(f"{fn}: multilabel y_true is {onehot.shape} but y_proba is {proba.shape}")
+    else:
+        y_true = as_labels(fn, y_true)
+        if len(proba) != len(y_true):
+            raise ValueError(f"{fn}: y_true and y_proba have different lengths: {len(y_true)} and {len(proba)}")
+        classes = np.unique(y_true) if labels is None else np.unique(np.asarray(labels))
+        if labels is not None and not np.isin(y_true, classes).all():
+            raise ValueError(f"{fn}: y_true has labels that are not in labels={classes.tolist()}")
+        if len(classes) == 1:
+            raise ValueError(f"{fn}: y_true contains only one label ({classes[0]}); pass every class via labels=")
+        if proba.ndim == 1:
+            proba = proba[:, None]
+        if proba.shape[1] == 1:
+            proba = np.hstack([1 - proba, proba])
+        if proba.shape[1] != len(classes):
+            raise ValueError(f"{fn}: y_true has {len(classes)} classes but y_proba has {proba.shape[1]} columns; "
+                             "pass the classes via labels=")
+        onehot = (y_true[:, None] == classes[None, :]).astype(np.float64)
     eps = np.finfo(np.float64).eps
-    proba = np.clip(proba, eps, 1 - eps)
-    picked = proba[np.arange(len(y_true)), np.searchsorted(classes, y_true)]
-    losses = -np.log(picked)
-    w = check_weights(fn, sample_weight, len(y_true))
+    losses = -(onehot * np.log(np.clip(proba, eps, 1 - eps))).sum(axis=1)
+    w = check_weights(fn, sample_weight, len(losses))
     if not normalize:
         return float(losses.sum() if w is None else losses @ w)
     return float(np.average(losses, weights=w))
@@ -340,12 +220,15 @@ def classification_report(y_true, y_pred, *, labels=None, target_names=None, sam
     Returns scikit-learn's text table, or with `output_dict=True` a dict
     `{label: {"precision", "recall", "f1-score", "support"}, "accuracy" (or
     "micro avg" when `labels` is a strict subset), "macro avg", "weighted avg"}`.
+    For multilabel indicator matrices the rows are the column indices and the
+    averages micro, macro, weighted and samples (no accuracy row).
     """
     fn = "classification_report"
-    y_true_a, y_pred_a, _, present = check_targets(fn, y_true, y_pred)
+    y_true_a, y_pred_a, kind, present = check_targets(fn, y_true, y_pred)
+    multilabel = kind == "multilabel-indicator"
     labels_given = labels is not None
     labels = present if labels is None else np.asarray(labels)
-    micro_is_accuracy = not labels_given or set(present.tolist()) <= set(labels.tolist())
+    micro_is_accuracy = not multilabel and (not labels_given or set(present.tolist()) <= set(labels.tolist()))
     if target_names is not None and len(labels) != len(target_names):
         # scikit-learn only warns when labels= is given, and then drops the unnamed classes from the table
         raise ValueError(f"{fn}: {len(labels)} labels but {len(target_names)} target_names")
@@ -356,7 +239,7 @@ def classification_report(y_true, y_pred, *, labels=None, target_names=None, sam
     report = {name: dict(zip(keys, (float(a), float(b), float(c), float(d))))
               for name, a, b, c, d in zip(names, p, r, f, s)}
     total = float(np.sum(s))
-    for average in ("micro", "macro", "weighted"):
+    for average in ("micro", "macro", "weighted") + (("samples",) if multilabel else ()):
         if average == "micro" and micro_is_accuracy:
             continue
         values = precision_recall_fscore_support(y_true_a, y_pred_a, labels=labels, average=average,
@@ -369,7 +252,8 @@ def classification_report(y_true, y_pred, *, labels=None, target_names=None, sam
     if output_dict:
         return report
     # scikit-learn prints supports as floats ("1.0") when no prediction is correct; match its text exactly
-    float_support = sample_weight is not None or not np.any(np.asarray(y_true_a) == np.asarray(y_pred_a))
+    float_support = sample_weight is not None or (
+        not multilabel and not np.any(np.asarray(y_true_a) == np.asarray(y_pred_a)))
     return _format_report(report, names, digits, "" if float_support else ".0f")
 
 

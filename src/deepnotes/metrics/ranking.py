@@ -18,17 +18,25 @@ from +inf down to the smallest score traces
 Equal scores are one threshold: the curve moves diagonally through a tie, so
 no ordering of tied samples is invented.  Multi-class ROC AUC is the mean of
 one-vs-rest AUCs, or Hand & Till's (2001) mean over pairs of classes
-("ovo"), which is insensitive to class imbalance.
+("ovo"), which is insensitive to class imbalance.  Multilabel targets ((N, K)
+0/1 indicator matrices) score each column as its own binary problem, then
+average over labels (micro / macro / weighted) or over samples ("samples").
+
+Partial AUC (`max_fpr`): when only low false-positive rates matter (screening,
+fraud), the area up to FPR = m is what counts.  It lies between m^2 / 2 (the
+chance diagonal) and m (a perfect ranking); McClish's (1989) standardization
+maps that range onto [0.5, 1]:  0.5 (1 + (A_m - m^2/2) / (m - m^2/2)).
 """
 from __future__ import annotations
 
+import numbers
 import warnings
 from itertools import combinations
 
 import numpy as np
 
-from ._labels import as_labels, as_scores, binary_positive, check_weights
-from .classification import UndefinedMetricWarning
+from ._labels import as_indicator, as_labels, as_scores, binary_positive, check_weights, is_indicator
+from .fscore import UndefinedMetricWarning
 
 
 def _binary_clf_curve(fn, y_true, y_score, pos_label=None, sample_weight=None):
@@ -103,17 +111,30 @@ def auc(x, y):
     return float(direction * np.sum(dx * (y[1:] + y[:-1]) / 2))
 
 
-def _binary_roc_auc(y_true, y_score, sample_weight=None):
+def _binary_roc_auc(y_true, y_score, sample_weight=None, max_fpr=None):
     if len(np.unique(y_true)) != 2:
         warnings.warn("roc_auc_score: only one class is present in y_true; ROC AUC is not defined (nan)",
                       UndefinedMetricWarning, stacklevel=3)
         return float("nan")
     fpr, tpr, _ = roc_curve(y_true, y_score, pos_label=True, sample_weight=sample_weight)
-    return auc(fpr, tpr)
+    if max_fpr is None or max_fpr == 1:
+        return auc(fpr, tpr)
+    # the curve up to fpr = max_fpr, closed by a point interpolated on the segment that crosses it
+    stop = int(np.searchsorted(fpr, max_fpr, "right"))
+    tpr_at_max = np.interp(max_fpr, fpr[stop - 1:stop + 1], tpr[stop - 1:stop + 1])
+    area = auc(np.r_[fpr[:stop], max_fpr], np.r_[tpr[:stop], tpr_at_max])
+    chance, perfect = max_fpr**2 / 2, max_fpr  # McClish (1989): chance -> 0.5, perfect -> 1
+    return 0.5 * (1 + (area - chance) / (perfect - chance))
 
 
 def _average_columns(fn, metric, onehot, scores, average, sample_weight):
-    """A binary metric per column (one-vs-rest), then averaged: micro / macro / weighted / None."""
+    """A binary metric per column (one-vs-rest), then averaged: micro / macro / weighted / None;
+    or per row ("samples": each sample's labels ranked by its scores), averaged with the sample weights."""
+    if average == "samples":
+        per_sample = np.array([metric(onehot[i], scores[i], None) for i in range(onehot.shape[0])])
+        if sample_weight is not None:
+            per_sample = np.where(sample_weight == 0, 0.0, per_sample)
+        return float(np.average(per_sample, weights=sample_weight))
     if average == "micro":
         w = None if sample_weight is None else np.repeat(sample_weight, onehot.shape[1])
         return metric(onehot.ravel(), scores.ravel(), w)
@@ -129,21 +150,48 @@ def _average_columns(fn, metric, onehot, scores, average, sample_weight):
     return float(np.average(per_class, weights=weights))
 
 
-def roc_auc_score(y_true, y_score, *, average="macro", sample_weight=None, multi_class="raise", labels=None):
+def _multilabel_scores(fn, y_true, y_score, sample_weight, average):
+    """(N, K) indicator and scores of one shape, the weights; or a ValueError naming what is wrong."""
+    if average not in ("micro", "macro", "weighted", "samples", None):
+        raise ValueError(f"{fn}: average must be 'micro', 'macro', 'weighted', 'samples' or None, got {average!r}")
+    onehot = as_indicator(fn, y_true, "y_true").astype(np.float64)
+    y_score = as_scores(fn, y_score, ndim=(2,))
+    if y_score.shape != onehot.shape:
+        raise ValueError(f"{fn}: multilabel y_true is {onehot.shape} but y_score is {y_score.shape}; "
+                         "expected one score per (sample, label)")
+    return onehot, y_score, check_weights(fn, sample_weight, len(onehot))
+
+
+def roc_auc_score(y_true, y_score, *, average="macro", sample_weight=None, max_fpr=None, multi_class="raise",
+                  labels=None):
     """Area under the ROC curve.
 
     Args:
-        y_true: (N,) labels.
-        y_score: (N,) scores of the larger label (binary), or (N, K) class
-            probabilities (rows sum to 1) in the sorted order of `labels`.
-        multi_class: for K > 2, "ovr" (each class against the rest) or "ovo"
-            (Hand & Till's mean over pairs of classes); the default "raise" refuses.
-        average: for K > 2, "macro", "weighted" (by class support; by pair
-            prevalence for ovo), None (per class, ovr) or "micro" (ovr).
+        y_true: (N,) labels, or an (N, K) multilabel indicator matrix.
+        y_score: (N,) scores of the larger label (binary), (N, K) class
+            probabilities (rows sum to 1) in the sorted order of `labels`
+            (multiclass), or (N, K) per-label scores (multilabel).
+        max_fpr: binary and multilabel: the McClish-standardized partial AUC
+            over FPR in [0, max_fpr] (see the module docstring); None or 1: the whole area.
+        multi_class: for K > 2 classes, "ovr" (each class against the rest) or
+            "ovo" (Hand & Till's mean over pairs of classes); the default "raise" refuses.
+        average: "macro", "weighted" (by class support; by pair prevalence for
+            ovo), None (per class), "micro" (ovr, multilabel) or "samples" (multilabel).
 
     A single class in `y_true` gives nan with a warning (there is no pair to rank).
+
+    Example:
+        >>> roc_auc_score([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8], max_fpr=0.5)
+        0.6666666666666666
     """
     fn = "roc_auc_score"
+    if max_fpr is not None and (isinstance(max_fpr, bool) or not isinstance(max_fpr, numbers.Real)
+                                or not 0 < max_fpr <= 1):
+        raise ValueError(f"{fn}: max_fpr must be a number in (0, 1] or None, got {max_fpr!r}")
+    metric = _binary_roc_auc if max_fpr is None else (lambda t, s, w: _binary_roc_auc(t, s, w, max_fpr))
+    if is_indicator(y_true):
+        onehot, y_score, w = _multilabel_scores(fn, y_true, y_score, sample_weight, average)
+        return _average_columns(fn, metric, onehot, y_score, average, w)
     y_true = as_labels(fn, y_true)
     y_score = as_scores(fn, y_score, ndim=(1, 2))
     w = check_weights(fn, sample_weight, len(y_true))
@@ -151,7 +199,13 @@ def roc_auc_score(y_true, y_score, *, average="macro", sample_weight=None, multi
     if len(classes) <= 2 and not (y_score.ndim == 2 and y_score.shape[1] > 2):
         if y_score.ndim == 2:
             raise ValueError(f"{fn}: for a binary target y_score must be (N,), the score of the larger label")
-        return _binary_roc_auc(y_true == classes[-1], y_score, w)
+        if average not in ("micro", "macro", "weighted", "samples", None):
+            raise ValueError(f"{fn}: average must be 'micro', 'macro', 'weighted', 'samples' or None, "
+                             f"got {average!r}")
+        return metric(y_true == classes[-1], y_score, w)
+    if max_fpr is not None and max_fpr != 1:
+        raise ValueError(f"{fn}: partial AUC (max_fpr={max_fpr}) is not defined for a multiclass target; "
+                         "use max_fpr=None")
     if y_score.ndim == 1:
         raise ValueError(f"{fn}: y_true has {len(classes)} classes; pass (N, K) probabilities and multi_class")
     options = ("macro", "weighted", None) + (("micro",) if multi_class == "ovr" else ())
@@ -221,18 +275,28 @@ def average_precision_score(y_true, y_score, *, average="macro", pos_label=1, sa
     """Average precision: sum_n (R_n - R_{n-1}) P_n over the thresholds (the area under the PR steps).
 
     Args:
-        y_true: (N,) labels.
-        y_score: (N,) scores of `pos_label` (binary), or (N, K) per-class scores
-            in sorted label order (multiclass: one-vs-rest, then `average`:
-            "macro", "weighted", "micro" or None).
+        y_true: (N,) labels, or an (N, K) multilabel indicator matrix.
+        y_score: (N,) scores of `pos_label` (binary), or (N, K) per-class
+            scores in sorted label order (multiclass: one-vs-rest) or per-label
+            scores (multilabel); then `average`: "macro", "weighted", "micro",
+            "samples" or None.
+
+    Example:
+        >>> average_precision_score([[1, 0], [0, 1], [1, 1]], [[0.9, 0.2], [0.4, 0.6], [0.3, 0.1]], average=None).tolist()
+        [0.8333333333333333, 0.8333333333333333]
     """
     fn = "average_precision_score"
+    if is_indicator(y_true):
+        if pos_label != 1:
+            raise ValueError(f"{fn}: pos_label is fixed to 1 for a multilabel y_true, got {pos_label!r}")
+        onehot, y_score, w = _multilabel_scores(fn, y_true, y_score, sample_weight, average)
+        return _average_columns(fn, _binary_average_precision, onehot, y_score, average, w)
     y_true = as_labels(fn, y_true)
     y_score = as_scores(fn, y_score, ndim=(1, 2))
     w = check_weights(fn, sample_weight, len(y_true))
     classes = np.unique(y_true)
-    if average not in ("micro", "macro", "weighted", None):
-        raise ValueError(f"{fn}: average must be 'micro', 'macro', 'weighted' or None, got {average!r}")
+    if average not in ("micro", "macro", "weighted", "samples", None):
+        raise ValueError(f"{fn}: average must be 'micro', 'macro', 'weighted', 'samples' or None, got {average!r}")
     if len(classes) > 2 or y_score.ndim == 2:
         if pos_label != 1:
             raise ValueError(f"{fn}: pos_label is fixed to 1 for multiclass y_true")

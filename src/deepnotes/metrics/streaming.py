@@ -21,11 +21,12 @@ from __future__ import annotations
 import numpy as np
 
 from . import classification as C
+from . import fscore as F
 from . import ranking as R
 
 
 def _array(x):
-    return np.asarray(x.data if hasattr(x, "data") and not isinstance(x, np.ndarray) else x)
+    return np.asarray(x)
 
 
 def split_output(output, target):
@@ -213,8 +214,8 @@ NAMES = {
 REFERENCE = {
     "accuracy": lambda y, p: C.accuracy_score(y, predictions(p)),
     "balanced_accuracy": lambda y, p: C.balanced_accuracy_score(y, predictions(p)),
-    **{f"{kind}_{avg}": (lambda kind, avg: lambda y, p: {"precision": C.precision_score, "recall": C.recall_score,
-                                                         "f1": C.f1_score}[kind](y, predictions(p), average=avg,
+    **{f"{kind}_{avg}": (lambda kind, avg: lambda y, p: {"precision": F.precision_score, "recall": F.recall_score,
+                                                         "f1": F.f1_score}[kind](y, predictions(p), average=avg,
                                                                                 zero_division=0))(kind, avg)
        for kind in ("precision", "recall", "f1") for avg in ("macro", "weighted")},
 }

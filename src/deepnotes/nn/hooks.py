@@ -85,7 +85,7 @@ class _BackwardState:
                 raise ValueError(f"{type(self.module).__name__} backward hook returned {len(result)} "
                                  f"gradients, expected {len(grad_input)} (one per tensor input)")
             grad_input = result
-        return tuple(g.data if is_array and isinstance(g, Tensor) else g for g, is_array in zip(grad_input, arrays))
+        return tuple(g._data if is_array and isinstance(g, Tensor) else g for g, is_array in zip(grad_input, arrays))
 
 
 class _GradTap(Function):

@@ -1,6 +1,6 @@
 """deepnotes.nn.init: weight initialization (inventory I1).
 
-Every function fills a tensor *in place* (its `.data` array, keeping its
+Every function fills a tensor *in place* (its array, keeping its
 dtype), returns it, and draws from `deepnotes.random.default_generator()` or
 from the NumPy `generator=` given, so `dn.manual_seed` makes it reproducible.
 Names, arguments and defaults are PyTorch's (`torch.nn.init`).
@@ -100,7 +100,7 @@ def _calculate_correct_fan(tensor, mode):
 
 def _array(tensor, fn):
     if isinstance(tensor, Tensor):
-        return tensor.data
+        return tensor._data
     if isinstance(tensor, np.ndarray):
         return tensor
     raise TypeError(f"{fn}: expected a Tensor (or ndarray) to fill, got {type(tensor).__name__}")

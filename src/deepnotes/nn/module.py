@@ -36,7 +36,7 @@ class Parameter(Tensor):
     __slots__ = ()
 
     def __init__(self, data, requires_grad=True):
-        super().__init__(data.data if isinstance(data, Tensor) else data, requires_grad=requires_grad)
+        super().__init__(data._data if isinstance(data, Tensor) else data, requires_grad=requires_grad)
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
@@ -190,10 +190,7 @@ class Module:
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear the gradient of every parameter (to None, or to zeros)."""
         for p in self.parameters():
-            if set_to_none or p.grad is None:
-                p.grad = None
-            else:
-                p.grad = np.zeros_like(p.data)
+            p.zero_grad_(set_to_none)
 
     # ------------------------------------------------------------------ dtype
     def to(self, *args, **kwargs) -> Module:
@@ -204,10 +201,10 @@ class Module:
             return self
         dtype = np.dtype(dtype)
         for t in list(self.parameters()) + list(self.buffers()):
-            if t.data.dtype.kind == "f":
-                t.data = t.data.astype(dtype)
+            if t._data.dtype.kind == "f":
+                t._data = t._data.astype(dtype)
                 if t.grad is not None:
-                    t.grad = t.grad.astype(dtype)
+                    t.grad = Tensor._from_op(t.grad._data.astype(dtype), None)
         return self
 
     def float(self) -> Module:
@@ -295,14 +292,14 @@ class Module:
             for key, value in state_dict.items():
                 if key not in targets:
                     continue
-                array = np.asarray(value.data if isinstance(value, Tensor) else value)
+                array = np.asarray(value._data if isinstance(value, Tensor) else value)
                 target = targets[key]
-                if array.shape != target.data.shape:
+                if array.shape != target._data.shape:
                     raise ValueError(
                         f"{type(self).__name__}.load_state_dict: shape mismatch for {key!r}: "
-                        f"the checkpoint has {array.shape}, the model expects {target.data.shape}"
+                        f"the checkpoint has {array.shape}, the model expects {target._data.shape}"
                     )
-                target.data = array.astype(target.data.dtype, copy=True)
+                target._data = array.astype(target._data.dtype, copy=True)
         return IncompatibleKeys(missing, unexpected)
 
     def _state_targets(self):

@@ -57,14 +57,14 @@ def _alias(dim, axis, keepdim, keepdims):
 
 
 def _index_array(index):
-    return index.data if isinstance(index, Tensor) else np.asarray(index)
+    return index._data if isinstance(index, Tensor) else np.asarray(index)
 
 
 def _plain_index(index):
     """Replace Tensors inside an index by their arrays."""
     if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
-    return index.data if isinstance(index, Tensor) else index
+        return tuple(i._data if isinstance(i, Tensor) else i for i in index)
+    return index._data if isinstance(index, Tensor) else index
 
 
 # ------------------------------------------------------------------ conversion
@@ -76,7 +76,7 @@ def astype(x: TensorLike, dtype) -> Tensor:
         return x
     if x.requires_grad and dtype.kind == "f":
         return E.Cast.apply(x, dtype=dtype)
-    return Tensor(x.data.astype(dtype))
+    return Tensor(x._data.astype(dtype))
 
 
 def clone(x: TensorLike) -> Tensor:
@@ -117,7 +117,7 @@ def matmul(a: TensorLike, b: TensorLike) -> Tensor:
     """a @ b with np.matmul's rules for 1-d and batched operands; as PyTorch, both must be at
     least 1-d, of one dtype (float32 @ float64 is refused, not promoted) and agree on the inner size."""
     a, b = as_tensor(a), as_tensor(b)
-    ad, bd = a.data, b.data
+    ad, bd = a._data, b._data
     if ad.dtype != bd.dtype or not ad.ndim or not bd.ndim or ad.shape[-1] != bd.shape[-2 if bd.ndim > 1 else 0]:
         check_matmul(ad, bd)
     return M.MatMul.apply(a, b)
@@ -163,7 +163,7 @@ def where(condition: TensorLike, a: TensorLike, b: TensorLike) -> Tensor:
 
     `a` and `b` may be Tensors or numbers; a number takes the other side's dtype.
     """
-    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         a = as_tensor(a)
     return E.Where.apply(*binary_operands(a, b), cond=cond.astype(bool))
@@ -236,11 +236,11 @@ def _arg_reduce(fn, data, dim, keepdim):
 
 
 def argmax(x: TensorLike, dim=None, keepdim: bool = False) -> Tensor:
-    return Tensor(_arg_reduce(np.argmax, as_tensor(x).data, dim, keepdim))
+    return Tensor(_arg_reduce(np.argmax, as_tensor(x)._data, dim, keepdim))
 
 
 def argmin(x: TensorLike, dim=None, keepdim: bool = False) -> Tensor:
-    return Tensor(_arg_reduce(np.argmin, as_tensor(x).data, dim, keepdim))
+    return Tensor(_arg_reduce(np.argmin, as_tensor(x)._data, dim, keepdim))
 
 
 def logsumexp(x: TensorLike, dim=None, keepdim: bool = False) -> Tensor:
@@ -317,7 +317,7 @@ def setitem(x: TensorLike, index, value) -> None:
             "Tensor.__setitem__: in-place assignment into a tensor that requires grad would "
             "corrupt its gradient; do it under dn.no_grad() or build a new tensor"
         )
-    x.data[_plain_index(index)] = value.data if isinstance(value, Tensor) else value
+    x._data[_plain_index(index)] = value._data if isinstance(value, Tensor) else value
 
 
 def cat(tensors: Sequence[TensorLike], dim=0) -> Tensor:
@@ -380,7 +380,7 @@ def gather(x: TensorLike, dim, index) -> Tensor:
 def take_along_dim(x: TensorLike, indices: TensorLike, dim) -> Tensor:
     """torch.take_along_dim: like gather, but `x` and `indices` broadcast on the other axes."""
     x = as_tensor(x)
-    idx = indices.data if isinstance(indices, Tensor) else np.asarray(indices)
+    idx = indices._data if isinstance(indices, Tensor) else np.asarray(indices)
     dim = check_dim("take_along_dim", dim, x.ndim)
     if idx.ndim != x.ndim:
         raise ShapeError(f"take_along_dim: indices must have as many dimensions as the input ({x.ndim}), "

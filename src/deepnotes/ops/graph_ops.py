@@ -25,16 +25,16 @@ class TensorOps:
 
     @staticmethod
     def data(x):
-        return x.data if isinstance(x, Tensor) else np.asarray(x)
+        return x._data if isinstance(x, Tensor) else np.asarray(x)
 
     @staticmethod
     def constant(array, dtype):
-        return Tensor._from_op(np.asarray(array.data if isinstance(array, Tensor) else array, dtype=dtype), None)
+        return Tensor._from_op(np.asarray(array._data if isinstance(array, Tensor) else array, dtype=dtype), None)
 
     @staticmethod
     def where(cond, a, b):
         """a where the bool array `cond` holds, else b (cond is not differentiated)."""
-        cond = cond.data if isinstance(cond, Tensor) else np.asarray(cond)
+        cond = cond._data if isinstance(cond, Tensor) else np.asarray(cond)
         a, b = binary_operands(a, b)
         return E.Where.apply(a, b, cond=cond.astype(bool, copy=False))
 

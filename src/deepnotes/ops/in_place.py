@@ -28,20 +28,20 @@ def _check_in_place(x: Tensor, name: str):
 
 def _write(x: Tensor, values, name: str) -> Tensor:
     """Store `values` in x's own array (cast to its dtype as PyTorch's same-kind rule allows)."""
-    values = np.asarray(values.data if isinstance(values, Tensor) else values)
+    values = np.asarray(values._data if isinstance(values, Tensor) else values)
     if not np.can_cast(values.dtype, x.dtype, casting="same_kind") and values.ndim:
         raise TypeError(f"Tensor.{name}: result type {values.dtype} cannot be stored in a {x.dtype} tensor")
-    if x.data.flags.writeable:
-        np.copyto(x.data, np.broadcast_to(values, x.shape), casting="unsafe")
+    if x._data.flags.writeable:
+        np.copyto(x._data, np.broadcast_to(values, x.shape), casting="unsafe")
     else:  # a read-only view (a broadcast or a constant): the tensor gets its own array
-        x.data = np.array(np.broadcast_to(values, x.shape), dtype=x.dtype)
+        x._data = np.array(np.broadcast_to(values, x.shape), dtype=x.dtype)
     return x
 
 
 def _in_place(fn, name):
     def method(x: Tensor, *args, **kwargs) -> Tensor:
         _check_in_place(x, name)
-        return _write(x, fn(Tensor._from_op(x.data, None), *args, **kwargs), name)
+        return _write(x, fn(Tensor._from_op(x._data, None), *args, **kwargs), name)
 
     method.__name__ = name
     method.__doc__ = f"In-place `{fn.__name__}`: writes into this tensor and returns it."
@@ -66,7 +66,7 @@ neg_, abs_, exp_, sqrt_ = (_in_place(f, n) for f, n in ((api.neg, "neg_"), (api.
 
 def fill_(x: Tensor, value) -> Tensor:
     _check_in_place(x, "fill_")
-    return _write(x, np.asarray(value.data if isinstance(value, Tensor) else value, dtype=x.dtype), "fill_")
+    return _write(x, np.asarray(value._data if isinstance(value, Tensor) else value, dtype=x.dtype), "fill_")
 
 
 def zero_(x: Tensor) -> Tensor:
@@ -76,7 +76,7 @@ def zero_(x: Tensor) -> Tensor:
 def copy_(x: Tensor, src: TensorLike, non_blocking: bool = False) -> Tensor:
     """Copy `src` (broadcast to x's shape, cast to x's dtype) into x."""
     _check_in_place(x, "copy_")
-    return _write(x, np.asarray(as_tensor(src).data, dtype=x.dtype), "copy_")
+    return _write(x, np.asarray(as_tensor(src)._data, dtype=x.dtype), "copy_")
 
 
 def uniform_(x: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
@@ -98,7 +98,7 @@ def normal_(x: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> T
 def _reshape_in_place(fn, name):
     def method(x: Tensor, *args) -> Tensor:
         _check_in_place(x, name)
-        x.data = fn(Tensor._from_op(x.data, None), *args).data
+        x._data = fn(Tensor._from_op(x._data, None), *args)._data
         return x
 
     method.__name__ = name
@@ -116,7 +116,7 @@ def _augmented(fn, name):
         if x.requires_grad and is_grad_enabled() and x.grad_fn is not None:
             return fn(x, other)
         _check_in_place(x, name)
-        return _write(x, fn(Tensor._from_op(x.data, None), other), name)
+        return _write(x, fn(Tensor._from_op(x._data, None), other), name)
 
     method.__name__ = name
     return method

@@ -67,6 +67,8 @@ class CrossEntropy(Function):
             w = class_axis_view(weight, z.ndim) if weight is not None else 1
             logp = shifted - log_total[:, None]
             loss = loss - (label_smoothing / n_classes) * keep.astype(z.dtype) * (w * logp).sum(axis=1)
+        if not keep.all():  # an ignored row's loss is exactly 0, as PyTorch's, even when its logits hold NaN or inf
+            loss = np.where(keep, loss, 0)
         # Backward needs softmax = e / total: keep e and total instead of a second exp.
         ctx.save_for_backward(e, total, safe, w_label, keep)
         ctx.weight, ctx.eps = weight, label_smoothing

@@ -34,7 +34,7 @@ class Size(tuple):
 
 def size(x: Tensor, dim: int | None = None):
     """The shape as a `Size`, or the length of dimension `dim` (negative counts from the end)."""
-    return Size(x.data.shape) if dim is None else x.data.shape[dim]
+    return Size(x._data.shape) if dim is None else x._data.shape[dim]
 
 
 # ------------------------------------------------------------------ conversion
@@ -108,11 +108,11 @@ def is_tensor(obj) -> bool:
 
 
 def numel(x: TensorLike) -> int:
-    return int(as_tensor(x).data.size)
+    return int(as_tensor(x)._data.size)
 
 
 def element_size(x: Tensor) -> int:
-    return int(x.data.itemsize)
+    return int(x._data.itemsize)
 
 
 def device_of(x: Tensor):
@@ -204,8 +204,8 @@ def new_tensor(x: Tensor, data, dtype=None, device=None, requires_grad: bool = F
 # ------------------------------------------------------------------ comparisons
 def _compare(ufunc):
     def compare(input: TensorLike, other: TensorLike) -> Tensor:
-        a = input.data if isinstance(input, Tensor) else np.asarray(input)
-        b = other.data if isinstance(other, Tensor) else other
+        a = input._data if isinstance(input, Tensor) else np.asarray(input)
+        b = other._data if isinstance(other, Tensor) else other
         return Tensor(ufunc(a, b))
 
     compare.__name__ = ufunc.__name__
@@ -220,38 +220,38 @@ greater, less, greater_equal, less_equal, not_equal = gt, lt, ge, le, ne
 
 def equal(input: TensorLike, other: TensorLike) -> bool:
     """True when both have the same shape and the same elements (torch.equal)."""
-    a, b = as_tensor(input).data, as_tensor(other).data
+    a, b = as_tensor(input)._data, as_tensor(other)._data
     return a.shape == b.shape and bool(np.array_equal(a, b))
 
 
 def isclose(input: TensorLike, other: TensorLike, rtol: float = 1e-05, atol: float = 1e-08,
             equal_nan: bool = False) -> Tensor:
     """|input - other| <= atol + rtol |other|, elementwise (torch.isclose)."""
-    return Tensor(np.isclose(as_tensor(input).data, as_tensor(other).data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+    return Tensor(np.isclose(as_tensor(input)._data, as_tensor(other)._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 def allclose(input: TensorLike, other: TensorLike, rtol: float = 1e-05, atol: float = 1e-08,
              equal_nan: bool = False) -> bool:
-    return bool(np.all(isclose(input, other, rtol, atol, equal_nan).data))
+    return bool(np.all(isclose(input, other, rtol, atol, equal_nan)._data))
 
 
 def any(input: TensorLike, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001 - PyTorch's name
     """Whether any element (along `dim`) is nonzero, as a bool tensor."""
-    return Tensor(np.any(as_tensor(input).data, axis=dim, keepdims=keepdim))
+    return Tensor(np.any(as_tensor(input)._data, axis=dim, keepdims=keepdim))
 
 
 def all(input: TensorLike, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001 - PyTorch's name
     """Whether every element (along `dim`) is nonzero, as a bool tensor."""
-    return Tensor(np.all(as_tensor(input).data, axis=dim, keepdims=keepdim))
+    return Tensor(np.all(as_tensor(input)._data, axis=dim, keepdims=keepdim))
 
 
 def count_nonzero(input: TensorLike, dim=None) -> Tensor:
-    return Tensor(np.asarray(np.count_nonzero(as_tensor(input).data, axis=dim), dtype=np.int64))
+    return Tensor(np.asarray(np.count_nonzero(as_tensor(input)._data, axis=dim), dtype=np.int64))
 
 
 def nonzero(input: TensorLike, *, as_tuple: bool = False):
     """Indices of the nonzero elements: (n, ndim) int64, or one index tensor per dimension with as_tuple."""
-    where = np.nonzero(as_tensor(input).data)
+    where = np.nonzero(as_tensor(input)._data)
     if as_tuple:
         return tuple(Tensor(w.astype(np.int64)) for w in where)
     return Tensor(np.stack(where, axis=1).astype(np.int64))
@@ -260,7 +260,7 @@ def nonzero(input: TensorLike, *, as_tuple: bool = False):
 def unique(input: TensorLike, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False,  # noqa: A002
            dim=None):
     """The distinct values (sorted), optionally with the inverse indices and the counts (torch.unique)."""
-    data = as_tensor(input).data
+    data = as_tensor(input)._data
     values, inverse, counts = np.unique(data, return_inverse=True, return_counts=True, axis=dim)
     out = [Tensor(values)]
     if return_inverse:
@@ -273,17 +273,17 @@ def unique(input: TensorLike, sorted: bool = True, return_inverse: bool = False,
 def masked_fill(x: TensorLike, mask: TensorLike, value) -> Tensor:
     """`value` where the bool `mask` (broadcast to x's shape) is True, else x; the gradient flows where not."""
     x = as_tensor(x)
-    m = np.broadcast_to(as_tensor(mask).data.astype(bool), x.shape)
-    value = value.data.reshape(()).item() if isinstance(value, Tensor) else value
+    m = np.broadcast_to(as_tensor(mask)._data.astype(bool), x.shape)
+    value = value._data.reshape(()).item() if isinstance(value, Tensor) else value
     return api.where(m, Tensor._from_op(np.asarray(value, dtype=x.dtype), None), x)
 
 
 # ---------------------------------------------------------- Python protocols
 def _one_element(x: Tensor, what: str):
-    if x.data.size != 1:
+    if x._data.size != 1:
         raise ValueError(f"Tensor.{what}: only a one-element tensor converts to a Python number, this one has "
                          f"shape {x.shape}")
-    return x.data.reshape(()).item()
+    return x._data.reshape(()).item()
 
 
 class AmbiguousTruthValue(ValueError, RuntimeError):
@@ -291,10 +291,10 @@ class AmbiguousTruthValue(ValueError, RuntimeError):
 
 
 def bool_(x: Tensor) -> bool:
-    if x.data.size != 1:
+    if x._data.size != 1:
         raise AmbiguousTruthValue(f"Tensor: the truth value of a tensor of shape {x.shape} is ambiguous; "
                                   "use .any() or .all() (or compare one element)")
-    return bool(x.data)
+    return bool(x._data)
 
 
 def index_(x: Tensor) -> int:
@@ -314,6 +314,6 @@ def float_(x: Tensor) -> float:
 def format_(x: Tensor, format_spec: str) -> str:
     """`'{:.2f}'.format(t)` formats a 0-d tensor's number; other tensors only take an empty spec (PyTorch)."""
     if x.ndim == 0:
-        return format(x.data.item(), format_spec)
+        return format(x._data.item(), format_spec)
     return object.__format__(x, format_spec)
 

@@ -18,9 +18,9 @@ from .api import ValuesIndices
 def sort(x: TensorLike, dim: int = -1, descending: bool = False, stable: bool = False) -> ValuesIndices:
     """(values, indices) sorted along `dim`; ties keep their order (a stable sort)."""
     x = as_tensor(x)
-    key = -x.data if descending and x.dtype.kind != "b" else x.data
+    key = -x._data if descending and x.dtype.kind != "b" else x._data
     if descending and x.dtype.kind == "b":
-        key = ~x.data
+        key = ~x._data
     idx = np.argsort(key, axis=dim, kind="stable")
     return ValuesIndices(api.gather(x, dim, idx), Tensor(idx.astype(np.int64)))
 
@@ -34,7 +34,7 @@ def topk(x: TensorLike, k: int, dim: int = -1, largest: bool = True, sorted: boo
     x = as_tensor(x)
     if not 0 <= k <= x.shape[dim]:
         raise ValueError(f"topk: k={k} is out of range for dimension {dim} of size {x.shape[dim]}")
-    idx = api.getitem(sort(x, dim, descending=largest).indices, _slice_along(x.ndim, dim, k)).data
+    idx = api.getitem(sort(x, dim, descending=largest).indices, _slice_along(x.ndim, dim, k))._data
     return ValuesIndices(api.gather(x, dim, idx), Tensor(idx))
 
 
@@ -44,7 +44,7 @@ def _slice_along(ndim, dim, k):
 
 def kthvalue(x: TensorLike, k: int, dim: int = -1, keepdim: bool = False) -> ValuesIndices:
     x = as_tensor(x)
-    idx = np.take(np.argsort(x.data, axis=dim, kind="stable"), [k - 1], axis=dim)
+    idx = np.take(np.argsort(x._data, axis=dim, kind="stable"), [k - 1], axis=dim)
     values, indices = api.gather(x, dim, idx), Tensor(idx)
     return ValuesIndices(values, indices) if keepdim else ValuesIndices(api.squeeze(values, dim),
                                                                          api.squeeze(indices, dim))

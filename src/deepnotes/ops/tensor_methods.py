@@ -34,7 +34,7 @@ METHODS = {
     "split": api.split, "gather": api.gather,
     # operators
     "__add__": api.add, "__sub__": api.sub, "__mul__": api.mul, "__truediv__": api.div, "__pow__": api.pow,
-    "__matmul__": api.matmul, "__neg__": api.neg, "__getitem__": api.getitem, "__setitem__": api.setitem,
+    "__matmul__": api.matmul, "__neg__": api.neg, "__abs__": api.abs, "__getitem__": api.getitem, "__setitem__": api.setitem,
 }
 
 # PyTorch's other tensor methods that tutorials use (ops/tensor_api.py)
@@ -81,7 +81,7 @@ def _reflected(fn):
 
 def _comparison(ufunc):
     def method(self, other):
-        return Tensor(ufunc(self.data, other.data if isinstance(other, Tensor) else other))
+        return Tensor(ufunc(self._data, other._data if isinstance(other, Tensor) else other))
 
     method.__name__ = ufunc.__name__
     return method

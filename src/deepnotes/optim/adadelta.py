@@ -13,7 +13,7 @@ def _signed_grad(p, grad, group):
     """The gradient, negated when maximizing, plus the L2 penalty wd * p (a new array)."""
     g = -grad if group["maximize"] else grad
     wd = float(group["weight_decay"])
-    return g + wd * p.data if wd != 0 else g
+    return g + wd * p._data if wd != 0 else g
 
 
 class Adadelta(Optimizer):
@@ -38,14 +38,14 @@ class Adadelta(Optimizer):
 
     def _update(self, p, grad, state, group):
         if not state:
-            state.update(step=0, square_avg=np.zeros_like(p.data), acc_delta=np.zeros_like(p.data))
+            state.update(step=0, square_avg=np.zeros_like(p._data), acc_delta=np.zeros_like(p._data))
         state["step"] += 1
         rho, eps = float(group["rho"]), float(group["eps"])
         g = _signed_grad(p, grad, group)
         state["square_avg"] = rho * state["square_avg"] + (1 - rho) * g * g
         delta = np.sqrt(state["acc_delta"] + eps) / np.sqrt(state["square_avg"] + eps) * g
         state["acc_delta"] = rho * state["acc_delta"] + (1 - rho) * delta * delta
-        p.data -= float(group["lr"]) * delta
+        p._data -= float(group["lr"]) * delta
 
 
 class Adamax(Optimizer):
@@ -64,13 +64,13 @@ class Adamax(Optimizer):
 
     def _update(self, p, grad, state, group):
         if not state:
-            state.update(step=0, exp_avg=np.zeros_like(p.data), exp_inf=np.zeros_like(p.data))
+            state.update(step=0, exp_avg=np.zeros_like(p._data), exp_inf=np.zeros_like(p._data))
         state["step"] += 1
         beta1, beta2 = (float(b) for b in group["betas"])
         g = _signed_grad(p, grad, group)
         state["exp_avg"] = beta1 * state["exp_avg"] + (1 - beta1) * g
         state["exp_inf"] = np.maximum(beta2 * state["exp_inf"], np.abs(g) + float(group["eps"]))
-        p.data -= float(group["lr"]) / (1 - beta1 ** state["step"]) * state["exp_avg"] / state["exp_inf"]
+        p._data -= float(group["lr"]) / (1 - beta1 ** state["step"]) * state["exp_avg"] / state["exp_inf"]
 
 
 class RAdam(Optimizer):
@@ -96,7 +96,7 @@ class RAdam(Optimizer):
 
     def _update(self, p, grad, state, group):
         if not state:
-            state.update(step=0, exp_avg=np.zeros_like(p.data), exp_avg_sq=np.zeros_like(p.data))
+            state.update(step=0, exp_avg=np.zeros_like(p._data), exp_avg_sq=np.zeros_like(p._data))
         state["step"] += 1
         t, lr, wd = state["step"], float(group["lr"]), float(group["weight_decay"])
         beta1, beta2 = (float(b) for b in group["betas"])
@@ -110,6 +110,6 @@ class RAdam(Optimizer):
         if rho_t > 5:
             rect = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
             adaptive = math.sqrt(bias2) / (np.sqrt(state["exp_avg_sq"]) + float(group["eps"]))
-            p.data -= m_hat * lr * adaptive * rect
+            p._data -= m_hat * lr * adaptive * rect
         else:
-            p.data -= m_hat * lr
+            p._data -= m_hat * lr

@@ -46,11 +46,11 @@ class Adagrad(Optimizer):
         lr, wd = float(group["lr"]), float(group["weight_decay"])
         if not state:
             state["step"] = 0
-            state["sum"] = np.full_like(p.data, float(group["initial_accumulator_value"]))
+            state["sum"] = np.full_like(p._data, float(group["initial_accumulator_value"]))
         state["step"] += 1
         g = -grad if group["maximize"] else grad
         if wd != 0:
-            g = g + wd * p.data
+            g = g + wd * p._data
         step_size = lr / (1 + (state["step"] - 1) * float(group["lr_decay"]))
         state["sum"] += g * g
-        p.data -= step_size * (g / (np.sqrt(state["sum"]) + float(group["eps"])))
+        p._data -= step_size * (g / (np.sqrt(state["sum"]) + float(group["eps"])))

@@ -41,9 +41,9 @@ def _decayed_gradient(p, grad, group, lr, wd):
     g = -grad if group["maximize"] else grad
     if wd != 0:
         if group["decoupled_weight_decay"]:
-            p.data *= 1.0 - lr * wd
+            p._data *= 1.0 - lr * wd
         else:
-            g = g + wd * p.data
+            g = g + wd * p._data
     return g
 
 
@@ -85,10 +85,10 @@ class Adam(Optimizer):
         beta1, beta2 = (float(b) for b in group["betas"])
         if not state:
             state["step"] = 0
-            state["exp_avg"] = np.zeros_like(p.data)
-            state["exp_avg_sq"] = np.zeros_like(p.data)
+            state["exp_avg"] = np.zeros_like(p._data)
+            state["exp_avg_sq"] = np.zeros_like(p._data)
             if group["amsgrad"]:
-                state["max_exp_avg_sq"] = np.zeros_like(p.data)
+                state["max_exp_avg_sq"] = np.zeros_like(p._data)
         state["step"] += 1
         t = state["step"]
         g = _decayed_gradient(p, grad, group, lr, wd)
@@ -100,7 +100,7 @@ class Adam(Optimizer):
         if group["amsgrad"]:
             v = np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
         denom = np.sqrt(v) / math.sqrt(1.0 - beta2**t) + eps
-        p.data -= lr / (1.0 - beta1**t) * (m / denom)
+        p._data -= lr / (1.0 - beta1**t) * (m / denom)
 
 
 class AdamW(Adam):
@@ -152,8 +152,8 @@ class NAdam(Optimizer):
         if not state:
             state["step"] = 0
             state["mu_product"] = 1.0
-            state["exp_avg"] = np.zeros_like(p.data)
-            state["exp_avg_sq"] = np.zeros_like(p.data)
+            state["exp_avg"] = np.zeros_like(p._data)
+            state["exp_avg_sq"] = np.zeros_like(p._data)
         state["step"] += 1
         t = state["step"]
         g = _decayed_gradient(p, grad, group, lr, wd)
@@ -167,5 +167,5 @@ class NAdam(Optimizer):
         v *= beta2
         v += (1.0 - beta2) * g * g
         denom = np.sqrt(v / (1.0 - beta2**t)) + eps
-        p.data -= lr * (1.0 - mu) / (1.0 - mu_product) * (g / denom)
-        p.data -= lr * mu_next / (1.0 - mu_product * mu_next) * (m / denom)
+        p._data -= lr * (1.0 - mu) / (1.0 - mu_product) * (g / denom)
+        p._data -= lr * mu_next / (1.0 - mu_product * mu_next) * (m / denom)

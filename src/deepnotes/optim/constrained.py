@@ -77,9 +77,9 @@ def _values_and_gradients(fns, x, what):
             out = _scalar(fn(leaf), f"{what}[{i}]")
         if out.requires_grad:
             (g,) = autograd_grad(out, [leaf], allow_unused=True)
-            g = np.zeros_like(leaf.data) if g is None else g.data
+            g = np.zeros_like(leaf._data) if g is None else g._data
         else:
-            g = np.zeros_like(leaf.data)
+            g = np.zeros_like(leaf._data)
         values.append(float(out.item()))
         grads.append(g.reshape(-1))
     return np.array(values), np.array(grads).reshape(len(fns), np.size(x))
@@ -158,7 +158,7 @@ def kkt_check(f, x, eq=(), ineq=(), lam=None, mu=None, tol=1e-6):
     Returns:
         A `KKTReport`.
     """
-    x = np.asarray(x.data if isinstance(x, Tensor) else x, dtype=np.float64).reshape(-1)
+    x = np.asarray(x._data if isinstance(x, Tensor) else x, dtype=np.float64).reshape(-1)
     eq, ineq = list(eq), list(ineq)
     lam = np.zeros(len(eq)) if lam is None else np.asarray(lam, dtype=np.float64).reshape(-1)
     mu = np.zeros(len(ineq)) if mu is None else np.asarray(mu, dtype=np.float64).reshape(-1)
@@ -283,27 +283,27 @@ def minimize_augmented_lagrangian(f, x0, eq=(), ineq=(), rho=10.0, rho_max=1e10,
         for _ in range(1 if inner_optimizer is None else inner_max_iter):
             optimizer.step(closure)
             closure()
-            inner_gradient = float(np.abs(x.grad).max())
+            inner_gradient = float(np.abs(x.grad._data).max())
             if inner_gradient <= gtol / 100:
                 break
         evaluations += counter[0]
 
-        h_val, _ = _values_and_gradients(eq, x.data, "eq")
-        g_val, _ = _values_and_gradients(ineq, x.data, "ineq")
+        h_val, _ = _values_and_gradients(eq, x._data, "eq")
+        g_val, _ = _values_and_gradients(ineq, x._data, "ineq")
         # Violation: |h|, and for inequalities min(-g, mu / rho): positive g, or a positive mu on an inactive g.
         violation = max(np.abs(h_val).max(initial=0.0), np.abs(np.minimum(-g_val, mu / rho)).max(initial=0.0))
         lam = lam + rho * h_val
         mu = np.maximum(mu + rho * g_val, 0.0)
         complementarity = float(np.abs(mu * g_val).max(initial=0.0))
         history.append(dict(rho=rho, violation=float(violation), complementarity=complementarity,
-                            inner_gradient=inner_gradient, f=float(_scalar(f(Tensor(x.data)), "f").item())))
+                            inner_gradient=inner_gradient, f=float(_scalar(f(Tensor(x._data)), "f").item())))
         if violation <= tol and complementarity <= tol and inner_gradient <= gtol:
             success = True
             break
         if violation > max(0.25 * violation_before, tol):  # feasibility is not improving fast enough
             rho = min(rho * 10.0, rho_max)
         violation_before = violation
-    x_final = x.data.copy()
+    x_final = x._data.copy()
     report = kkt_check(f, x_final, eq, ineq, lam, mu, tol=max(10 * gtol, 1e3 * tol))
     return ConstrainedResult(x_final, lam, mu, history[-1]["f"], success, outer, evaluations, rho, report, history)
 

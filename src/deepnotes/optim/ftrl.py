@@ -76,7 +76,7 @@ class FTRL(Optimizer):
         >>> opt = FTRL([w], alpha=1.0, l1=1.0)
         >>> w.grad = np.array([0.5, -3.0, 0.0])        # |z| = 0.5 < l1: stays 0; |z| = 3 > l1: moves
         >>> opt.step()
-        >>> w.data.round(4).tolist()
+        >>> w.numpy().round(4).tolist()
         [0.0, 0.5, 0.0]
     """
 
@@ -90,19 +90,19 @@ class FTRL(Optimizer):
     def _update(self, p, grad, state, group):
         if not state:
             state["step"] = 0
-            state["z"] = np.zeros_like(p.data)
-            state["n"] = np.zeros_like(p.data)
+            state["z"] = np.zeros_like(p._data)
+            state["n"] = np.zeros_like(p._data)
         state["step"] += 1
         alpha, beta, l1, l2 = (float(group[k]) for k in ("alpha", "beta", "l1", "l2"))
         z, n = state["z"], state["n"]
         if group["sparse"]:
             active = np.nonzero(grad)  # index arrays of the coordinates this step touches
-            z_new, n_new = self._accumulate(z[active], n[active], p.data[active], grad[active], alpha)
+            z_new, n_new = self._accumulate(z[active], n[active], p._data[active], grad[active], alpha)
             z[active], n[active] = z_new, n_new
-            p.data[active] = ftrl_weights(z_new, n_new, alpha, beta, l1, l2)
+            p._data[active] = ftrl_weights(z_new, n_new, alpha, beta, l1, l2)
         else:
-            z[...], n[...] = self._accumulate(z, n, p.data, grad, alpha)
-            p.data[...] = ftrl_weights(z, n, alpha, beta, l1, l2)
+            z[...], n[...] = self._accumulate(z, n, p._data, grad, alpha)
+            p._data[...] = ftrl_weights(z, n, alpha, beta, l1, l2)
 
     @staticmethod
     def _accumulate(z, n, w, g, alpha):

@@ -184,7 +184,7 @@ class LBFGS(Optimizer):
         ...     loss.backward()
         ...     return loss
         >>> _ = opt.step(closure)
-        >>> np.round(x.data, 3).tolist()       # stops when the loss changes by < tolerance_change
+        >>> np.round(x.numpy(), 3).tolist()       # stops when the loss changes by < tolerance_change
         [1.0, 1.0]
     """
 
@@ -209,9 +209,9 @@ class LBFGS(Optimizer):
         parts = []
         for p in self._params:
             if p.grad is None:
-                parts.append(np.zeros(p.data.size, dtype=p.data.dtype))
+                parts.append(np.zeros(p._data.size, dtype=p._data.dtype))
             else:
-                g = p.grad.data if isinstance(p.grad, Tensor) else p.grad
+                g = p.grad._data
                 parts.append(np.asarray(g).reshape(-1))
         return np.concatenate(parts)
 
@@ -219,16 +219,16 @@ class LBFGS(Optimizer):
         """x <- x + t d, in place, each parameter keeping its dtype."""
         offset = 0
         for p in self._params:
-            n = p.data.size
-            p.data += t * d[offset:offset + n].reshape(p.data.shape).astype(p.data.dtype, copy=False)
+            n = p._data.size
+            p._data += t * d[offset:offset + n].reshape(p._data.shape).astype(p._data.dtype, copy=False)
             offset += n
 
     def _snapshot(self):
-        return [p.data.copy() for p in self._params]
+        return [p._data.copy() for p in self._params]
 
     def _restore(self, saved):
         for p, data in zip(self._params, saved):
-            p.data[...] = data
+            p._data[...] = data
 
     def _evaluate(self, closure):
         with enable_grad():
@@ -348,7 +348,7 @@ class LBFGS(Optimizer):
     # ---------------------------------------------------------- state dicts
     def _check_loaded_state(self, where, index, p, entry):
         """L-BFGS state holds flat vectors over all parameters, not arrays of one parameter's shape."""
-        n = sum(q.data.size for q in self._params)
+        n = sum(q._data.size for q in self._params)
         for key in ("d", "prev_flat_grad"):
             value = entry.get(key)
             if isinstance(value, np.ndarray) and value.shape != (n,):

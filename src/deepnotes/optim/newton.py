@@ -45,7 +45,7 @@ class Newton(Optimizer):
     PyTorch idiom for second-order methods): the differentiable `.grad` it
     leaves is then used.  A plain `loss.backward()` frees the graph that the
     second derivative needs, and raises.  After the step every parameter's
-    `.grad` holds the gradient at the old point, as an array.
+    `.grad` holds the gradient at the old point, cut off from the graph.
 
     Args:
         params: the parameters (all groups are solved as one flat vector x;
@@ -64,7 +64,7 @@ class Newton(Optimizer):
         >>> x = dn.tensor(np.array([1.0, 1.0]), requires_grad=True)
         >>> opt = Newton([x], damping=0.0)
         >>> _ = opt.step(lambda: 0.5 * (x @ A @ x) - x.sum())     # one step solves A x = 1
-        >>> x.data.round(12).tolist()
+        >>> x.numpy().round(12).tolist()
         [0.01, 1.0]
     """
 
@@ -83,7 +83,7 @@ class Newton(Optimizer):
     def _gradients(self, loss):
         """Differentiable gradients (Tensors with a graph) of `loss` w.r.t. every parameter."""
         params = self._params
-        if all(isinstance(p.grad, Tensor) for p in params):
+        if all(p.grad is not None and p.grad.requires_grad for p in params):
             return [p.grad for p in params]  # the closure ran backward(create_graph=True)
         if any(p.grad is not None for p in params):
             raise RuntimeError(
@@ -95,7 +95,7 @@ class Newton(Optimizer):
                 "Newton.step: the closure must return the loss as a Tensor that depends on the parameters"
             )
         grads = autograd_grad(loss, params, create_graph=True, allow_unused=True)
-        return [g if g is not None else Tensor(np.zeros_like(p.data)) for g, p in zip(grads, params)]
+        return [g if g is not None else Tensor(np.zeros_like(p._data)) for g, p in zip(grads, params)]
 
     def _hvp(self, grads, v):
         """H v for a flat vector v: the gradient of <g(x), v> (one double-backward pass)."""
@@ -103,36 +103,36 @@ class Newton(Optimizer):
             dot = None
             offset = 0
             for g, p in zip(grads, self._params):
-                piece = v[offset:offset + p.data.size].reshape(p.data.shape).astype(p.data.dtype, copy=False)
+                piece = v[offset:offset + p._data.size].reshape(p._data.shape).astype(p._data.dtype, copy=False)
                 term = (g * Tensor(piece)).sum()
                 dot = term if dot is None else dot + term
-                offset += p.data.size
+                offset += p._data.size
         if not dot.requires_grad:  # the loss is linear in the parameters: H = 0
             return np.zeros_like(v)
         rows = autograd_grad(dot, self._params, retain_graph=True, allow_unused=True)
-        return self._flatten([r.data if r is not None else None for r in rows])
+        return self._flatten([r._data if r is not None else None for r in rows])
 
     def _full_hessian(self, grads):
         """The full n x n Hessian, one row per double-backward pass (small n only)."""
-        n = sum(p.data.size for p in self._params)
+        n = sum(p._data.size for p in self._params)
         rows = []
         with enable_grad():
             flat = [g.reshape(-1) for g in grads]
         for g, p in zip(flat, self._params):
-            for k in range(p.data.size):  # one backward per parameter element: O(n) passes
+            for k in range(p._data.size):  # one backward per parameter element: O(n) passes
                 if not g.requires_grad:
-                    rows.append(np.zeros(n, dtype=p.data.dtype))
+                    rows.append(np.zeros(n, dtype=p._data.dtype))
                     continue
                 with enable_grad():
                     element = g[k]
                 parts = autograd_grad(element, self._params, retain_graph=True, allow_unused=True)
-                rows.append(self._flatten([r.data if r is not None else None for r in parts]))
+                rows.append(self._flatten([r._data if r is not None else None for r in parts]))
         H = np.stack(rows)
         return (H + H.T) / 2  # symmetric in exact arithmetic; remove the rounding asymmetry
 
     def _flatten(self, arrays):
         return np.concatenate([
-            (np.zeros(p.data.size, dtype=p.data.dtype) if a is None else np.asarray(a).reshape(-1))
+            (np.zeros(p._data.size, dtype=p._data.dtype) if a is None else np.asarray(a).reshape(-1))
             for a, p in zip(arrays, self._params)
         ])
 
@@ -181,7 +181,7 @@ class Newton(Optimizer):
         with enable_grad():
             loss = closure()
         grads = self._gradients(loss)
-        g = self._flatten([gr.data for gr in grads])
+        g = self._flatten([gr._data for gr in grads])
         state = self.state[self._params[0]]
         state["step"] = state.get("step", 0) + 1
         damping = float(group["damping"])
@@ -195,9 +195,9 @@ class Newton(Optimizer):
         offset = 0
         with no_grad():
             for p, gr in zip(self._params, grads):
-                size = p.data.size
-                p.data += (lr * d[offset:offset + size]).reshape(p.data.shape).astype(p.data.dtype, copy=False)
-                p.grad = np.array(gr.data, copy=True)  # plain gradient; drops the graph
+                size = p._data.size
+                p._data += (lr * d[offset:offset + size]).reshape(p._data.shape).astype(p._data.dtype, copy=False)
+                p.grad = Tensor._from_op(np.array(gr._data, copy=True), None)  # plain gradient; drops the graph
                 offset += size
         return loss
 

@@ -2,7 +2,7 @@
 
 Backprop and gradient descent are separate steps (inventory E3):
 `loss.backward()` only fills `p.grad`; `optimizer.step()` only reads those
-gradients and moves `p.data`.  Between the two, a user may clip, inspect or
+gradients and moves `p._data`.  Between the two, a user may clip, inspect or
 rescale the gradients.
 
 An optimizer holds
@@ -17,7 +17,7 @@ An optimizer holds
 A subclass writes the rule for one parameter in `_update(p, grad, state,
 group)`; the base class walks the groups, skips parameters whose gradient is
 None, and runs the updates with gradient recording off.  Updates change
-`p.data` in place and keep its dtype (float32 stays float32).
+`p._data` in place and keep its dtype (float32 stays float32).
 
 `state_dict()` uses PyTorch's layout: parameters are replaced by their index
 in the order they appear across the groups,
@@ -53,11 +53,6 @@ def check_hyperparameter(owner, name, value, ok, expected):
         raise ValueError(f"{owner}: invalid {name}={value!r}, expected {expected}")
 
 
-def _grad_array(p):
-    """The gradient of `p` as an ndarray (`.grad` holds an ndarray; a Tensor is accepted too)."""
-    return p.grad.data if isinstance(p.grad, Tensor) else p.grad
-
-
 def _copy_value(value):
     return np.array(value, copy=True) if isinstance(value, np.ndarray) else copy.deepcopy(value)
 
@@ -79,7 +74,7 @@ class Optimizer:
         >>> opt = SGD([w], lr=0.5)
         >>> (w * w).sum().backward()          # grad = 2 w
         >>> opt.step()                        # w <- w - 0.5 * 2 w = 0
-        >>> w.data
+        >>> w.numpy()
         array([0., 0.])
     """
 
@@ -149,10 +144,7 @@ class Optimizer:
         """Clear the gradients of all optimized parameters: to None (the default), or to zeros."""
         for group in self.param_groups:
             for p in group["params"]:
-                if set_to_none or p.grad is None:
-                    p.grad = None
-                else:
-                    p.grad = np.zeros_like(_grad_array(p))
+                p.zero_grad_(set_to_none)
 
     # -------------------------------------------------------------------- step
     def step(self, closure=None):
@@ -171,12 +163,12 @@ class Optimizer:
         with no_grad():
             for group in self.param_groups:
                 for p in group["params"]:
-                    if p.grad is not None:
-                        self._update(p, _grad_array(p), self.state[p], group)
+                    if p._grad is not None:  # the slot, not the property: this loop runs every step
+                        self._update(p, p._grad._data, self.state[p], group)
         return loss
 
     def _update(self, p, grad, state, group):
-        """Apply the rule to one parameter: read `grad`, update `state` and `p.data` in place."""
+        """Apply the rule to one parameter: read `grad`, update `state` and `p._data` in place."""
         raise NotImplementedError(f"{type(self).__name__} must define _update() or override step()")
 
     # ------------------------------------------------------------- state dict
@@ -245,16 +237,16 @@ class Optimizer:
     def _check_loaded_state(self, where, index, p, entry):
         """Array-valued state must have the parameter's shape (override for rules whose state does not)."""
         for key, value in entry.items():
-            if isinstance(value, np.ndarray) and value.shape != p.data.shape:
+            if isinstance(value, np.ndarray) and value.shape != p._data.shape:
                 raise ValueError(
                     f"{where}: state {key!r} of parameter {index} has shape {value.shape}, "
-                    f"the parameter has shape {p.data.shape}"
+                    f"the parameter has shape {p._data.shape}"
                 )
 
     @staticmethod
     def _cast_state(p, key, value):
         if isinstance(value, np.ndarray):
-            dtype = p.data.dtype if value.dtype.kind == "f" and key != "step" else value.dtype
+            dtype = p._data.dtype if value.dtype.kind == "f" and key != "step" else value.dtype
             return np.array(value, dtype=dtype, copy=True)
         return copy.deepcopy(value)
 

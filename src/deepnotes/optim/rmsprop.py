@@ -51,17 +51,17 @@ class RMSprop(Optimizer):
         momentum = float(group["momentum"])
         if not state:
             state["step"] = 0
-            state["square_avg"] = np.zeros_like(p.data)
+            state["square_avg"] = np.zeros_like(p._data)
         state["step"] += 1
         g = -grad if group["maximize"] else grad
         if wd != 0:
-            g = g + wd * p.data
+            g = g + wd * p._data
         square_avg = state["square_avg"]
         square_avg *= alpha
         square_avg += (1.0 - alpha) * g * g
         if group["centered"]:
             if "grad_avg" not in state:
-                state["grad_avg"] = np.zeros_like(p.data)
+                state["grad_avg"] = np.zeros_like(p._data)
             grad_avg = state["grad_avg"]
             grad_avg *= alpha
             grad_avg += (1.0 - alpha) * g
@@ -70,10 +70,10 @@ class RMSprop(Optimizer):
             rms = np.sqrt(square_avg) + float(group["eps"])
         if momentum > 0:
             if "momentum_buffer" not in state:  # momentum may be switched on later (OneCycleLR)
-                state["momentum_buffer"] = np.zeros_like(p.data)
+                state["momentum_buffer"] = np.zeros_like(p._data)
             buf = state["momentum_buffer"]
             buf *= momentum
             buf += g / rms
-            p.data -= lr * buf
+            p._data -= lr * buf
         else:
-            p.data -= lr * (g / rms)
+            p._data -= lr * (g / rms)

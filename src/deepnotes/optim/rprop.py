@@ -23,16 +23,16 @@ class Rprop(Optimizer):
 
     def _update(self, p, grad, state, group):
         if not state:
-            state.update(step=0, prev=np.zeros_like(p.data), step_size=np.full_like(p.data, float(group["lr"])))
+            state.update(step=0, prev=np.zeros_like(p._data), step_size=np.full_like(p._data, float(group["lr"])))
         state["step"] += 1
         eta_minus, eta_plus = (float(e) for e in group["etas"])
         low, high = (float(s) for s in group["step_sizes"])
         g = -grad if group["maximize"] else np.array(grad, copy=True)
         agreement = np.sign(g * state["prev"])
-        factor = np.where(agreement > 0, eta_plus, np.where(agreement < 0, eta_minus, 1.0)).astype(p.data.dtype)
+        factor = np.where(agreement > 0, eta_plus, np.where(agreement < 0, eta_minus, 1.0)).astype(p._data.dtype)
         state["step_size"] = np.clip(state["step_size"] * factor, low, high)
-        g = np.where(agreement < 0, 0.0, g).astype(p.data.dtype)
-        p.data -= np.sign(g) * state["step_size"]
+        g = np.where(agreement < 0, 0.0, g).astype(p._data.dtype)
+        p._data -= np.sign(g) * state["step_size"]
         state["prev"] = g
 
 
@@ -56,17 +56,17 @@ class ASGD(Optimizer):
     def _update(self, p, grad, state, group):
         lr, lambd = float(group["lr"]), float(group["lambd"])
         if not state:
-            state.update(step=0, eta=lr, mu=1.0, ax=np.zeros_like(p.data))
+            state.update(step=0, eta=lr, mu=1.0, ax=np.zeros_like(p._data))
         state["step"] += 1
         g = -grad if group["maximize"] else grad
         if float(group["weight_decay"]) != 0:
-            g = g + float(group["weight_decay"]) * p.data
+            g = g + float(group["weight_decay"]) * p._data
         eta = state["eta"]
-        p.data *= 1 - lambd * eta
-        p.data -= eta * g
+        p._data *= 1 - lambd * eta
+        p._data -= eta * g
         if state["mu"] != 1:
-            state["ax"] += (p.data - state["ax"]) * state["mu"]
+            state["ax"] += (p._data - state["ax"]) * state["mu"]
         else:
-            state["ax"] = p.data.copy()
+            state["ax"] = p._data.copy()
         state["eta"] = lr / ((1 + lambd * lr * state["step"]) ** float(group["alpha"]))
         state["mu"] = 1 / max(1, state["step"] - float(group["t0"]))

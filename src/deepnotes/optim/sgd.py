@@ -56,14 +56,14 @@ class SGD(Optimizer):
         lr, mu, wd = float(group["lr"]), float(group["momentum"]), float(group["weight_decay"])
         g = -grad if group["maximize"] else grad
         if wd != 0:
-            g = g + wd * p.data
+            g = g + wd * p._data
         if mu != 0:
             buf = state.get("momentum_buffer")
             if buf is None:
-                buf = state["momentum_buffer"] = np.array(g, dtype=p.data.dtype)
+                buf = state["momentum_buffer"] = np.array(g, dtype=p._data.dtype)
             else:
                 buf *= mu
                 dampening = float(group["dampening"])
                 buf += g if dampening == 0 else (1.0 - dampening) * g  # in place: no new array per step
             g = g + mu * buf if group["nesterov"] else buf
-        p.data -= lr * g
+        p._data -= lr * g

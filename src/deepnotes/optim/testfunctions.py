@@ -233,7 +233,7 @@ def trajectory(optimizer_factory, fn, x0=None, steps=100, target=None, dtype=np.
 
     with no_grad():
         first = float(fn(x).item())
-    points, losses, reached = [x.data.copy()], [first], None
+    points, losses, reached = [x._data.copy()], [first], None
     if target is not None and first - floor <= target:
         reached = 0
     start = time.perf_counter()
@@ -243,7 +243,7 @@ def trajectory(optimizer_factory, fn, x0=None, steps=100, target=None, dtype=np.
         optimizer.step(closure)
         with no_grad():
             value = float(fn(x).item())
-        points.append(x.data.copy())
+        points.append(x._data.copy())
         losses.append(value)
         if not math.isfinite(value):
             break
@@ -283,7 +283,7 @@ def plot_trajectories(fn, paths, path, bounds=None, levels=30, resolution=200, t
             y_lo, y_hi = min(y_lo, finite[:, 1].min()), max(y_hi, finite[:, 1].max())
     gx, gy = np.meshgrid(np.linspace(x_lo, x_hi, resolution), np.linspace(y_lo, y_hi, resolution))
     with no_grad():
-        values = fn(Tensor(np.stack([gx, gy], axis=-1))).data
+        values = fn(Tensor(np.stack([gx, gy], axis=-1)))._data
     fig = Figure(figsize=(6.0, 5.0))
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()

@@ -112,7 +112,7 @@ class EarlyStopping(Callback):
         if self._tracker.improved(current):
             self._tracker.best, self.best_epoch, self.wait = current, epoch, 0
             if self.restore_best_weights:
-                self.best_weights = {k: np.array(v.data, copy=True) for k, v in self.model.state_dict().items()}
+                self.best_weights = {k: np.array(v._data, copy=True) for k, v in self.model.state_dict().items()}
             return
         self.wait += 1
         if self.wait >= self.patience:

@@ -58,7 +58,7 @@ def _encode(obj, path, arrays, active=None):
     inside itself, or a nesting deeper than MAX_DEPTH, is refused (`load` could not read it back)."""
     active = set() if active is None else active
     if isinstance(obj, (Tensor, np.ndarray, np.generic)):
-        array = np.asarray(obj.data if isinstance(obj, Tensor) else obj)
+        array = np.asarray(obj._data if isinstance(obj, Tensor) else obj)
         if array.dtype.hasobject or array.dtype.kind == "V":
             raise TypeError(
                 f"checkpoint.save: {path or 'state'} has dtype {array.dtype}, which cannot be saved without pickle"

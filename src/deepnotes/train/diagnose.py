@@ -220,7 +220,7 @@ def check_inputs(batch, max_abs_mean=3.0, max_std=5.0, min_median_std=1e-2):
     Flags means beyond `max_abs_mean`, standard deviations above `max_std`,
     or a median (non-constant) standard deviation below `min_median_std`.
     """
-    x = np.asarray(_inputs(batch).data, dtype=np.float64)
+    x = np.asarray(_inputs(batch)._data, dtype=np.float64)
     if x.ndim < 2:
         x = x.reshape(-1, 1)
     feats = np.moveaxis(x, 1, -1).reshape(-1, x.shape[1])

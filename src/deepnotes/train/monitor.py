@@ -51,7 +51,7 @@ def capture_outputs(model, layer_types):
         if isinstance(module, layer_types):
             outputs[name] = []
             undos.append(_watch_output(module, lambda out, name=name: outputs[name].append(
-                np.array(out.data if isinstance(out, Tensor) else out))))
+                np.array(out._data if isinstance(out, Tensor) else out))))
     try:
         yield outputs
     finally:
@@ -127,7 +127,7 @@ class GradientMonitor(Callback):
 
     def _remember(self, name, module, out):
         if module.training and is_grad_enabled():  # a training forward, not validation under no_grad
-            data = out.data if isinstance(out, Tensor) else np.asarray(out)
+            data = out._data if isinstance(out, Tensor) else np.asarray(out)
             self._pending[name] = float(np.sqrt(np.mean(np.square(data, dtype=np.float64)))) if data.size else 0.0
 
     # -------------------------------------------------------------- recording
@@ -136,7 +136,7 @@ class GradientMonitor(Callback):
         self.steps.append(self._step)
         for name, p in self.model.named_parameters():
             norms = self.grad_norms.setdefault(name, [math.nan] * (len(self.steps) - 1))
-            g = p.grad.data if isinstance(p.grad, Tensor) else p.grad
+            g = None if p.grad is None else p.grad._data
             norms.append(math.nan if g is None else float(np.linalg.norm(np.asarray(g, dtype=np.float64))))
         for name, norms in self.activation_norms.items():
             norms.append(self._pending.get(name, math.nan))

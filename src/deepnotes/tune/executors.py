@@ -17,11 +17,6 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from ..parallel import EXECUTORS, blas_threads, cpu_count, import_ray, mp_context, start_ray  # noqa: F401
 
 
-
-
-
-
-
 def call(fn, args, jobs=None):
     """``fn(*args)`` with BLAS pinned to ``blas_threads(jobs)`` (``jobs=None``: the caller's setting is
     kept, as in-process trials do); returns an outcome, never raises."""

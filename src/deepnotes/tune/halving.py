@@ -6,10 +6,16 @@ work (epochs, steps) -- an intermediate report. With rungs r_k = min_resource * 
 * successive halving (Jamieson & Talwalkar 2016; the inner loop of Hyperband, Li et al. 2017)
   runs n configs at r_0, keeps the best 1/eta, runs them at r_1, and so on up to
   ``max_resource``: most of the budget goes to the configs that look good early.
-* ASHA (Li et al. 2020) never waits for a rung to fill: whenever a worker is free, it promotes
-  a config that is in the top 1/eta of its rung and not yet promoted (highest rung first);
-  if there is none, it starts a new config at r_0. Workers stay busy; a straggler holds up
-  nobody.
+* Hyperband (Li et al. 2017) hedges over how early one may stop: brackets s = s_max..0 run
+  successive halving with n_s = ceil((s_max + 1) / (s + 1) * eta^s) configs starting at
+  r_s = min_resource * eta^(s_max - s) (the last bracket is plain random search at full
+  resource), each bracket costing about the same.
+* ASHA (Li et al., "A system for massively parallel hyperparameter tuning", arXiv 2018,
+  MLSys 2020) never waits for a rung to fill: whenever a worker is free, it promotes a config
+  that is in the top 1/eta of its rung *as the rung stands now* and not yet promoted (highest
+  rung first); if there is none, it starts a new config at r_0. Workers stay busy, a
+  straggler holds up nobody -- at the price of a few promotions that a full rung would not
+  have made (the top 1/eta of 3 finished trials is not the top 1/eta of 27).
 
 Both rely on early values ranking configs like final ones do, which is roughly true for the
 learning rate and much less for regularization (whose benefit shows late).
@@ -62,6 +68,30 @@ def successive_halving(objective, space, n_configs=27, min_resource=1, max_resou
         configs = [t["config"] for t in sorted(rung, key=lambda t: sign * t["value"])[:keep]]
     best = min(history[-1], key=lambda t: sign * t["value"])
     return {"rungs": history, "best": best, "cost": sum(t["resource"] for rung in history for t in rung)}
+
+
+def hyperband(objective, space, min_resource=1, max_resource=27, eta=3, mode="min", seed=0, searcher=None):
+    """Hyperband: successive halving brackets from the most aggressive (s = s_max, many configs at
+    ``min_resource``) to none (s = 0, few configs at ``max_resource``); one searcher draws all configs.
+
+    s_max + 1 is the number of rungs of `rungs` (min_resource, max_resource, eta). When max_resource /
+    min_resource is a power of eta this is Li et al.'s schedule exactly; otherwise every bracket ends
+    with a shorter last step up to max_resource.
+
+    Returns ``{"brackets": [successive_halving result, ...], "best", "cost"}`` (``best``: the best final
+    trial over brackets, with its bracket's ``s``).
+    """
+    sign = _sign(mode)
+    s_max = len(rungs(min_resource, max_resource, eta)) - 1
+    searcher = searcher if isinstance(searcher, Searcher) else _searcher(space, seed, mode)
+    brackets = []
+    for s in range(s_max, -1, -1):
+        n = math.ceil((s_max + 1) / (s + 1) * eta**s)
+        start = min(min_resource * eta ** (s_max - s), max_resource)
+        result = successive_halving(objective, space, n, start, max_resource, eta, mode, seed, searcher)
+        brackets.append({**result, "s": s, "n_configs": n, "min_resource": start})
+    best = min(({**b["best"], "s": b["s"]} for b in brackets), key=lambda t: sign * t["value"])
+    return {"brackets": brackets, "best": best, "cost": sum(b["cost"] for b in brackets)}
 
 
 def asha(objective, space, n_trials=30, min_resource=1, max_resource=27, eta=3, mode="min", seed=0,

@@ -6,6 +6,8 @@ import them by name: whatever `deepnotes.tune.run` sends to another process must
 * ``branin(config)``  on x1 in [-5, 10], x2 in [0, 15]; minimum 0.397887 at three points
   (-pi, 12.275), (pi, 2.275), (9.42478, 2.475) (Dixon & Szegö 1978).
 * ``hartmann6(config)`` on [0, 1]^6; minimum -3.32237 (Dixon & Szegö 1978).
+* ``branin_at_fidelity(config, resource)``: Branin plus a ripple that fades as 1/resource -- a
+  stand-in for a learning curve, for successive halving, Hyperband and ASHA.
 * ``TrainObjective(model, dataset, epochs)``: train with the config's ``lr`` and
   ``weight_decay`` (AdamW) on a training split and return the validation accuracy (maximize).
 """
@@ -37,6 +39,12 @@ def branin(config):
     x1, x2 = float(config["x1"]), float(config["x2"])
     b, c, t = 5.1 / (4 * math.pi**2), 5 / math.pi, 1 / (8 * math.pi)
     return (x2 - b * x1 * x1 + c * x1 - 6) ** 2 + 10 * (1 - t) * math.cos(x1) + 10
+
+
+def branin_at_fidelity(config, resource):
+    """branin(config) + 20 / resource * cos(3 x1) cos(3 x2): early values rank configs roughly, late ones exactly."""
+    x1, x2 = float(config["x1"]), float(config["x2"])
+    return branin(config) + 20.0 / float(resource) * math.cos(3 * x1) * math.cos(3 * x2)
 
 
 def hartmann6_space():

@@ -64,16 +64,7 @@ class Results:
         if limit is not None:
             rows = sorted(rows, key=lambda r: (r["value"] is None,
                                                (r["value"] or 0) * (1 if self.mode == "min" else -1)))[:limit]
-        cols = list(rows[0]) if rows else ["trial", "value"]
-
-        def fmt(v):
-            return f"{v:.4g}" if isinstance(v, float) else str(v)
-
-        cells = [[fmt(r[c]) for c in cols] for r in rows]
-        widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(cols)]
-        lines = ["  ".join(c.rjust(w) for c, w in zip(cols, widths))]
-        lines += ["  ".join(v.rjust(w) for v, w in zip(row, widths)) for row in cells]
-        return "\n".join(lines)
+        return format_table(rows, list(rows[0]) if rows else ["trial", "value"])
 
     def to_dict(self):
         best = self.best
@@ -165,6 +156,19 @@ class Results:
                 ax.set(xlabel=dims[0], ylabel=dims[1], title=label, xscale="log" if log[0] else "linear",
                        yscale="log" if log[1] else "linear")
         return _save(fig, path)
+
+
+def format_table(rows, cols):
+    """Dict rows as an aligned text table of the columns ``cols`` (floats to 4 significant digits)."""
+
+    def fmt(v):
+        return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+    cells = [[fmt(r.get(c, "")) for c in cols] for r in rows]
+    widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(cols)]
+    lines = ["  ".join(c.rjust(w) for c, w in zip(cols, widths))]
+    lines += ["  ".join(v.rjust(w) for v, w in zip(row, widths)) for row in cells]
+    return "\n".join(lines)
 
 
 def _save(fig, path):

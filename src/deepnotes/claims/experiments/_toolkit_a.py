@@ -69,7 +69,7 @@ def init_linear(layer: nn.Linear, init: str, activation: str, scale: float = 1.0
         else:
             raise ValueError(f"init_linear: init must be 'he', 'xavier', 'xavier_gain' or 'default', got {init!r}")
         if scale != 1.0:
-            layer.weight.data *= np.asarray(scale, dtype=layer.weight.data.dtype)
+            layer.weight.data *= np.asarray(scale, dtype=layer.weight.numpy().dtype)
         if layer.bias is not None:
             nn.init.constant_(layer.bias, bias)
 
@@ -107,7 +107,7 @@ def hidden_linears(model: nn.Sequential) -> list:
 
 def weight_grad_norms(model: nn.Sequential) -> list:
     """The Frobenius norm of every Linear weight's gradient, input side first."""
-    return [float(np.linalg.norm(m.weight.grad)) if m.weight.grad is not None else 0.0
+    return [float(np.linalg.norm(m.weight.grad.numpy())) if m.weight.grad is not None else 0.0
             for m in model if isinstance(m, nn.Linear)]
 
 
@@ -157,7 +157,7 @@ def train_classifier(model, x, y, optimizer, steps: int, batch: int, rng, loss_f
 
 def diverged(model) -> bool:
     """Whether any parameter of `model` holds a NaN or an infinity."""
-    return any(not np.all(np.isfinite(p.data)) for p in model.parameters())
+    return any(not np.all(np.isfinite(p.numpy())) for p in model.parameters())
 
 
 def accuracy(model, x, y, batch: int = 2048) -> float:

@@ -113,7 +113,7 @@ def train_epochs(model, opt, loss_fn, x, y, epochs, batch_size, seed, scheduler=
 
 def flat_params(model):
     """All parameters of `model` as one float64 vector (a copy)."""
-    return np.concatenate([np.asarray(p.data, dtype=np.float64).ravel() for p in model.parameters()])
+    return np.concatenate([np.asarray(p.numpy(), dtype=np.float64).ravel() for p in model.parameters()])
 
 
 # ----------------------------------------------------------------------------- measures on curves

@@ -84,7 +84,7 @@ def norm_mlp(in_features: int, width: int, depth: int, out_features: int, activa
                 else:
                     raise ValueError(f"norm_mlp: init must be 'default', 'he' or 'xavier', got {init!r}")
                 if scale != 1.0:
-                    m.weight.data *= np.asarray(scale, dtype=m.weight.data.dtype)
+                    m.weight.data *= np.asarray(scale, dtype=m.weight.numpy().dtype)
                 nn.init.zeros_(m.bias)
     return model
 
@@ -134,7 +134,7 @@ def loss_on(model, x, y) -> float:
 
 def snapshot(model) -> list:
     """Copies of every parameter array of `model`."""
-    return [np.array(p.data, copy=True) for p in model.parameters()]
+    return [np.array(p.numpy(), copy=True) for p in model.parameters()]
 
 
 def restore(model, state: list) -> None:

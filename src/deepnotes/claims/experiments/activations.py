@@ -39,7 +39,7 @@ def compose_linear_stack(model: nn.Sequential):
     for layer in model:
         if not isinstance(layer, nn.Linear):
             continue
-        w, b = layer.weight.data.astype(np.float64), layer.bias.data.astype(np.float64)
+        w, b = layer.weight.numpy().astype(np.float64), layer.bias.numpy().astype(np.float64)
         weight = w if weight is None else w @ weight
         bias = b if bias is None else w @ bias + b
     return weight, bias
@@ -180,8 +180,8 @@ def gradient_ratio_curve(activation: str, init: str, x, y, depth: int, width: in
     record = {"log_ratio": [], "first": [], "last": []}
 
     def on_step(step, m):
-        first = float(np.linalg.norm(hidden[0].weight.grad))
-        last = float(np.linalg.norm(hidden[-1].weight.grad))
+        first = float(np.linalg.norm(hidden[0].weight.grad.numpy()))
+        last = float(np.linalg.norm(hidden[-1].weight.grad.numpy()))
         record["first"].append(first)
         record["last"].append(last)
         record["log_ratio"].append(math.log10(max(first, 1e-30) / max(last, 1e-30)))
@@ -299,7 +299,7 @@ def gradient_growth(model: nn.Sequential, x, cotangent) -> float:
     depth = sum(isinstance(m, nn.Linear) for m in model)
     xt = dn.tensor(x, requires_grad=True)
     (model(xt) * dn.tensor(cotangent)).sum().backward()
-    ratio = np.linalg.norm(xt.grad, axis=1) / np.linalg.norm(cotangent, axis=1)
+    ratio = np.linalg.norm(xt.grad.numpy(), axis=1) / np.linalg.norm(cotangent, axis=1)
     return float(10 ** (np.mean(np.log10(np.maximum(ratio, 1e-300))) / depth))
 
 
@@ -379,7 +379,7 @@ def k03(seed: int, budget: str) -> dict:
                              ("zero", x0, "zero")):
             chain = sigmoid_chain(n, depth, scale, mode, np.random.default_rng([seed, int(scale * 1000)]))
             series[key].append(gradient_growth(chain, x, cot))
-        series["spectral"].append(float(np.linalg.norm(chain[0].weight.data, 2)))
+        series["spectral"].append(float(np.linalg.norm(chain[0].weight.numpy(), 2)))
     series["scalar_w"] = list(K03_SCALAR)
     series["scalar"] = [scalar_growth(w, depth) for w in K03_SCALAR]
     worst = max(series["centered"])

@@ -60,7 +60,7 @@ def clipping_run(seed, clip, lr=0.1, radius=1.5, seq_len=40, hidden=32, steps=15
             opt.step()
         losses.append(kit.clean(loss.item()))
         norms.append(kit.clean(norm.item()))
-        if losses[-1] >= kit.LOSS_CAP or not all(np.isfinite(p.data).all() for p in model.parameters()):
+        if losses[-1] >= kit.LOSS_CAP or not all(np.isfinite(p.numpy()).all() for p in model.parameters()):
             break  # diverged: the rest of the run counts as LOSS_CAP
     losses += [kit.LOSS_CAP] * (steps - len(losses))
     norms += [kit.LOSS_CAP] * (steps - len(norms))

@@ -87,7 +87,7 @@ def one_shot_pruned(model, amount, largest=False):
     m = copy.deepcopy(model)
     pairs = weights(m)
     # importance scores go through |.| as in PyTorch: 1 / |w| ranks the largest weights lowest
-    scores = {(mod, n): 1.0 / (np.abs(mod.weight.data) + 1e-12) for mod, n in pairs} if largest else None
+    scores = {(mod, n): 1.0 / (np.abs(mod.weight.numpy()) + 1e-12) for mod, n in pairs} if largest else None
     prune.global_unstructured(pairs, importance_scores=scores, amount=amount)
     return m
 
@@ -205,13 +205,21 @@ def k35_effects(per_arch):
     caveats_en="Pruning is cheap when a network has far more weights than its task needs (Han et al. pruned "
                "AlexNet and VGG-16, 61 M and 138 M weights, and retrained for many epochs, iteratively); the MLP "
                "and CNN here have 23 k and 8 k weights and fine-tune for 3 epochs, so high sparsities test the "
-               "claim at its hard end. Binary and ternary here quantize every layer, including the first and the "
+               "claim at its hard end. The large drop is not a bug: after 90% global pruning no layer is empty (the CNN's "
+               "layers are 52%, 89%, 91% and 95% sparse), the masks hold exactly through fine-tuning, and the same "
+               "pipeline with torch.nn.utils.prune drops as far (CNN 80.6% -> 32.5%); in PyTorch runs a CNN of width "
+               "128 (105 k weights) fine-tuned 15 epochs loses about 0 points. "
+               "Binary and ternary here quantize every layer, including the first and the "
                "last, which practice usually keeps in higher precision, and train only a few epochs from the "
                "float weights: they would recover more with longer training. Sizes count storage; speed depends "
                "on hardware: NumPy has no integer BLAS, so the integer path is slower than float32 on this CPU.",
     caveats_zh="剪枝代价小的前提是网络的权重远多于任务所需（Han 等剪的是 AlexNet 和 VGG-16，分别有 6100 万和 "
                "1.38 亿个权重，并且反复剪枝、重新训练了很多个 epoch）；这里的 MLP 和 CNN 只有 2.3 万和 8 千个权重，"
-               "微调只有 3 个 epoch，所以高稀疏度是在这个结论最难成立的一端检验它。这里的二值和三值量化了所有层，包括"
+               "微调只有 3 个 epoch，所以高稀疏度是在这个结论最难成立的一端检验它。"
+               "掉点大不是 bug：全局剪掉 90% 后没有哪一层被剪空"
+               "（CNN 各层稀疏度为 52%、89%、91%、95%），微调过程中掩码严格保持；用 torch.nn.utils.prune 跑同样的流程"
+               "掉得一样多（CNN 从 80.6% 掉到 32.5%）；在 PyTorch 里把 CNN 加宽到 128 通道（10.5 万个权重）并微调 15 个 "
+               "epoch，几乎不掉点。这里的二值和三值量化了所有层，包括"
                "实际中通常保留高精度的第一层和最后一层，并且只从浮点权重出发训练了几个 epoch，训练更久会恢复更多。"
                "字节数只反映存储；速度取决于硬件：NumPy 没有整数 BLAS，所以在这台 CPU 上整数推理比 float32 还慢。",
     code=["deepnotes.compress.prune.global_unstructured", "deepnotes.compress.qmodel.quantize_ptq",

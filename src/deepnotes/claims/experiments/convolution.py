@@ -128,11 +128,21 @@ K31_SMALL = {"c_in": 2, "c_out": 2, "kernel": (3, 3), "stride": (2, 2), "padding
               "random x and y (F.conv2d against F.conv_transpose2d with the same weight and the output_padding "
               "that restores the input shape), and how far C^T C x is from x at the best scale. Once per seed: "
               "the full matrices of a 2-channel 3x3 stride-2 convolution on 5 x 5 inputs and of its transposed "
-              "convolution, built column by column from basis images.",
+              "convolution, built column by column from basis images. Design history: not_an_inverse was first "
+              "meant over every configuration (the minimum); after the first runs it became the median, because "
+              "the draw can hit a configuration whose C^T C is a multiple of the identity (see the caveats). The "
+              "minimum was ill-posed: the universal statement is false (an orthogonal convolution is inverted by "
+              "its transpose), so its verdict would only say whether the draw hit such a case. Since the median "
+              "was chosen after seeing seeds 0-4, it was committed before any further run and the verdict is "
+              "judged on fresh seeds: the claim's seeds start at 100 (first_seed), none of which had been run.",
     method_zh="每个种子：随机生成二维卷积（1-3 组，1-9 个通道，卷积核 1-3，步长 1-3，填充 0-2，空洞 1-2，输入不超过 "
               "11 x 11），权重和数据用 float64。对每个配置：用随机 x、y 检验伴随恒等式（F.conv2d 与同一权重的 "
               "F.conv_transpose2d，output_padding 取恢复输入形状的值），并计算最优缩放下 C^T C x 离 x 有多远。每个种子"
-              "另外对一个 2 通道、3x3、步长 2、输入 5 x 5 的卷积，用基图像逐列构造卷积矩阵和转置卷积矩阵。",
+              "另外对一个 2 通道、3x3、步长 2、输入 5 x 5 的卷积，用基图像逐列构造卷积矩阵和转置卷积矩阵。设计变更记录："
+              "not_an_inverse 起初要求对每个配置都成立（取最小值）；第一次运行之后改成了中位数，因为随机抽样可能抽到 "
+              "C^T C 恰好是单位阵倍数的配置（见局限）。取最小值的判据本身不成立：全称命题是错的（正交卷积的转置就是它的逆），"
+              "结论只反映抽样有没有碰上这种特例。中位数是看过种子 0-4 的结果后才定的，所以判据先提交，之后才在"
+              "从未跑过的新种子上判定：这个结论的种子从 100 开始（first_seed）。",
     caveats_en="An exact identity of linear maps: it says nothing about what a learned transposed convolution "
                "does in a decoder (it learns its own weights, and then it is neither C^T nor C^-1 of any encoder "
                "layer), nor about checkerboard artefacts (Odena et al. 2016). A stride-1 convolution can be "
@@ -140,11 +150,12 @@ K31_SMALL = {"c_in": 2, "c_out": 2, "kernel": (3, 3), "stride": (2, 2), "padding
                "happens in special cases the random draw can hit (a 1x1, stride-1 convolution with one input "
                "channel: C^T C = ||w||^2 I); they are counted, not hidden.",
     caveats_zh="这是线性映射的精确恒等式：它不说明解码器里学出来的转置卷积做了什么（权重是自己学的，此时它既不是某个编码层"
-               "的 C^T 也不是 C^-1），也不涉及棋盘格伪影（Odena 等人 2016）。步长为 1 的卷积可能可逆，但除非 C 正交，"
-               "C^T 仍不是它的逆，除非 C^T C 是单位阵的倍数；随机抽样可能碰到这种特例（单输入通道、步长 1 的 1x1 卷积："
+               "的 C^T 也不是 C^-1），也不涉及棋盘格伪影（Odena 等人 2016）。步长为 1 的卷积可能可逆，但 C^T 仍不是"
+               "它的逆，除非 C^T C 是单位阵的倍数；随机抽样可能碰到这种特例（单输入通道、步长 1 的 1x1 卷积："
                "C^T C = ||w||^2 I），我们把它们计数报告，而不是藏起来。",
     code=["deepnotes.nn.functional.conv2d", "deepnotes.nn.functional.conv_transpose2d", "deepnotes.nn.ConvTranspose2d"],
     seconds={"tiny": 0.2, "quick": 2, "full": 8},
+    first_seed=100,  # the median was chosen after seeds 0-4 were seen: judged on seeds nobody had run
     references=["Dumoulin & Visin, A guide to convolution arithmetic for deep learning, 2016",
                 "Zeiler et al., Deconvolutional Networks, CVPR 2010"],
 )
@@ -161,6 +172,7 @@ def k31(seed: int, budget: str) -> dict:
     metrics = {"configs": float(n_configs), "max_adjoint_error": float(max(adjoint)), "min_inverse_error": min(inverse),
                "median_inverse_error": float(np.median(inverse)), "matrix_gap": matrix_gap,
                "configs_inverse_up_to_scale": float(np.sum(np.asarray(inverse) < 1e-6)),
+               "fraction_inverse_error_below_10pct": float(np.mean(np.asarray(inverse) < 0.1)),
                "matrix_rows": float(matrix.shape[0]), "matrix_cols": float(matrix.shape[1]),
                "largest_singular_value": float(singular[0])}
     effects = {"adjoint_identity": log_tol_effect(max(adjoint), 1e-10),
@@ -205,8 +217,8 @@ def conv_stack(dilations, channels: int = 1, kernel: int = 3, seed: int = 0, dty
     for i, d in enumerate(dilations):
         conv = nn.Conv2d(channels, channels, kernel, padding=d * (kernel - 1) // 2, dilation=d).to(dtype)
         with dn.no_grad():
-            conv.weight.data[...] = rng.standard_normal(conv.weight.shape)
-            conv.bias.data[...] = 0.0
+            conv.weight.copy_(rng.standard_normal(conv.weight.shape))
+            conv.bias.fill_(0.0)
         layers += [conv, nn.Tanh()] if i < len(dilations) - 1 else [conv]
     return nn.Sequential(*layers)
 
@@ -217,7 +229,7 @@ def gradient_footprint(model, size: int, channels: int = 1) -> np.ndarray:
     out = model(x)
     c = size // 2
     out[0, 0, c, c].backward()
-    return np.abs(x.grad[0]).sum(axis=0)
+    return np.abs(x.grad.numpy()[0]).sum(axis=0)
 
 
 def measured_rf(footprint: np.ndarray, tol: float = 1e-300) -> tuple:

@@ -50,8 +50,8 @@ def ce_kl_check(logits: np.ndarray, targets: np.ndarray, kl_fn=None) -> dict:
     entropy = float(entr(targets).sum(axis=1).mean())
     return {"ce": float(ce.item()), "kl": float(kl.item()), "entropy": entropy,
             "identity_error": abs(float(ce.item()) - float(kl.item()) - entropy),
-            "gradient_difference": float(np.max(np.abs(z1.grad - z2.grad))),
-            "gradient_vs_closed_form": float(np.max(np.abs(z1.grad - (reference_softmax(logits) - targets)
+            "gradient_difference": float(np.max(np.abs(z1.grad.numpy() - z2.grad.numpy()))),
+            "gradient_vs_closed_form": float(np.max(np.abs(z1.grad.numpy() - (reference_softmax(logits) - targets)
                                                            / len(logits))))}
 
 
@@ -116,7 +116,7 @@ def logit_gradient_ratio(z: np.ndarray, y: np.ndarray) -> np.ndarray:
     F.binary_cross_entropy_with_logits(z1, dn.tensor(y), reduction="sum").backward()
     z2 = dn.tensor(z, requires_grad=True)
     F.mse_loss(dn.sigmoid(z2), dn.tensor(y), reduction="sum").backward()
-    return np.abs(z1.grad) / np.maximum(np.abs(z2.grad), 1e-300)
+    return np.abs(z1.grad.numpy()) / np.maximum(np.abs(z2.grad.numpy()), 1e-300)
 
 
 def bad_init_classifier(in_features: int, classes: int, hidden: int, seed: int, wrong_class: int = 0,

@@ -26,7 +26,7 @@ def max_norm_(model, c: float) -> None:
     weight vector (a row of each hidden Linear's weight) to L2 norm <= c. In place."""
     with dn.no_grad():
         for layer in block_linears(model)[:-1]:
-            w = layer.weight.data
+            w = layer.weight.numpy()
             norms = np.sqrt(np.sum(np.square(w, dtype=np.float64), axis=1, keepdims=True))
             w *= np.minimum(1.0, c / np.maximum(norms, 1e-12)).astype(w.dtype)
 

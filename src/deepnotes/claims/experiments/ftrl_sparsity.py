@@ -116,7 +116,7 @@ def k15(seed: int, budget: str) -> dict:
     out = {}
     for name, (make, penalty) in arms.items():
         model = online_logistic(cols[:n_train], y[:n_train], features, make, 10, seed, l1_penalty=penalty)
-        out[f"zero_fraction_{name}"] = float(np.mean(model.weight.data == 0.0))
+        out[f"zero_fraction_{name}"] = float(np.mean(model.weight.numpy() == 0.0))
         out[f"test_acc_{name}"] = kit.accuracy(model, x_test, y_test)
     out["true_zero_fraction"] = float(np.mean(w_true == 0.0))
     return {"metrics": out,

@@ -46,7 +46,7 @@ def signal_profile(activation: str, init: str, scale: float, depth: int, width: 
             stds.append(float(h.numpy().std()))
     loss = nn.CrossEntropyLoss()(h, dn.tensor(y))
     loss.backward()
-    grads = [float(np.linalg.norm(m.weight.grad)) for m in linears]
+    grads = [float(np.linalg.norm(m.weight.grad.numpy())) for m in linears]
     tiny = 1e-300
     return {"stds": stds, "grads": grads, "act_ratio": max(stds[-1], tiny) / max(stds[0], tiny),
             "grad_ratio": max(grads[0], tiny) / max(grads[-1], tiny)}

@@ -224,7 +224,7 @@ def derivative_jump(loss_fn, eps: float = 1e-6) -> float:
     jump of the derivative across 0 (2 for L1, ~2 eps / beta for Smooth L1, 4 eps for L2)."""
     r = dn.tensor(np.array([eps, -eps]), requires_grad=True)
     loss_fn(r, dn.tensor(np.zeros(2))).backward()
-    return float(abs(r.grad[0] - r.grad[1]) * 2)  # x2: the mean over the two elements halves each gradient
+    return float(abs(r.grad.numpy()[0] - r.grad.numpy()[1]) * 2)  # x2: the mean over the two elements halves each gradient
 
 
 K07_LOSSES = ("l2", "l1", "smooth_l1")
@@ -290,7 +290,7 @@ def k07(seed: int, budget: str) -> dict:
         rt = dn.tensor(r, requires_grad=True)
         F_loss = regression_loss(name)
         F_loss(rt, dn.tensor(np.zeros_like(r))).backward()
-        series[f"{name}_grad"] = (rt.grad * r.size).tolist()
+        series[f"{name}_grad"] = (rt.grad.numpy() * r.size).tolist()
     return {"metrics": metrics, "effects": effects, "series": series}
 
 

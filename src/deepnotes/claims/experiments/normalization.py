@@ -126,7 +126,7 @@ def _grads(model, x, y) -> tuple:
         p.grad = None
     loss = nn.CrossEntropyLoss()(model(dn.tensor(x)), dn.tensor(y))
     loss.backward()
-    return float(loss.item()), [np.array(p.grad, copy=True) for p in model.parameters()]
+    return float(loss.item()), [np.array(p.grad.numpy(), copy=True) for p in model.parameters()]
 
 
 def _norm(arrays) -> float:

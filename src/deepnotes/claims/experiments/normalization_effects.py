@@ -237,8 +237,8 @@ def gradient_profile(model, x, y) -> dict:
             h.retain_grad()
             outs.append(h)
     nn.CrossEntropyLoss()(h, dn.tensor(y)).backward()
-    signal = [float(np.linalg.norm(o.grad)) for o in outs]
-    weights = [float(np.linalg.norm(m.weight.grad)) for m in block_linears(model)[:-1]]
+    signal = [float(np.linalg.norm(o.grad.numpy())) for o in outs]
+    weights = [float(np.linalg.norm(m.weight.grad.numpy())) for m in block_linears(model)[:-1]]
     return {"signal": signal, "weight_grads": weights,
             "log10_signal_ratio": log_ratio(signal[0], signal[-1], 1e-300),
             "log10_weight_ratio": log_ratio(weights[0], weights[-1], 1e-300)}

@@ -157,7 +157,7 @@ def sharpness(model, loss_fn, x, y, eps, trials, seed):
     rng = np.random.default_rng(seed)
     base = kit.full_loss(model, loss_fn, x, y)
     params = list(model.parameters())
-    saved = [p.data.copy() for p in params]
+    saved = [p.numpy().copy() for p in params]
     worst = 0.0
     for _ in range(trials):
         for p, w in zip(params, saved):

@@ -51,7 +51,7 @@ def wilson_fit(x, y, make_opt, steps):
         r = xt @ w - yt
         (0.5 * (r * r).mean()).backward()
         opt.step()
-    return w.data.copy()
+    return w.numpy().copy()
 
 
 WILSON_OPTIMIZERS = {

@@ -68,9 +68,9 @@ def fit_sparse_logistic(arm: str, x, y, epochs: int, seed: int, l1: float = K23_
             model.zero_grad()
             loss_fn(model(xt), yt).backward()
             with dn.no_grad():
-                w = model.weight.data.astype(np.float64) - step * np.asarray(model.weight.grad)
+                w = model.weight.numpy().astype(np.float64) - step * np.asarray(model.weight.grad.numpy())
                 model.weight.data[...] = soft_threshold(w, step * l1)
-                model.bias.data -= np.float32(step) * np.asarray(model.bias.grad)
+                model.bias.data -= np.float32(step) * np.asarray(model.bias.grad.numpy())
         return model
     if arm == "ftrl":
         opt = optim.FTRL([{"params": [model.weight], "l1": l1 * epochs * steps_per_epoch},
@@ -98,7 +98,7 @@ def fit_sparse_logistic(arm: str, x, y, epochs: int, seed: int, l1: float = K23_
 def weight_summary(model, x_test, y_test, informative: int) -> dict:
     """Exact-zero fraction of the weights (and among the irrelevant ones), the fraction with |w| < 1e-3,
     the L2 norm, the relevant weights kept (non-zero) and the test accuracy (logit > 0)."""
-    w = model.weight.data.astype(np.float64).ravel()
+    w = model.weight.numpy().astype(np.float64).ravel()
     with dn.no_grad():
         logits = model(dn.tensor(x_test)).numpy().ravel()
     return {"zero_fraction": float(np.mean(w == 0.0)), "irrelevant_zero_fraction": float(np.mean(w[informative:] == 0.0)),
@@ -184,7 +184,7 @@ def k23(seed: int, budget: str) -> dict:
         model = fit_sparse_logistic(arm, x[:n], y[:n], epochs, seed)
         for key, value in weight_summary(model, x[n:], y[n:], informative).items():
             metrics[f"{arm}_{key}"] = value
-        series[f"abs_w_{arm}"] = sorted(np.abs(model.weight.data.astype(np.float64).ravel()).tolist(), reverse=True)
+        series[f"abs_w_{arm}"] = sorted(np.abs(model.weight.numpy().astype(np.float64).ravel()).tolist(), reverse=True)
     base = metrics["l2_zero_fraction"]
     effects = {"exact_zeros_ista": metrics["ista_zero_fraction"] - base,
                "exact_zeros_ftrl": metrics["ftrl_zero_fraction"] - base,

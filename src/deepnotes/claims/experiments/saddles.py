@@ -35,9 +35,9 @@ def saddle_escape(y0, lr, noise, cap, seed):
         opt.zero_grad()
         obj(x).backward()
         if noise > 0:
-            x.grad = x.grad + rng.normal(0.0, noise, 2)
+            x.grad = x.grad.numpy() + rng.normal(0.0, noise, 2)
         opt.step()
-        if abs(x.data[1]) >= 1.0:
+        if abs(x.numpy()[1]) >= 1.0:
             return step
     return cap + 1
 
@@ -70,7 +70,7 @@ def linear_net_escape(batch_size, lr, init_scale, cap, seed, perturb=0.0):
         if perturb > 0:
             with dn.no_grad():
                 for p in model.parameters():
-                    p.data[...] += noise.normal(0.0, perturb, p.data.shape).astype(p.data.dtype)
+                    p.data[...] += noise.normal(0.0, perturb, p.numpy().shape).astype(p.numpy().dtype)
         curve.append(kit.full_loss(model, loss_fn, x, y))
         if curve[-1] <= 0.5 * at_zero:
             return step, curve

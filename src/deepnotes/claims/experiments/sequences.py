@@ -91,7 +91,7 @@ def hidden_state_gradients(model: Recurrent, x: np.ndarray, y: np.ndarray) -> np
     cell = CELLS[model.kind][1](2, model.rnn.hidden_size)
     with dn.no_grad():
         for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
-            getattr(cell, name).data[...] = getattr(model.rnn, f"{name}_l0").data
+            getattr(cell, name).data[...] = getattr(model.rnn, f"{name}_l0").numpy()
     n, steps = x.shape[0], x.shape[1]
     h = dn.zeros(n, model.rnn.hidden_size)
     c = dn.zeros(n, model.rnn.hidden_size)
@@ -107,7 +107,7 @@ def hidden_state_gradients(model: Recurrent, x: np.ndarray, y: np.ndarray) -> np
         probes.append(z)
     loss = ((model.head(h).reshape(-1) - dn.tensor(y)) ** 2).mean()
     loss.backward()
-    return np.array([float(np.linalg.norm(z.grad)) for z in probes])
+    return np.array([float(np.linalg.norm(z.grad.numpy())) for z in probes])
 
 
 def reach(grads: np.ndarray) -> float:

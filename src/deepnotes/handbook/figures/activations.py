@@ -27,7 +27,7 @@ def value_and_derivative(fn, z=_Z):
     t = dn.tensor(np.asarray(z, dtype=np.float64), requires_grad=True)
     y = fn(t)
     y.sum().backward()
-    return y.data.copy(), t.grad.copy()
+    return y.numpy().copy(), t.grad.numpy().copy()
 
 
 def _panels(out_path, curves, title, ylim_value=None, ylim_grad=None):
@@ -94,7 +94,7 @@ def softmax_temperature(out_path):
     temps = [0.5, 1.0, 2.0, 5.0]
     width = 0.8 / len(temps)
     for i, temp in enumerate(temps):
-        p = F.softmax(dn.tensor(logits), dim=-1, temperature=temp).data
+        p = F.softmax(dn.tensor(logits), dim=-1, temperature=temp).numpy()
         ax.bar(np.arange(len(logits)) + (i - 1.5) * width, p, width, label=f"T = {temp}")
     ax.set_xticks(range(len(logits)), [f"z={v:g}" for v in logits])
     ax.set_ylabel("softmax(z / T)")
@@ -107,17 +107,17 @@ def softmax_temperature(out_path):
 def sigmoid_vs_softmax(out_path):
     """A6: two-class softmax equals the sigmoid of the logit difference; independent sigmoids do not sum to 1."""
     d = np.linspace(-6, 6, 241)
-    two = F.softmax(dn.tensor(np.stack([d, np.zeros_like(d)], axis=1)), dim=1).data[:, 0]
+    two = F.softmax(dn.tensor(np.stack([d, np.zeros_like(d)], axis=1)), dim=1).numpy()[:, 0]
     fig = Figure(figsize=(9.0, 3.4), layout="constrained")
     left, right = fig.subplots(1, 2)
-    left.plot(d, F.sigmoid(dn.tensor(d)).data, "C0", lw=3, alpha=0.5, label="sigmoid(z1 - z2)")
+    left.plot(d, F.sigmoid(dn.tensor(d)).numpy(), "C0", lw=3, alpha=0.5, label="sigmoid(z1 - z2)")
     left.plot(d, two, "k--", lw=1.2, label="softmax([z1, z2])[0]")
     left.set_xlabel("z1 - z2")
     left.set_title("two classes: the same function")
     left.legend(fontsize=8)
     logits = np.array([2.0, 1.5, -1.0])
-    sig = F.sigmoid(dn.tensor(logits)).data
-    soft = F.softmax(dn.tensor(logits), dim=-1).data
+    sig = F.sigmoid(dn.tensor(logits)).numpy()
+    soft = F.softmax(dn.tensor(logits), dim=-1).numpy()
     x = np.arange(3)
     right.bar(x - 0.2, sig, 0.4, label=f"sigmoid per class (sum {sig.sum():.2f})")
     right.bar(x + 0.2, soft, 0.4, label=f"softmax (sum {soft.sum():.2f})")

@@ -59,7 +59,7 @@ def quantization_grid(out_path):
     """P2: uint8 affine fake quantization of [-1, 3] (scale 4/255) and its rounding error, bounded by scale/2."""
     scale, zero_point = 4.0 / 255.0, 64
     x = np.linspace(-1.5, 3.5, 2001)
-    q = fake_quantize_per_tensor_affine(dn.tensor(x), scale, zero_point, 0, 255).data
+    q = fake_quantize_per_tensor_affine(dn.tensor(x), scale, zero_point, 0, 255).numpy()
     fig = Figure(figsize=(9.0, 3.4), layout="constrained")
     left, right = fig.subplots(1, 2)
     left.plot(x, x, color="0.6", lw=0.8, label="identity")
@@ -85,9 +85,9 @@ def pruning_schedule(out_path):
     sparsity = [cubic_sparsity(int(t), 0.9, begin_step=100, end_step=900, frequency=50) for t in steps]
     dn.manual_seed(0)
     layer = nn.Linear(256, 128)
-    before = layer.weight.data.ravel().copy()
+    before = layer.weight.numpy().ravel().copy()
     l1_unstructured(layer, "weight", amount=0.5)
-    kept = layer.weight_mask.data.ravel() > 0
+    kept = layer.weight_mask.numpy().ravel() > 0
     fig = Figure(figsize=(9.0, 3.4), layout="constrained")
     left, right = fig.subplots(1, 2)
     left.plot(steps, sparsity, lw=1.8)

@@ -32,7 +32,7 @@ def conv_matrix(length, kernel_size, stride=1, padding=0, dilation=1):
     """
     weight = Tensor(np.arange(1.0, kernel_size + 1).reshape(1, 1, kernel_size))
     eye = Tensor(np.eye(length).reshape(length, 1, length))
-    out = conv1d(eye, weight, stride=stride, padding=padding, dilation=dilation).data  # (L, 1, L_out)
+    out = conv1d(eye, weight, stride=stride, padding=padding, dilation=dilation).numpy()  # (L, 1, L_out)
     return out[:, 0, :].T
 
 
@@ -51,7 +51,7 @@ def receptive_mask(dilations, size=33, kernel_size=3):
         h = conv2d(h, w, padding=d * (kernel_size - 1) // 2, dilation=d)
     c = size // 2
     h[0, 0, c, c].backward()
-    return np.rint(x.grad[0, 0]).astype(int)
+    return np.rint(x.grad.numpy()[0, 0]).astype(int)
 
 
 def output_size_diagram(out_path):
@@ -137,8 +137,8 @@ def pooling_shift_example():
     shifted = np.roll(image, 1, axis=1)
     out = {"image": image, "shifted": shifted}
     for name, pool in (("max", max_pool2d), ("avg", avg_pool2d)):
-        out[name] = pool(Tensor(image[None, None]), 2).data[0, 0]
-        out[f"{name}_shifted"] = pool(Tensor(shifted[None, None]), 2).data[0, 0]
+        out[name] = pool(Tensor(image[None, None]), 2).numpy()[0, 0]
+        out[f"{name}_shifted"] = pool(Tensor(shifted[None, None]), 2).numpy()[0, 0]
     return out
 
 

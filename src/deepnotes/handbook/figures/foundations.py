@@ -220,8 +220,8 @@ def linear_collapse(out_path):
                     layers.append(act())
         model = _fit_two_moons(nn.Sequential(*layers), x, y)
         with dn.no_grad():
-            scores = model(dn.tensor(grid.reshape(-1, 2).astype(np.float32))).data
-            accuracy = float((model(dn.tensor(x)).data.argmax(1) == y).mean())
+            scores = model(dn.tensor(grid.reshape(-1, 2).astype(np.float32))).numpy()
+            accuracy = float((model(dn.tensor(x)).numpy().argmax(1) == y).mean())
         pred = (scores[:, 1] > scores[:, 0]).reshape(grid.shape[:2])
         ax.contourf(grid[..., 0], grid[..., 1], pred, levels=[-0.5, 0.5, 1.5], colors=["#cfe2ff", "#f8d7da"])
         ax.scatter(x[:, 0], x[:, 1], c=np.where(y == 1, "C3", "C0"), s=8)

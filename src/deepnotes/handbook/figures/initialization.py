@@ -38,7 +38,7 @@ def activation_rms(scheme="he", scale=1.0, depth=30, width=128, seed=0):
             layer = nn.Linear(width, width, bias=False)
             _init(layer.weight, scheme, scale)
             h = nn.functional.relu(layer(h))
-            out.append(float(np.sqrt((h.data.astype(np.float64) ** 2).mean())))
+            out.append(float(np.sqrt((h.numpy().astype(np.float64) ** 2).mean())))
     return np.array(out)
 
 
@@ -63,7 +63,7 @@ def layer_gradient_norms(activation="relu", scheme="he", scale=1.0, depth=30, wi
         _init(layer.weight, scheme, scale)
     net = nn.Sequential(*[m for layer in layers for m in (layer, act())])
     net(dn.randn(16, width)).sum().backward()
-    return np.array([float(np.linalg.norm(layer.weight.grad)) for layer in layers])
+    return np.array([float(np.linalg.norm(layer.weight.grad.numpy())) for layer in layers])
 
 
 def residual_input_gradients(depth=50, width=32, gain=0.5, seed=0):
@@ -82,7 +82,7 @@ def residual_input_gradients(depth=50, width=32, gain=0.5, seed=0):
             h.retain_grad()
         h.sum().backward()
         out["residual" if residual else "plain"] = np.array(
-            [float(np.linalg.norm(s.grad)) if s.grad is not None else 0.0 for s in states])
+            [float(np.linalg.norm(s.grad.numpy())) if s.grad is not None else 0.0 for s in states])
     return out
 
 
@@ -121,7 +121,7 @@ def clip(gradient, threshold):
         p = dn.tensor(np.zeros(2), requires_grad=True)
         p.grad = np.array(gradient, dtype=np.float64)
         fn([p], threshold)
-        clipped.append(p.grad.copy())
+        clipped.append(p.grad.numpy().copy())
     return clipped
 
 

@@ -20,7 +20,7 @@ def _loss_and_grad(loss_fn, x):
     t = dn.tensor(np.asarray(x, dtype=np.float64), requires_grad=True)
     loss = loss_fn(t)
     loss.sum().backward()
-    return loss.data.copy(), t.grad.copy()
+    return loss.numpy().copy(), t.grad.numpy().copy()
 
 
 def regression_losses(out_path):
@@ -77,8 +77,8 @@ def cross_entropy_is_entropy_plus_kl(out_path):
     q = np.linspace(0.01, 0.99, 393)
     target = dn.tensor(np.stack([np.full_like(q, p), np.full_like(q, 1 - p)], axis=1))
     logq = dn.tensor(np.log(np.stack([q, 1 - q], axis=1)))
-    kl = F.kl_div(logq, target, reduction="none").data.sum(axis=1)
-    cross = -(target.data * logq.data).sum(axis=1)
+    kl = F.kl_div(logq, target, reduction="none").numpy().sum(axis=1)
+    cross = -(target.numpy() * logq.numpy()).sum(axis=1)
     entropy = -(p * np.log(p) + (1 - p) * np.log(1 - p))
     fig = Figure(figsize=(8.0, 3.6), layout="constrained")
     ax = fig.subplots()
@@ -109,7 +109,7 @@ def class_weight_threshold(out_path):
     neg = (1 - prior) * np.exp(-0.5 * x ** 2)
     p = pos / (pos + neg)
     logit = dn.tensor(np.log(p) - np.log1p(-p) + np.log(w))
-    q = F.sigmoid(logit).data  # = w p / (w p + 1 - p)
+    q = F.sigmoid(logit).numpy()  # = w p / (w p + 1 - p)
     fig = Figure(figsize=(8.0, 3.6), layout="constrained")
     ax = fig.subplots()
     ax.plot(x, p, "C0", lw=2, label="unweighted BCE optimum = true P(y=1 | x)")

@@ -62,7 +62,7 @@ def gd_sgd_minibatch_paths(out_path):
     for label, batch in (("GD (B = N)", n), ("mini-batch (B = 16)", 16), ("SGD (B = 1)", 1)):
         w = Tensor(np.array([-1.0, 2.5]), requires_grad=True)
         opt = SGD([w], lr=lr)
-        points, seen, losses = [w.data.copy()], [0], [full_loss(*w.data)]
+        points, seen, losses = [w.numpy().copy()], [0], [full_loss(*w.numpy())]
         for _ in range(epochs):
             order = rng.permutation(n)
             for start in range(0, n, batch):
@@ -71,9 +71,9 @@ def gd_sgd_minibatch_paths(out_path):
                 pred = w[0] * Tensor(x[idx]) + w[1]
                 (0.5 * ((pred - Tensor(y[idx])) ** 2).mean()).backward()
                 opt.step()
-                points.append(w.data.copy())
+                points.append(w.numpy().copy())
                 seen.append(seen[-1] + len(idx))
-                losses.append(full_loss(*w.data))
+                losses.append(full_loss(*w.numpy()))
         runs[label] = (np.array(points), np.array(seen), np.array(losses))
 
     fig, (left, right) = _figure(10.0, 4.2, ncols=2)
@@ -230,7 +230,7 @@ def minibatch_gradient_noise(sizes=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
     y = (x @ rng.normal(size=dim) + rng.normal(size=n) > 0).astype(float)
     w = Tensor(np.tile(rng.normal(scale=0.1, size=dim), (n, 1)), requires_grad=True)
     binary_cross_entropy_with_logits((Tensor(x) * w).sum(1), Tensor(y), reduction="sum").backward()
-    per_example = np.asarray(w.grad)  # (n, dim)
+    per_example = np.asarray(w.grad.numpy())  # (n, dim)
     full = per_example.mean(axis=0)
     sizes = np.asarray(sizes)
     measured = np.array([
@@ -273,7 +273,7 @@ def landscape_minima_saddles(out_path):
         (x_lo, x_hi), (y_lo, y_hi) = obj.bounds
         gx, gy = np.meshgrid(np.linspace(x_lo, x_hi, 120), np.linspace(y_lo, y_hi, 120))
         with no_grad():
-            values = obj(Tensor(np.stack([gx, gy], axis=-1))).data
+            values = obj(Tensor(np.stack([gx, gy], axis=-1))).numpy()
         ax.contour(gx, gy, values, levels=30, cmap="viridis", linewidths=0.6)
         for x0 in starts:
             run = T.trajectory(lambda p: SGD(p, lr=0.05), obj, x0=x0, steps=150)

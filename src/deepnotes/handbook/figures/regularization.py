@@ -33,8 +33,8 @@ def sequence_masks(p=0.5, steps=12, hidden=16, seed=0):
     """The keep masks (steps, hidden) of `nn.Dropout` and of `nn.LockedDropout` on one sequence of ones."""
     dn.manual_seed(seed)
     x = dn.ones(steps, 1, hidden)  # (T, N, H), N = 1
-    plain = nn.Dropout(p)(x).data[:, 0] != 0
-    locked = nn.LockedDropout(p)(x).data[:, 0] != 0
+    plain = nn.Dropout(p)(x).numpy()[:, 0] != 0
+    locked = nn.LockedDropout(p)(x).numpy()[:, 0] != 0
     return plain, locked
 
 

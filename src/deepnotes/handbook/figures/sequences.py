@@ -141,7 +141,7 @@ def attention_example(n=8, d=16, seed=0):
     queries = keys[perm] + 0.3 * rng.normal(size=(n, d))
     _, weights = scaled_dot_product_attention(Tensor(queries[None]), Tensor(keys[None]), Tensor(keys[None]),
                                               need_weights=True)
-    return weights.data[0], perm
+    return weights.numpy()[0], perm
 
 
 def attention_weights_diagram(out_path):
@@ -176,7 +176,7 @@ def gradient_through_time(length=60, hidden=32, forget_bias=3.0, seed=0):
         for label, model in models.items():
             xt = Tensor(x, requires_grad=True)
             model(xt)[0][-1].sum().backward()
-            norms = np.linalg.norm(xt.grad[:, 0, :], axis=1)
+            norms = np.linalg.norm(xt.grad.numpy()[:, 0, :], axis=1)
             out[label] = norms / norms[-1]
         return out
     finally:

@@ -17,7 +17,7 @@ def _float_mask(mask, dtype, true_means_keep, who):
         return None
     kind = mask.dtype.kind
     if kind == "b":
-        keep = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+        keep = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
         keep = keep if true_means_keep else ~keep
         return Tensor(np.where(keep, 0, -np.inf).astype(dtype))
     if kind != "f":

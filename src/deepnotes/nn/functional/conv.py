@@ -90,7 +90,7 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, n, name, paddi
     shape = tuple(as_tensor(input).shape)
     x, unbatched = batched(input, n, name)
     _check_channels(x, weight, weight.shape[1] * groups, n, name, shape)
-    check_nan(name, x.data)
+    check_nan(name, x._data)
     if padding_mode != "zeros":  # pad by indexing, then convolve without padding (as PyTorch)
         maps = tuple((pad_map(s, lo, hi, padding_mode), None) for s, (lo, hi) in zip(x.shape[2:], pads))
         x, pads = Resample.apply(x, maps=maps), ((0, 0),) * n

@@ -24,10 +24,10 @@ def _check_indices(indices, num_embeddings, who):
 def _renorm_rows(weight, indices, max_norm, norm_type):
     """Rescale, in place, the looked-up rows whose norm exceeds max_norm (as torch.embedding_renorm_)."""
     rows = np.unique(indices)
-    norms = np.linalg.norm(weight.data[rows], ord=norm_type, axis=1)
+    norms = np.linalg.norm(weight._data[rows], ord=norm_type, axis=1)
     too_long = norms > max_norm
     scale = max_norm / (norms[too_long] + 1e-7)
-    weight.data[rows[too_long]] *= scale[:, None].astype(weight.dtype)
+    weight._data[rows[too_long]] *= scale[:, None].astype(weight.dtype)
 
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,  # noqa: A002 - torch's name
@@ -41,7 +41,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,  # 
         sparse: accepted for torch compatibility; the gradient is always a dense array.
     """
     weight = as_tensor(weight)
-    indices = input.data if isinstance(input, Tensor) else np.asarray(input)
+    indices = input._data if isinstance(input, Tensor) else np.asarray(input)
     num_embeddings = weight.shape[0]
     _check_indices(indices, num_embeddings, _who)
     if padding_idx is not None and padding_idx < 0:
@@ -66,7 +66,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2.0,  # 
         per_sample_weights: like `input`, multiplies each embedding (mode 'sum' only).
         padding_idx: entries with this id are left out of their bag (and of its mean).
     """
-    ids = np.asarray(input.data if isinstance(input, Tensor) else input)
+    ids = np.asarray(input._data if isinstance(input, Tensor) else input)
     weights = None if per_sample_weights is None else as_tensor(per_sample_weights)
     if mode not in ("sum", "mean", "max"):
         raise ValueError(f"{_who}: mode must be 'sum', 'mean' or 'max', got {mode!r}")
@@ -80,7 +80,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2.0,  # 
     elif ids.ndim == 1:
         if offsets is None:
             raise ValueError(f"{_who}: 1-D input needs offsets (the start of each bag)")
-        starts = np.asarray(offsets.data if isinstance(offsets, Tensor) else offsets).astype(np.int64)
+        starts = np.asarray(offsets._data if isinstance(offsets, Tensor) else offsets).astype(np.int64)
         if include_last_offset:
             starts = starts[:-1]
         num_bags = starts.size

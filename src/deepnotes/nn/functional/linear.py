@@ -27,19 +27,19 @@ def linear(input, weight, bias=None, *, _name="linear"):
     """
     x = input if isinstance(input, Tensor) else as_tensor(input)
     w = weight if isinstance(weight, Tensor) else as_tensor(weight)
-    if w.data.ndim != 2:
+    if w._data.ndim != 2:
         raise ValueError(f"{_label(_name)}: weight must be 2-d (out_features, in_features), got shape {w.shape}")
     check_input(x, w, _name, nan=False)
-    if w.data.shape[1] == 0:  # Linear(0, n): the fused kernel cannot fold an empty last axis; the answer is the bias
+    if w._data.shape[1] == 0:  # Linear(0, n): the fused kernel cannot fold an empty last axis; the answer is the bias
         return _matmul(x, w.T) if bias is None else _matmul(x, w.T) + bias
     if bias is None:
         out = LinearFunction.apply(x, w)
     else:
         b = bias if isinstance(bias, Tensor) else as_tensor(bias)
-        if b.data.shape != (w.data.shape[0],):
+        if b._data.shape != (w._data.shape[0],):
             raise ValueError(f"{_label(_name)}: bias must have shape ({w.shape[0]},), got {b.shape}")
         out = LinearFunction.apply(x, w, b)
-    if not _checks.ENABLED or (0 < out.data.size < x.data.size and not holds_nan(out.data)):
+    if not _checks.ENABLED or (0 < out._data.size < x._data.size and not holds_nan(out._data)):
         return out
     check_input(x, w, _name)
     return out
@@ -52,7 +52,7 @@ def _label(name):
 def check_input(x, weight, name, nan=True):
     """Raise the error `linear` gives for the input x: not floating point, wrong last dimension,
     a dtype other than the weight's, or (with `nan`) a NaN anywhere."""
-    xd, wd = x.data, weight.data  # arrays: this runs on every Linear forward
+    xd, wd = x._data, weight._data  # arrays: this runs on every Linear forward
     if xd.dtype.kind == "f" and xd.ndim and xd.shape[-1] == wd.shape[1] and xd.dtype == wd.dtype and not (
             nan and holds_nan(xd)):
         return
@@ -66,8 +66,8 @@ def check_input(x, weight, name, nan=True):
             f"{name}: input dtype {x.dtype} differs from the weight's {weight.dtype}; "
             f"cast one of them (x.astype(...), or layer.to(...))"
         )
-    if nan and holds_nan(x.data):
-        raise NonFiniteError(f"{name}: input of shape {x.shape} contains {int(np.isnan(x.data).sum())} NaN value(s)")
+    if nan and holds_nan(x._data):
+        raise NonFiniteError(f"{name}: input of shape {x.shape} contains {int(np.isnan(x._data).sum())} NaN value(s)")
 
 
 def holds_nan(array):

@@ -55,15 +55,15 @@ def _floating(x, fn, what="input", scan=True):
     if t.dtype.kind != "f":
         raise DTypeError(f"{fn}: expected a floating-point {what}, got dtype {t.dtype}")
     if scan:
-        check_nan(fn, t.data, what)
+        check_nan(fn, t._data, what)
     return t
 
 
 def _checked_result(loss, fn, x):
     """`loss`, after the NaN check of its input x done cheaply: a NaN logit makes its row's loss NaN, so x
     is scanned only when the (much smaller) loss holds a NaN; a NaN loss from a NaN-free x is PyTorch's."""
-    if holds_nan(loss.data):
-        check_nan(fn, x.data)
+    if holds_nan(loss._data):
+        check_nan(fn, x._data)
     return loss
 
 
@@ -81,7 +81,7 @@ def _constant(value, dtype, fn, what):
     """A weight array (no gradient, as in PyTorch) in the input's dtype."""
     if value is None:
         return None
-    array = np.asarray(value.data if isinstance(value, Tensor) else value)
+    array = np.asarray(value._data if isinstance(value, Tensor) else value)
     if array.dtype.kind not in "fiub":
         raise TypeError(f"{fn}: {what} must be numeric, got dtype {array.dtype}")
     return array.astype(dtype, copy=False)
@@ -162,9 +162,9 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     fn = "binary_cross_entropy"
     reduction = _reduction(fn, reduction, size_average, reduce)
     x, y = _pair(fn, input, target)
-    if x.data.size and (x.data.min() < 0 or x.data.max() > 1):
+    if x._data.size and (x._data.min() < 0 or x._data.max() > 1):
         raise ValueError(
-            f"{fn}: input must be probabilities in [0, 1], got values in [{x.data.min()}, {x.data.max()}]; "
+            f"{fn}: input must be probabilities in [0, 1], got values in [{x._data.min()}, {x._data.max()}]; "
             "for logits use binary_cross_entropy_with_logits"
         )
     w = _broadcastable(fn, "weight", _constant(weight, x.dtype, fn, "weight"), x.shape)
@@ -190,7 +190,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
 
 def _class_labels(fn, input, target, n_classes, ignore_index, unbatched):
     """Validate class-index targets: integers of shape (N, d1, ...) in [0, C) or == ignore_index."""
-    labels = np.asarray(target.data if isinstance(target, Tensor) else target)
+    labels = np.asarray(target._data if isinstance(target, Tensor) else target)
     labels = labels[None] if unbatched else labels
     if labels.dtype.kind not in "iu":
         raise TypeError(

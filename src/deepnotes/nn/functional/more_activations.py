@@ -22,7 +22,7 @@ def softplus(input, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     scaled = x * beta
     # the branch not taken is clamped so it never overflows (its gradient is masked to 0 anyway)
     smooth = log1p(ops.exp(ops.clamp(scaled, max=threshold))) / beta
-    return ops.where(scaled.data > threshold, x, smooth)
+    return ops.where(scaled._data > threshold, x, smooth)
 
 
 def mish(input, inplace: bool = False) -> Tensor:

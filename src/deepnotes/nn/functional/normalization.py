@@ -35,8 +35,8 @@ def _update_running(running, batch_value, momentum):
     """running <- (1 - momentum) * running + momentum * batch_value, in place (running is a buffer)."""
     if running is None:
         return
-    running.data *= 1.0 - momentum
-    running.data += momentum * batch_value.reshape(running.shape).astype(running.dtype, copy=False)
+    running._data *= 1.0 - momentum
+    running._data += momentum * batch_value.reshape(running.shape).astype(running.dtype, copy=False)
 
 
 def _channel_check(fn_name, x, min_ndim):
@@ -64,12 +64,12 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if not training:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: running_mean and running_var are required when training=False")
-        stats = (running_mean.data.reshape(param_shape), running_var.data.reshape(param_shape))
+        stats = (running_mean._data.reshape(param_shape), running_var._data.reshape(param_shape))
         return Normalize.apply(x, *affine, axes=axes, eps=eps, fixed_stats=stats)
-    count = x.data.size // max(channels, 1)
+    count = x._data.size // max(channels, 1)
     if count <= 1:
         raise ValueError(f"batch_norm: Expected more than 1 value per channel when training, got input size {x.shape}")
-    stats = moments(x.data, axes)
+    stats = moments(x._data, axes)
     mean, var = stats[:2]
     _update_running(running_mean, mean, momentum)
     _update_running(running_var, var * (count / (count - 1)), momentum)
@@ -94,12 +94,12 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     if not use_input_stats:
         if running_mean is None or running_var is None:
             raise ValueError("instance_norm: running_mean and running_var are required when use_input_stats=False")
-        stats = (running_mean.data.reshape(param_shape), running_var.data.reshape(param_shape))
+        stats = (running_mean._data.reshape(param_shape), running_var._data.reshape(param_shape))
         return Normalize.apply(x, *affine, axes=axes, eps=eps, fixed_stats=stats)
     count = int(np.prod(x.shape[2:]))
     if count <= 1:
         raise ValueError(f"instance_norm: Expected more than 1 spatial element when training, got input size {x.shape}")
-    stats = moments(x.data, axes)
+    stats = moments(x._data, axes)
     mean, var = stats[:2]
     _update_running(running_mean, mean.mean(axis=0), momentum)
     _update_running(running_var, (var * (count / (count - 1))).mean(axis=0), momentum)

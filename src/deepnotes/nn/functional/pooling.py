@@ -42,7 +42,7 @@ def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_i
     y = None if shortcut is None else shortcut(x, kernel, stride, padding, dilation, out)
     if y is not None:  # the common MaxPool2d(2): no index arithmetic
         return y.squeeze(0) if unbatched else y
-    indices = max_pool_indices(x.data, kernel, stride, padding, dilation, out)
+    indices = max_pool_indices(x._data, kernel, stride, padding, dilation, out)
     y = TakeSpatial.apply(x, indices=indices)
     if unbatched:
         y, indices = y.squeeze(0), indices[0]
@@ -130,7 +130,7 @@ def adaptive_avg_pool2d(input, output_size):
 def _adaptive_max(input, output_size, return_indices, n, name):
     x, unbatched = batched(input, n, name)
     out = _adaptive_size(output_size, x, n, name)
-    indices = adaptive_max_indices(x.data, out)
+    indices = adaptive_max_indices(x._data, out)
     y = TakeSpatial.apply(x, indices=indices)
     if unbatched:
         y, indices = y.squeeze(0), indices[0]

@@ -12,7 +12,7 @@ def one_hot(tensor, num_classes: int = -1) -> Tensor:
     labels = as_tensor(tensor)
     if labels.dtype.kind not in "iu":
         raise TypeError(f"one_hot: expects an integer tensor of class indices, got dtype {labels.dtype}")
-    data = labels.data
+    data = labels._data
     n = int(data.max()) + 1 if num_classes == -1 else int(num_classes)
     if data.size and (data.min() < 0 or data.max() >= n):
         raise ValueError(f"one_hot: class values must be in [0, {n}), got values in [{data.min()}, {data.max()}]")

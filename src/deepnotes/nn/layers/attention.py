@@ -91,7 +91,7 @@ class MultiheadAttention(Module):
             self.register_parameter("in_proj_bias", None)
         self.out_proj = Linear(E, E, bias=bias)
         if bias:
-            self.out_proj.bias.data[...] = 0
+            self.out_proj.bias._data[...] = 0
         if add_bias_kv:
             self.bias_k = Parameter(init.xavier_normal_(np.empty((1, 1, E), dtype=np.float32)))
             self.bias_v = Parameter(init.xavier_normal_(np.empty((1, 1, E), dtype=np.float32)))
@@ -127,7 +127,7 @@ class MultiheadAttention(Module):
                                  f"dims, got shape {t.shape}")
         for name, t in (("query", query), ("key", key), ("value", value)):
             if name == "query" or (t is not query and (name == "key" or t is not key)):  # each tensor once
-                check_nan(self._name, t.data, name)
+                check_nan(self._name, t._data, name)
 
     def _name(self):
         return f"MultiheadAttention({self.embed_dim}, num_heads={self.num_heads})"

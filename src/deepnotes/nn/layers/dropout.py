@@ -39,7 +39,7 @@ class Dropout(_DropoutNd):
         >>> import deepnotes as dn, deepnotes.nn as nn
         >>> _ = dn.manual_seed(0)
         >>> y = nn.Dropout(0.5)(dn.ones(2, 4))
-        >>> sorted(set(y.data.ravel().tolist()))   # dropped -> 0, kept -> 1 / (1 - p)
+        >>> sorted(set(y.numpy().ravel().tolist()))   # dropped -> 0, kept -> 1 / (1 - p)
         [0.0, 2.0]
     """
 

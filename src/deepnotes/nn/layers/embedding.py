@@ -55,7 +55,7 @@ class Embedding(Module):
             if padding_idx is not None:
                 data[padding_idx] = 0
         else:
-            data = np.array(_weight.data if isinstance(_weight, Tensor) else _weight)
+            data = np.array(_weight._data if isinstance(_weight, Tensor) else _weight)
             if data.shape != (num_embeddings, embedding_dim):
                 raise ValueError(f"Embedding: _weight has shape {data.shape}, "
                                  f"expected {(num_embeddings, embedding_dim)}")
@@ -65,7 +65,7 @@ class Embedding(Module):
     def from_pretrained(cls, embeddings, freeze=True, padding_idx=None, max_norm=None, norm_type=2.0,
                         scale_grad_by_freq=False, sparse=False):
         """An Embedding holding a copy of `embeddings` (V, D); frozen by default, as torch."""
-        data = embeddings.data if isinstance(embeddings, Tensor) else np.asarray(embeddings)
+        data = embeddings._data if isinstance(embeddings, Tensor) else np.asarray(embeddings)
         if data.ndim != 2:
             raise ValueError(f"Embedding.from_pretrained: expected a 2-D (V, D) table, got shape {data.shape}")
         return cls(data.shape[0], data.shape[1], padding_idx, max_norm, norm_type, scale_grad_by_freq,

@@ -76,16 +76,16 @@ class _NormBase(Module):
 
     def reset_running_stats(self):
         if self.track_running_stats:
-            self.running_mean.data[...] = 0
-            self.running_var.data[...] = 1
-            self.num_batches_tracked.data[...] = 0
+            self.running_mean._data[...] = 0
+            self.running_var._data[...] = 1
+            self.num_batches_tracked._data[...] = 0
 
     def reset_parameters(self):
         self.reset_running_stats()
         if self.affine:
-            self.weight.data[...] = 1
+            self.weight._data[...] = 1
             if self.bias is not None:
-                self.bias.data[...] = 0
+                self.bias._data[...] = 0
 
     def _check_channels(self, x, channel_dim):
         if x.shape[channel_dim] != self.num_features:
@@ -125,12 +125,12 @@ class _BatchNorm(_NormBase):
     def forward(self, input):
         self._check_ndim(input, self._allowed_ndim)
         self._check_channels(input, 1)
-        check_nan(self._name, input.data)
+        check_nan(self._name, input._data)
         momentum = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
-            self.num_batches_tracked.data += 1
+            self.num_batches_tracked._data += 1
             if self.momentum is None:
-                momentum = 1.0 / float(self.num_batches_tracked.data)
+                momentum = 1.0 / float(self.num_batches_tracked._data)
         # Batch statistics in training, and in eval when there are no running estimates.
         use_batch_stats = self.training or self.running_mean is None
         # Running estimates are passed to be updated (training) or used (eval), only when tracked.
@@ -154,7 +154,7 @@ class BatchNorm1d(_BatchNorm):
         >>> import deepnotes as dn, deepnotes.nn as nn
         >>> bn = nn.BatchNorm1d(3)
         >>> y = bn(dn.randn(8, 3) * 5 + 2)
-        >>> bool(abs(y.data.mean(axis=0)).max() < 1e-5), bool(abs(y.data.std(axis=0) - 1).max() < 1e-3)
+        >>> bool(abs(y.numpy().mean(axis=0)).max() < 1e-5), bool(abs(y.numpy().std(axis=0) - 1).max() < 1e-3)
         (True, True)
         >>> bn.num_batches_tracked.item()
         1
@@ -190,7 +190,7 @@ class _InstanceNorm(_NormBase):
                 "num_features is not used because affine=False and track_running_stats=False",
                 stacklevel=2,
             )
-        check_nan(self._name, input.data)
+        check_nan(self._name, input._data)
         unbatched = input.ndim == self._batched_ndim - 1
         x = input.unsqueeze(0) if unbatched else input
         y = F.instance_norm(
@@ -260,7 +260,7 @@ class LayerNorm(Module):
                 f"LayerNorm({self.normalized_shape}): expected input with trailing shape "
                 f"{self.normalized_shape}, got shape {tuple(input.shape)}"
             )
-        check_nan(lambda: f"LayerNorm({self.normalized_shape})", input.data)
+        check_nan(lambda: f"LayerNorm({self.normalized_shape})", input._data)
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
@@ -306,7 +306,7 @@ class GroupNorm(Module):
                 f"GroupNorm({self.num_groups}, {self.num_channels}): expected input (N, {self.num_channels}, *), "
                 f"got shape {tuple(input.shape)}"
             )
-        check_nan(lambda: f"GroupNorm({self.num_groups}, {self.num_channels})", input.data)
+        check_nan(lambda: f"GroupNorm({self.num_groups}, {self.num_channels})", input._data)
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self):

@@ -170,7 +170,7 @@ def _check_io(who, h, targets, in_features, vocab_size):
     h = as_tensor(h)
     if h.ndim != 2 or h.shape[1] != in_features:
         raise ValueError(f"{who}: expected hidden states (N, {in_features}), got shape {h.shape}")
-    t = np.asarray(targets.data if isinstance(targets, Tensor) else targets)
+    t = np.asarray(targets._data if isinstance(targets, Tensor) else targets)
     if t.shape != (h.shape[0],) or t.dtype.kind not in "iu":
         raise ValueError(f"{who}: expected integer targets of shape ({h.shape[0]},), got {t.dtype} {t.shape}")
     if t.size and (t.min() < 0 or t.max() >= vocab_size):
@@ -204,13 +204,13 @@ class HierarchicalSoftmax(Module):
         >>> hs = nn.HierarchicalSoftmax(np.array([50, 20, 20, 10]), in_features=8)
         >>> hs.code_lengths()          # the most frequent word: one decision
         array([1, 3, 2, 3])
-        >>> round(float(np.exp(hs.full_log_probs(dn.randn(2, 8)).data).sum(axis=1)[0]), 6)
+        >>> round(float(np.exp(hs.full_log_probs(dn.randn(2, 8)).numpy()).sum(axis=1)[0]), 6)
         1.0
     """
 
     def __init__(self, vocab_counts, in_features, reduction="mean"):
         super().__init__()
-        counts = np.asarray(vocab_counts.data if isinstance(vocab_counts, Tensor) else vocab_counts)
+        counts = np.asarray(vocab_counts._data if isinstance(vocab_counts, Tensor) else vocab_counts)
         self.tree = build_huffman_tree(counts)
         self.vocab_size, self.in_features, self.reduction = counts.size, in_features, reduction
         self.weight = Parameter(np.zeros((counts.size - 1, in_features), dtype=np.float32))

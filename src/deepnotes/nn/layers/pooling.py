@@ -47,7 +47,7 @@ class MaxPool2d(_MaxPoolNd):
 
     Example:
         >>> import deepnotes as dn, deepnotes.nn as nn
-        >>> nn.MaxPool2d(2)(dn.arange(16.0).reshape(1, 1, 4, 4)).data[0, 0]
+        >>> nn.MaxPool2d(2)(dn.arange(16.0).reshape(1, 1, 4, 4)).numpy()[0, 0]
         array([[ 5.,  7.],
                [13., 15.]], dtype=float32)
     """

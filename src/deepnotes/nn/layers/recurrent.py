@@ -117,7 +117,7 @@ class _CellBase(_RecurrentParameters):
         if x.shape[-1] != self.input_size:
             raise ShapeError(f"{name}: expected input with last dimension {self.input_size}, got shape {x.shape}")
         _check_dtype(name, "input", x, self.weight_ih)
-        check_nan(name, x.data)
+        check_nan(name, x._data)
         batched = x.ndim == 2
         x = x if batched else x.unsqueeze(0)
         n = x.shape[0]
@@ -315,7 +315,7 @@ class _RNNBase(_RecurrentParameters):
         if x.shape[-1] != self.input_size:
             raise ShapeError(f"{name}: expected input with last dimension {self.input_size}, got shape {x.shape}")
         _check_dtype(name, "input", x, self.weight_ih_l0)
-        check_nan(name, x.data)
+        check_nan(name, x._data)
         if self.kernel.n_states > 1 and hx is not None and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
             raise ValueError(f"{name}: hx must be a tuple (h_0, c_0), got {type(hx).__name__}")
         batched = x.ndim == 3

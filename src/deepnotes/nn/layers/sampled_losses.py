@@ -37,7 +37,7 @@ class _NoiseSampledLoss(Module):
 
     def __init__(self, vocab_counts, in_features, power, reduction):
         super().__init__()
-        counts = np.asarray(vocab_counts.data if isinstance(vocab_counts, Tensor) else vocab_counts)
+        counts = np.asarray(vocab_counts._data if isinstance(vocab_counts, Tensor) else vocab_counts)
         self.vocab_size, self.in_features = counts.size, in_features
         self.power, self.reduction = power, reduction
         self.noise = noise_distribution(counts, power)

@@ -130,7 +130,7 @@ class TransformerEncoderLayer(Module):
 def _is_causal_mask(mask, size):
     """Whether `mask` is exactly the (size, size) causal mask (float -inf above the diagonal,
     or bool True above it), as torch detects it."""
-    data = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+    data = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
     if data.shape != (size, size):
         return False
     above = np.triu(np.ones((size, size), dtype=bool), k=1)

@@ -22,7 +22,7 @@ def _as_list(parameters):
 
 def _grads(parameters):
     """The gradient arrays of the parameters that have one."""
-    return [p.grad.data if isinstance(p.grad, Tensor) else p.grad for p in parameters if p.grad is not None]
+    return [p.grad._data for p in parameters if p.grad is not None]
 
 
 def _vector_norm(x, norm_type):
@@ -51,7 +51,7 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False):
     Raises:
         RuntimeError: if `error_if_nonfinite` and the norm is nan or inf.
     """
-    arrays = [t.data if isinstance(t, Tensor) else np.asarray(t) for t in _as_list(tensors)]
+    arrays = [t._data if isinstance(t, Tensor) else np.asarray(t) for t in _as_list(tensors)]
     norm_type = float(norm_type)
     if not arrays:
         return Tensor(np.asarray(0.0, dtype=np.float32))
@@ -71,7 +71,7 @@ def clip_grads_with_norm_(parameters, max_norm, total_norm):
     grads = _grads(_as_list(parameters))
     if not grads:
         return
-    total = total_norm.data if isinstance(total_norm, Tensor) else np.asarray(total_norm)
+    total = total_norm._data if isinstance(total_norm, Tensor) else np.asarray(total_norm)
     coef = np.minimum(float(max_norm) / (total + 1e-6), 1.0)
     with np.errstate(invalid="ignore"):  # a non-finite norm gives coef 0 and inf * 0 = nan, as in PyTorch
         for g in grads:

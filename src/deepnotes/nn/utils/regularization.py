@@ -59,7 +59,7 @@ def l2_penalty(params):
 
 def l0_count(params, tol=0.0):
     """The number of entries with |w| > tol, as a Python int (the "L0 norm"; not differentiable)."""
-    return int(sum(np.count_nonzero(np.abs(p.data) > tol) for p in _tensors(params, "l0_count")))
+    return int(sum(np.count_nonzero(np.abs(p._data) > tol) for p in _tensors(params, "l0_count")))
 
 
 class FrobeniusNorm(Function):

@@ -45,7 +45,7 @@ class PackedSequence(NamedTuple):
 
 
 def _lengths_array(lengths, where):
-    array = np.asarray(lengths.data if isinstance(lengths, Tensor) else lengths).astype(np.int64).reshape(-1)
+    array = np.asarray(lengths._data if isinstance(lengths, Tensor) else lengths).astype(np.int64).reshape(-1)
     if array.size and array.min() <= 0:
         raise ValueError(f"{where}: every length must be >= 1, got {array.tolist()}")
     return array
@@ -97,7 +97,7 @@ def pack_padded_sequence(input, lengths, batch_first: bool = False, enforce_sort
 
 def _padded_sorted(sequence: PackedSequence, padding_value=0.0, total_length=None):
     """(T, B, *) padded tensor in the packed (sorted) order, and the sorted lengths."""
-    data, batch_sizes = sequence.data, np.asarray(sequence.batch_sizes.data, dtype=np.int64)
+    data, batch_sizes = sequence.data, np.asarray(sequence.batch_sizes._data, dtype=np.int64)
     steps, batch = len(batch_sizes), int(batch_sizes[0])
     total = steps if total_length is None else int(total_length)
     if total < steps:
@@ -118,7 +118,7 @@ def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False, pad
     """Undo `pack_padded_sequence`: (padded (T, B, *) or (B, T, *), lengths (B,) int64) in the caller's order."""
     padded, lengths = _padded_sorted(sequence, padding_value, total_length)
     if sequence.unsorted_indices is not None:
-        unsorted = sequence.unsorted_indices.data
+        unsorted = sequence.unsorted_indices._data
         padded, lengths = ops.getitem(padded, (slice(None), unsorted)), lengths[unsorted]
     if batch_first:
         padded = ops.transpose(padded, 0, 1)
@@ -176,7 +176,7 @@ def packed_forward(module, sequence: PackedSequence, hx=None):
     if hx is not None:
         states = list(hx) if n_states > 1 else [hx]
         if sequence.sorted_indices is not None:
-            states = [ops.getitem(as_tensor(h), (slice(None), sequence.sorted_indices.data)) for h in states]
+            states = [ops.getitem(as_tensor(h), (slice(None), sequence.sorted_indices._data)) for h in states]
     outputs, finals, start = [], [], 0
     while start < len(lengths):
         length = int(lengths[start])
@@ -194,10 +194,10 @@ def packed_forward(module, sequence: PackedSequence, hx=None):
         finals.append([final] if n_states == 1 else list(final))
         start = stop
     output = ops.cat(outputs, dim=1)
-    t, b = _packed_positions(np.asarray(sequence.batch_sizes.data, dtype=np.int64))
+    t, b = _packed_positions(np.asarray(sequence.batch_sizes._data, dtype=np.int64))
     packed = PackedSequence(ops.getitem(output, (t, b)), sequence.batch_sizes, sequence.sorted_indices,
                             sequence.unsorted_indices)
     final = [ops.cat([f[k] for f in finals], dim=1) for k in range(n_states)]
     if sequence.unsorted_indices is not None:
-        final = [ops.getitem(h, (slice(None), sequence.unsorted_indices.data)) for h in final]
+        final = [ops.getitem(h, (slice(None), sequence.unsorted_indices._data)) for h in final]
     return packed, (final[0] if n_states == 1 else tuple(final))
