@@ -31,13 +31,22 @@ def test_positive_anchor_count_falls_with_size_for_ssd_boxes():
 
 
 def test_combine_needs_the_gaps_and_one_recovery():
-    base = {"positives_gap": HOLDS, "single_small_gap": HOLDS}
+    base = {"positives_gap": HOLDS, "single_small_gap": HOLDS, "detectors_trained": HOLDS}
     assert K._combine({**base, "fpn_recovers_small": HOLDS, "pyramid_recovers_small": DOES_NOT_HOLD}) == HOLDS
     assert K._combine({**base, "fpn_recovers_small": MIXED, "pyramid_recovers_small": DOES_NOT_HOLD}) == MIXED
     assert K._combine({**base, "fpn_recovers_small": DOES_NOT_HOLD,
                        "pyramid_recovers_small": DOES_NOT_HOLD}) == DOES_NOT_HOLD
-    assert K._combine({"positives_gap": DOES_NOT_HOLD, "single_small_gap": HOLDS, "fpn_recovers_small": HOLDS,
+    assert K._combine({**base, "positives_gap": DOES_NOT_HOLD, "fpn_recovers_small": HOLDS,
                        "pyramid_recovers_small": HOLDS}) == DOES_NOT_HOLD
+
+
+@pytest.mark.parametrize("precondition", [DOES_NOT_HOLD, MIXED])
+@pytest.mark.parametrize("others", [HOLDS, DOES_NOT_HOLD])
+def test_combine_says_nothing_about_untrained_detectors(precondition, others):
+    # detectors that do not detect: no verdict either way, whatever the gaps between them
+    verdicts = {c.name: others for c in K.k49.criteria}
+    verdicts["detectors_trained"] = precondition
+    assert K._combine(verdicts) == MIXED
 
 
 @pytest.mark.covers("K49", "D4")
@@ -50,5 +59,9 @@ def test_k49_tiny_seed_returns_complete_deterministic_evidence():
         assert all(0.0 <= first["metrics"][f"{arm}/ap50_{b}"] <= 1.0 for b in K.BUCKETS)
     assert first["effects"]["positives_gap"] == pytest.approx(
         first["metrics"]["anchors/large/positives_per_gt"] - first["metrics"]["anchors/small/positives_per_gt"])
+    # the precondition: the weakest medium / large AP50 of the two trained heads (small objects excluded:
+    # they are what the claim is about), minus the floor
+    weakest = min(first["metrics"][f"{arm}/ap50_{b}"] for arm in ("single", "fpn") for b in ("medium", "large"))
+    assert first["effects"]["detectors_trained"] == pytest.approx(weakest - K.MIN_AP50_TRAINED)
     again = claim.run(0, "tiny")
     assert again["effects"] == first["effects"]

@@ -74,7 +74,7 @@ def test_cli_train_writes_png_and_json(tmp_path, capsys):
                               no_progress=True, n_train=16, n_test=8, width=4, head="fpn")
     assert cli_train(args) == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert {"map", "map_50", "map_small", "map_medium", "map_large", "seconds"} <= set(result)
+    assert {"map", "map_50", "map_small", "map_medium", "map_large", "map_50_small", "seconds", "cpu_seconds"} <= set(result)
     assert (tmp_path / "detections.png").stat().st_size > 1000
     assert json.loads((tmp_path / "metrics.json").read_text())["head"] == "fpn"
 
