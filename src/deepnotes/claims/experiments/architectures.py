@@ -107,13 +107,18 @@ K29_LRS = (0.01, 0.1)
               "loss on the whole training set: degradation is about fitting, not generalization. Separately, "
               "the plain deep net without BN at lr 0.1 (reported, not judged): if it diverges or stays at chance "
               "(loss ln 10), that is a failure of signal propagation, which BN removes, not degradation; the "
-              "verdict is 'mixed' whenever the plain deep net with BN does not train stably.",
+              "verdict is 'mixed' whenever the plain deep net with BN does not train stably. Design history: the "
+              "first commit trained with batch 32; six minutes later the batch became 64 (and the effect given "
+              "to a diverged run -1.0 -> -0.5), with no reason recorded, and whether a run was seen in between "
+              "is not known. No seed diverges, so the second change cannot move the verdict.",
     method_zh="每个种子：在标准化的 digits（训练 1437）上训练宽 32 的 MLP：先 Linear -> BN -> ReLU，再堆 L 层 "
               "h <- ReLU(s h + BN(Linear(h)))，s = 1 为残差网络，s = 0 为普通网络，最后接 Linear 输出层；L = 4 对比 16"
               "（full 另加 48，tiny 为 2 对 8）。SGD 动量 0.9，batch 64，训练 15 个 epoch（tiny 为 1），学习率 0.01 和 0.1 各"
               "跑一次，每组取较好的那个。指标是整个训练集上的训练损失：退化说的是拟合能力，不是泛化。另外单独跑不加 BN 的深层"
               "普通网络（lr 0.1，只报告不判定）：它若发散或停在瞎猜水平（损失 ln 10），那是信号传播失败，BN 能解决，不是退化；"
-              "若加了 BN 的深层普通网络都训练不稳定，结论判为 mixed。",
+              "若加了 BN 的深层普通网络都训练不稳定，结论判为 mixed。设计沿革：最初提交时 batch 为 32，六分钟后改成 64"
+              "（发散时的效应值也从 -1.0 改成 -0.5），没有记录原因，也无从得知其间是否看过运行结果。没有任何种子发散，"
+              "所以第二处改动不可能影响结论。",
     caveats_en="A one-layer residual block in an MLP on a small data set, not He et al.'s two-layer conv blocks on "
                "CIFAR-10/ImageNet. The learning rate is chosen from two values and the budget is fixed: with a "
                "longer schedule the plain deep net might close part of the gap. It does not show that residual "
