@@ -6,16 +6,18 @@ instead: `forward(ctx, input, ...)` receives Tensors (and any other arguments as
 `ctx.save_for_backward(t, ...)` keeps Tensors, `backward(ctx, grad_output)` reads them from
 `ctx.saved_tensors`, receives and returns Tensors, one gradient (or None) per forward argument:
 
-    class MyReLU(dn.autograd.Function):
+    class Cube(dn.autograd.Function):
         @staticmethod
         def forward(ctx, x):
             ctx.save_for_backward(x)
-            return x.clamp(min=0)
+            return x ** 3
 
         @staticmethod
         def backward(ctx, grad_output):
             (x,) = ctx.saved_tensors
-            return grad_output * (x > 0)
+            return grad_output * 3 * x ** 2      # d x^3 / dx
+
+    y = Cube.apply(t)                            # as PyTorch: apply, never forward directly
 
 `adapt(cls)` (called by `Function.__init_subclass__` for such a subclass) wraps the user's methods
 so that the engine sees the array interface it runs on.  Both run with gradient recording off, as

@@ -17,6 +17,9 @@ A subclass writes two static methods that work on plain arrays of the backend:
 being recorded and an input requires them, returns a Tensor whose `grad_fn` is
 the context object `ctx` (an instance of `Mul`): the node of the graph.
 Keyword arguments to `apply` are non-tensor parameters passed to `forward`.
+(That is the interface of deepnotes' own ops.  A subclass a user writes outside the package gets
+PyTorch's instead, Tensors in and out and `ctx.saved_tensors` (`autograd/custom_function.py`),
+unless its class body sets `on_arrays = True`.)
 
 `backward` may return gradients with the *broadcast* shape of the output;
 the engine reduces them to each input's shape with `unbroadcast`, the one
