@@ -9,7 +9,7 @@ from sklearn.utils.class_weight import compute_class_weight as sk_compute_class_
 import deepnotes.nn as nn
 from deepnotes import data
 from deepnotes.data import imbalance as imb
-from tests.metrics.sk_oracle import check
+from tests.metrics.sk_oracle import check, compare, score_cases
 
 
 def binary_data(seed=0, n=120, minority=0.15, d=3):
@@ -113,22 +113,41 @@ def test_balanced_sample_weights_draw_every_class_equally_often():
     assert _five_sigma(counts, 20000, np.array([0.5, 0.5]))
 
 
+def _sk_best_f1(y, p):
+    """The reference: the largest F1 over scikit-learn's precision-recall curve."""
+    precision, recall, _ = precision_recall_curve(y, p)
+    f1 = np.divide(2 * precision * recall, precision + recall, out=np.zeros_like(precision),
+                   where=(precision + recall) > 0)
+    return float(f1.max())
+
+
+def _cost(y, p, t, cost_fp, cost_fn):
+    return float(cost_fp * ((p >= t) & (y == 0)).sum() + cost_fn * ((p < t) & (y == 1)).sum())
+
+
 @pytest.mark.covers("M2", "M1")
 def test_best_threshold_maximizes_f1_and_minimizes_cost():
+    """Through the shared oracle, exactly (1e-12 for F1): the F1 found equals the best on sklearn's
+    precision-recall curve and sklearn's F1 at the threshold returned; the cost found equals the
+    brute-force minimum over every observed score (and +inf), and the cost at the threshold returned.
+    Probabilities rounded to 0.01 (ties), then the shared score cases (ties, one class only, all tied)."""
     rng = np.random.default_rng(8)
+    cases = []
     for _ in range(5):
         y = (rng.random(200) < 0.1).astype(int)
-        p = np.clip(np.round(rng.beta(2, 5, 200) + 0.3 * y, 2), 0, 1)
+        cases.append((y, np.clip(np.round(rng.beta(2, 5, 200) + 0.3 * y, 2), 0, 1)))
+    for y, p in cases + score_cases(8):
         t, best = imb.best_threshold(y, p)
-        precision, recall, _ = precision_recall_curve(y, p)
-        f1 = np.divide(2 * precision * recall, precision + recall, out=np.zeros_like(precision),
-                       where=(precision + recall) > 0)
-        assert best == pytest.approx(f1.max(), abs=1e-12)
-        assert f1_score(y, (p >= t).astype(int)) == pytest.approx(best, abs=1e-12)
-        t_cost, cost = imb.best_threshold(y, p, criterion="cost", cost_fp=1.0, cost_fn=10.0)
-        brute = min(((p >= s) & (y == 0)).sum() + 10 * ((p < s) & (y == 1)).sum() for s in np.r_[p, np.inf])
-        assert cost == brute
-        assert ((p >= t_cost) & (y == 0)).sum() + 10 * ((p < t_cost) & (y == 1)).sum() == brute
+        compare("best_threshold", lambda: best, lambda: _sk_best_f1(y, p), rtol=0, atol=1e-12)  # the best F1 there is
+        compare("best_threshold", lambda: best, lambda: f1_score(y, (p >= t).astype(int)), rtol=0, atol=1e-12)  # t gives it
+        for cost_fp, cost_fn in ((1.0, 10.0), (3.0, 0.5)):
+            t_cost, cost = imb.best_threshold(y, p, criterion="cost", cost_fp=cost_fp, cost_fn=cost_fn)
+            brute = min(_cost(y, p, s, cost_fp, cost_fn) for s in np.r_[p, np.inf])
+            compare("best_threshold", lambda: cost, lambda: brute, rtol=0, atol=0)
+            compare("best_threshold", lambda: _cost(y, p, t_cost, cost_fp, cost_fn), lambda: brute, rtol=0, atol=0)
+    y, p = cases[0]
+    for bad_y, bad_p in ((y, p[:-1]), (y[:0], p[:0])):  # lengths differ, empty: errors as sklearn's
+        compare("best_threshold", lambda: imb.best_threshold(bad_y, bad_p), lambda: _sk_best_f1(bad_y, bad_p))
 
 
 @pytest.mark.covers("M2")

@@ -1,9 +1,15 @@
-"""The scikit-learn oracle for metrics: the same inputs to deepnotes and sklearn, same result or same error.
+"""The scikit-learn / imbalanced-learn oracle: the same inputs to deepnotes and the reference, same result or same error.
 
-`check(dn_fn, sk_fn, *args, **kwargs)` calls both.  If sklearn raises, deepnotes
-must raise an exception of the same built-in class (ValueError, TypeError, ...);
-otherwise the results must agree: floats and arrays to 1e-12 relative (NaN
-equal to NaN), tuples and dicts item by item, strings exactly.
+`check(dn_fn, sk_fn, *args, **kwargs)` calls both with the same arguments.
+`compare(name, ours, reference)` is the general form for what is not one call
+with shared arguments (a sampler's `fit_resample`, a streaming metric fed batch
+by batch, a quantity derived from both outputs): `ours` and `reference` take no
+arguments.  If the reference raises, deepnotes must raise an exception of the
+same built-in class (ValueError, TypeError, ...); otherwise the results must
+agree: floats and arrays to 1e-12 relative and absolute unless the caller asks
+for tighter (NaN equal to NaN; integer results must stay integers), tuples and
+dicts item by item, strings exactly.  Every comparison is counted in
+`CASES[name]`.
 
 `label_cases(seed)`, `score_cases(seed)`, `proba_cases(seed)` and
 `multilabel_cases(seed)` draw the random inputs every test uses: several
@@ -19,7 +25,7 @@ import warnings
 import numpy as np
 
 RTOL, ATOL = 1e-12, 1e-12
-CASES = {}  # metric name -> number of cases compared (printed in the report)
+CASES = {}  # function name -> number of cases compared (for the report)
 
 
 def _builtin_class(exc):
@@ -29,50 +35,60 @@ def _builtin_class(exc):
     return Exception
 
 
-def _compare(actual, expected, what):
+def _compare(actual, expected, what, rtol, atol):
     if isinstance(expected, dict):
-        assert isinstance(actual, dict), f"{what}: got {type(actual).__name__}, sklearn gives a dict"
-        assert list(actual) == list(expected), f"{what}: keys {list(actual)} != sklearn's {list(expected)}"
+        assert isinstance(actual, dict), f"{what}: got {type(actual).__name__}, the reference gives a dict"
+        assert list(actual) == list(expected), f"{what}: keys {list(actual)} != the reference's {list(expected)}"
         for key in expected:
-            _compare(actual[key], expected[key], f"{what}[{key!r}]")
+            _compare(actual[key], expected[key], f"{what}[{key!r}]", rtol, atol)
     elif isinstance(expected, (tuple, list)):
-        assert len(actual) == len(expected), f"{what}: {len(actual)} items, sklearn gives {len(expected)}"
+        assert len(actual) == len(expected), f"{what}: {len(actual)} items, the reference gives {len(expected)}"
         for i, (a, e) in enumerate(zip(actual, expected)):
-            _compare(a, e, f"{what}[{i}]")
+            _compare(a, e, f"{what}[{i}]", rtol, atol)
     elif isinstance(expected, str):
-        assert actual == expected, f"{what}:\n{actual}\n!= sklearn's\n{expected}"
+        assert actual == expected, f"{what}:\n{actual}\n!= the reference's\n{expected}"
     elif expected is None:
-        assert actual is None, f"{what}: got {actual!r}, sklearn gives None"
+        assert actual is None, f"{what}: got {actual!r}, the reference gives None"
     else:
         a, e = np.asarray(actual), np.asarray(expected)
-        assert a.shape == e.shape, f"{what}: shape {a.shape} != sklearn's {e.shape}"
+        assert a.shape == e.shape, f"{what}: shape {a.shape} != the reference's {e.shape}"
         if e.dtype.kind in "iu":
-            assert a.dtype.kind in "iu", f"{what}: dtype {a.dtype}, sklearn gives {e.dtype}"
-        np.testing.assert_allclose(a.astype(np.float64), e.astype(np.float64), rtol=RTOL, atol=ATOL,
+            assert a.dtype.kind in "iu", f"{what}: dtype {a.dtype}, the reference gives {e.dtype}"
+        np.testing.assert_allclose(a.astype(np.float64), e.astype(np.float64), rtol=rtol, atol=atol,
                                    equal_nan=True, err_msg=what)
 
 
-def check(dn_fn, sk_fn, *args, **kwargs):
-    """Run both; same result or same error class.  Returns deepnotes' result (None if both raised)."""
-    name = dn_fn.__name__
+def compare(name, ours, reference, *, what=None, rtol=RTOL, atol=ATOL):
+    """Call `reference()` then `ours()`: same result, or same error class.  Returns ours' result (None if both raised).
+
+    The default tolerance is for float64 on both sides; pass a tighter one to compare exactly, a looser
+    one only where deepnotes' side is float32 (and say so at the call)."""
     CASES[name] = CASES.get(name, 0) + 1
+    what = what or name
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            expected = sk_fn(*args, **kwargs)
-        except Exception as sk_exc:  # noqa: BLE001 - any sklearn error is the expected behaviour
-            cls = _builtin_class(sk_exc)
+            expected = reference()
+        except Exception as ref_exc:  # noqa: BLE001 - any reference error is the expected behaviour
+            cls = _builtin_class(ref_exc)
             try:
-                got = dn_fn(*args, **kwargs)
+                got = ours()
             except cls:
                 return None
             except Exception as exc:  # noqa: BLE001
-                raise AssertionError(f"{name}: raised {type(exc).__name__}({exc}), sklearn raised "
-                                     f"{type(sk_exc).__name__}({sk_exc})") from exc
-            raise AssertionError(f"{name}: returned {got!r}, sklearn raised {type(sk_exc).__name__}({sk_exc})")
-        actual = dn_fn(*args, **kwargs)
-    _compare(actual, expected, f"{name}{tuple(kwargs.items())}")
+                raise AssertionError(f"{what}: raised {type(exc).__name__}({exc}), the reference raised "
+                                     f"{type(ref_exc).__name__}({ref_exc})") from exc
+            raise AssertionError(f"{what}: returned {got!r}, the reference raised {type(ref_exc).__name__}({ref_exc})")
+        actual = ours()
+    _compare(actual, expected, what, rtol, atol)
     return actual
+
+
+def check(dn_fn, sk_fn, *args, **kwargs):
+    """`compare` for one function called with the same arguments on both sides."""
+    name = dn_fn.__name__
+    return compare(name, lambda: dn_fn(*args, **kwargs), lambda: sk_fn(*args, **kwargs),
+                   what=f"{name}{tuple(kwargs.items())}")
 
 
 def _labels(rng, n, k, strings):

@@ -1,4 +1,8 @@
-"""Streaming metrics: batches accumulated over an epoch equal the metric of the whole epoch (sklearn)."""
+"""Streaming metrics: batches accumulated over an epoch equal the metric of the whole epoch (sklearn).
+
+Every comparison with sklearn goes through the shared oracle (`compare`), to 1e-12 absolute."""
+from functools import partial
+
 import numpy as np
 import pytest
 import sklearn.metrics as skm
@@ -7,8 +11,18 @@ import deepnotes as dn
 import deepnotes.nn as nn
 from deepnotes import data, optim, train
 from deepnotes.metrics import streaming
+from tests.metrics.sk_oracle import compare
 
 pytestmark = pytest.mark.covers("M1")
+
+EXACT = dict(rtol=0, atol=1e-12)
+SKLEARN = {  # each streaming name's sklearn function of (y_true, y_pred)
+    "accuracy": skm.accuracy_score,
+    "balanced_accuracy": skm.balanced_accuracy_score,
+    **{f"{kind}_{avg}": partial(fn, average=avg, zero_division=0)
+       for kind, fn in (("precision", skm.precision_score), ("recall", skm.recall_score), ("f1", skm.f1_score))
+       for avg in ("macro", "weighted")},
+}
 
 
 def _epoch(seed, n, k, binary_logits=False):
@@ -33,28 +47,28 @@ def _batched(metric, y, logits, sizes):
     return metric.compute()
 
 
+def _check_batched(name, y, logits, sizes, reference):
+    compare(f"streaming {name}", lambda: _batched(streaming.Metric.from_name(name), y, logits, sizes), reference,
+            what=f"streaming {name} over batches {sizes}", **EXACT)
+
+
 @pytest.mark.parametrize("name", sorted(streaming.REFERENCE))
 @pytest.mark.parametrize("k", [2, 4])
 def test_confusion_based_metrics_equal_sklearn_on_the_whole_epoch(name, k):
     for seed in range(3):
         y, logits = _epoch(seed, 97, k)
-        value = _batched(streaming.Metric.from_name(name), y, logits, [10, 1, 40, 46])
-        assert value == pytest.approx(streaming.REFERENCE[name](y, _softmax(logits)), abs=1e-12)
+        _check_batched(name, y, logits, [10, 1, 40, 46], lambda: SKLEARN[name](y, logits.argmax(axis=1)))
 
 
 def test_auc_and_average_precision_over_batches():
     y, logits = _epoch(0, 120, 2)
     p = _softmax(logits)[:, 1]
-    assert _batched(streaming.Metric.from_name("auc"), y, logits, [7, 50, 63]) == pytest.approx(
-        skm.roc_auc_score(y, p), abs=1e-12)
-    assert _batched(streaming.Metric.from_name("average_precision"), y, logits, [60, 60]) == pytest.approx(
-        skm.average_precision_score(y, p), abs=1e-12)
+    _check_batched("auc", y, logits, [7, 50, 63], lambda: skm.roc_auc_score(y, p))
+    _check_batched("average_precision", y, logits, [60, 60], lambda: skm.average_precision_score(y, p))
     y, z = _epoch(1, 80, 2, binary_logits=True)  # one binary logit per sample
-    assert _batched(streaming.Metric.from_name("auc"), y, z, [30, 50]) == pytest.approx(
-        skm.roc_auc_score(y, z), abs=1e-12)
+    _check_batched("auc", y, z, [30, 50], lambda: skm.roc_auc_score(y, z))
     y, logits = _epoch(2, 90, 4)  # multiclass: macro one-vs-rest
-    assert _batched(streaming.Metric.from_name("auc"), y, logits, [45, 45]) == pytest.approx(
-        skm.roc_auc_score(y, _softmax(logits), multi_class="ovr"), abs=1e-12)
+    _check_batched("auc", y, logits, [45, 45], lambda: skm.roc_auc_score(y, _softmax(logits), multi_class="ovr"))
 
 
 def test_mean_of_batch_f1_is_not_epoch_f1():
@@ -64,7 +78,7 @@ def test_mean_of_batch_f1_is_not_epoch_f1():
     batch_mean = np.mean([skm.f1_score(y[i:i + 6], pred[i:i + 6], average="macro", zero_division=0)
                           for i in range(0, 60, 6)])
     epoch = _batched(streaming.Metric.from_name("f1_macro"), y, logits, [6] * 10)
-    assert epoch == pytest.approx(skm.f1_score(y, pred, average="macro"), abs=1e-12)
+    compare("streaming f1_macro", lambda: epoch, lambda: skm.f1_score(y, pred, average="macro"), **EXACT)
     assert abs(epoch - batch_mean) > 1e-3
 
 
@@ -82,8 +96,10 @@ def test_fit_logs_streaming_metrics_in_history():
         model.eval()
         logits = model(dn.tensor(split.x_test)).numpy()
     p = _softmax(logits.astype(np.float64))
-    assert history.val_auc[-1] == pytest.approx(skm.roc_auc_score(split.y_test, p[:, 1]), abs=1e-9)
-    assert history.val_f1_macro[-1] == pytest.approx(skm.f1_score(split.y_test, p.argmax(1), average="macro"))
+    compare("fit history val_auc", lambda: history.val_auc[-1], lambda: skm.roc_auc_score(split.y_test, p[:, 1]),
+            rtol=0, atol=1e-9)  # float32 logits of batches of 50 against the whole set's
+    compare("fit history val_f1_macro", lambda: history.val_f1_macro[-1],
+            lambda: skm.f1_score(split.y_test, p.argmax(1), average="macro"))
     assert history.best("val_auc").value == max(history.val_auc)
 
 
