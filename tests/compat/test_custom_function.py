@@ -106,3 +106,31 @@ def test_without_recording_the_function_leaves_no_graph():
     with dn.no_grad():
         y = relu.apply(dn.tensor([-1.0, 2.0], requires_grad=True))
     assert y.grad_fn is None and y.tolist() == [0.0, 2.0]
+
+
+def _kind(node):
+    """A grad_fn as PyTorch users read it: None, 'AccumulateGrad' (a leaf) or 'op' (an operation)."""
+    if node is None:
+        return None
+    return "AccumulateGrad" if type(node).__name__ == "AccumulateGrad" else "op"
+
+
+@pytest.mark.covers("E1")
+def test_next_functions_walk_the_graph_as_in_pytorch():
+    """The tutorial's `loss.grad_fn.next_functions[0][0]`: one step back per input, leaves as AccumulateGrad."""
+    x = np.random.default_rng(5).standard_normal((3, 4))
+    shapes = {}
+    for lib in (dn, torch):
+        w = lib.tensor(x, requires_grad=True)
+        d = (w * lib.tensor(x)).sum(dim=1) - 1.0
+        loss = (d * d).mean()  # (pow with a number exponent: PyTorch lists only the base, deepnotes both)
+        node, seen = loss.grad_fn, []
+        while node is not None:
+            seen.append([(_kind(f), i) for f, i in node.next_functions])
+            leaves = [f for f, _ in node.next_functions if _kind(f) == "AccumulateGrad"]
+            if leaves:
+                assert leaves[0].variable is w
+            node = next((f for f, _ in node.next_functions if _kind(f) == "op"), None)
+        shapes[lib.__name__] = seen
+    assert shapes["deepnotes"] == shapes["torch"]
+    assert repr(dn.tensor([1.0], requires_grad=True).mul(2).grad_fn).startswith("<MulBackward object at 0x")

@@ -176,6 +176,14 @@ class Function:
     def __repr__(self):  # as PyTorch prints a grad_fn
         return f"<{self.name}Backward object at {id(self):#x}>"
 
+    @property
+    def next_functions(self) -> tuple:
+        """PyTorch's view of the graph one step back: per input, (its grad_fn, 0); a leaf that
+        requires grad gives an `AccumulateGrad` node, any other input (None, 0)."""
+        return tuple((t.grad_fn if t.grad_fn is not None else AccumulateGrad(t) if t.requires_grad else None, 0)
+                     for t in self.inputs)
+
+
     def backward_on_tensors(self, grad, output):
         """Run `backward` on Tensors (create_graph=True): the inputs and the output stand in for
         their saved arrays, other saved arrays become constants, `xp` is the Tensor vocabulary."""
@@ -226,6 +234,20 @@ class Function:
             return Tensor._from_op(out, ctx)
         ctx.inputs = ()
         return Tensor._from_op(out, None)
+
+
+class AccumulateGrad:
+    """The node PyTorch shows for a leaf in `next_functions`: backward adds into `variable.grad`."""
+
+    next_functions = ()
+
+    name = "AccumulateGrad"
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    def __repr__(self):
+        return f"<AccumulateGrad object at {id(self):#x}>"
 
 
 # NumPy's messages for mistakes in the caller's shapes, and the deepnotes error each one becomes.
