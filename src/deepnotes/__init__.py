@@ -6,6 +6,8 @@
 Every op, layer, loss and optimizer is checked numerically against the
 reference implementation (PyTorch, scikit-learn, SciPy).
 """
+import sys as _sys
+
 import numpy as _np
 
 from .allocator import keep_freed_memory as _keep_freed_memory
@@ -84,6 +86,35 @@ def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None
 
 def are_deterministic_algorithms_enabled() -> bool:
     return True
+
+
+def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None,
+                     sci_mode=None) -> None:
+    """How tensors print, as PyTorch's: digits after the point, elements before summarizing, line width.
+
+    `profile` is "default" (NumPy's own defaults), "short" (2 digits, 3 edge items) or "full" (never
+    summarize); `sci_mode` True / False forces or forbids scientific notation (None: automatic)."""
+    from .autograd import tensor as _tensor_module
+
+    options = _tensor_module.PRINT_OPTIONS
+    if profile is not None:
+        presets = {"default": {}, "short": {"precision": 2, "edgeitems": 2, "threshold": 1000},
+                   "full": {"threshold": _sys.maxsize}}
+        if profile not in presets:
+            raise ValueError(f"set_printoptions: profile must be 'default', 'short' or 'full', got {profile!r}")
+        options.clear()
+        options.update(presets[profile])
+    for name, value in (("precision", precision), ("threshold", threshold), ("edgeitems", edgeitems),
+                        ("max_line_width", linewidth)):
+        if value is not None:
+            options[name] = value
+    options.pop("formatter", None)
+    options.pop("suppress_small", None)
+    if sci_mode is True:  # every float in scientific notation, with `precision` digits
+        digits = options.get("precision", 8)
+        options["formatter"] = {"float_kind": lambda v: f"{v:.{digits}e}"}
+    elif sci_mode is False:
+        options["suppress_small"] = True
 
 
 def get_default_dtype():

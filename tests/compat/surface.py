@@ -24,7 +24,7 @@ SUPPORTED = {
         "softmax", "log_softmax", "norm", "dist", "sort", "argsort", "topk", "kthvalue", "eq", "ne", "gt", "lt",
         "ge", "le", "equal", "allclose", "isclose", "reshape", "flatten", "permute", "transpose", "t", "squeeze",
         "unsqueeze", "cat", "concatenate", "stack", "split", "chunk", "unbind", "narrow", "gather",
-        "take_along_dim", "any", "all", "count_nonzero", "nonzero", "unique",
+        "take_along_dim", "any", "all", "count_nonzero", "nonzero", "unique", "set_printoptions",
     ],
     "Tensor": [
         "to", "cpu", "cuda", "type", "type_as", "float", "double", "half", "long", "int", "bool", "short", "size",

@@ -256,3 +256,28 @@ def test_nonzero_unique_and_truth_value_match_torch():
         with pytest.raises(RuntimeError):
             bool(lib.zeros(3))
         assert bool(lib.ones(1)) and not bool(lib.zeros(()))
+
+
+@pytest.mark.covers("E1")
+def test_set_printoptions_changes_how_tensors_print():
+    t = dn.tensor([1.123456789, 2.5])
+    try:
+        dn.set_printoptions(precision=2)
+        assert repr(t) == "tensor([1.12, 2.5 ])"
+        dn.set_printoptions(sci_mode=True)
+        assert repr(t) == "tensor([1.12e+00, 2.50e+00])"
+        dn.set_printoptions(profile="full")
+        assert "..." not in repr(dn.zeros(5000))
+        with pytest.raises(ValueError, match="set_printoptions: profile"):
+            dn.set_printoptions(profile="long")
+    finally:
+        dn.set_printoptions(profile="default")
+    assert repr(t) == "tensor([1.1234568, 2.5      ])"
+    assert "..." in repr(dn.zeros(5000))
+
+
+@pytest.mark.covers("E1")
+def test_legacy_size_constructor_is_refused_with_what_to_use():
+    with pytest.raises(TypeError, match=r"Tensor\(2, 3\): deepnotes' Tensor takes data, not sizes.*zeros"):
+        dn.Tensor(2, 3)
+    assert dn.FloatTensor(2, 3).shape == tuple(torch.FloatTensor(2, 3).shape)

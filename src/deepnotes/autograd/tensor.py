@@ -24,6 +24,9 @@ from ..errors import DTypeError, ShapeError
 # The dtype that a Python float becomes, as in PyTorch.
 DEFAULT_FLOAT = np.float32
 
+# How a tensor prints (NumPy's array2string options), set by `deepnotes.set_printoptions`.
+PRINT_OPTIONS = {}
+
 # What the tensor functions accept where a tensor is expected: a Tensor, an array, a number or
 # a nested list of numbers (converted with PyTorch's default dtypes).
 TensorLike = Union["Tensor", np.ndarray, np.generic, float, int, bool, Sequence]
@@ -152,6 +155,9 @@ class Tensor:
     __array_priority__ = 1000
 
     def __init__(self, data: TensorLike, requires_grad: bool = False, dtype=None, name: str | None = None):
+        if type(requires_grad) is int:  # PyTorch's legacy Tensor(2, 3): sizes, which this constructor does not take
+            raise TypeError(f"Tensor({data!r:.20}, {requires_grad}): deepnotes' Tensor takes data, not sizes; use "
+                            "deepnotes.zeros(...) or deepnotes.FloatTensor(...) for a tensor of a given size")
         self._data = _to_array(data, dtype)
         if requires_grad and self._data.dtype.kind not in "fc":
             raise TypeError(
@@ -250,7 +256,7 @@ class Tensor:
         return self._data.copy() if copy else self._data
 
     def __repr__(self):
-        body = np.array2string(self._data, separator=", ", prefix="tensor(")
+        body = np.array2string(self._data, separator=", ", prefix="tensor(", **PRINT_OPTIONS)
         extra = ""
         if self._data.dtype not in (np.float32, np.int64, np.bool_):
             extra += f", dtype={self._data.dtype}"
