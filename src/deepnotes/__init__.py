@@ -59,6 +59,12 @@ from .ops.tensor_api import (  # noqa: E402,F401
     Size, all, allclose, any, bmm, chunk, count_nonzero, eq, equal, ge, gt, is_floating_point, is_tensor, isclose, le,
     lt, masked_fill, mm, narrow, ne, nonzero, numel, t, unbind, unique,
 )
+from .ops.tensor_more import (  # noqa: E402,F401
+    addmm, bernoulli, cumsum, diag, diagonal, dot, flip, index_select, isfinite, isinf, isnan, lerp, logical_and,
+    logical_not, logical_or, logical_xor, movedim, multinomial, mv, nan_to_num, outer, repeat_interleave, roll, tile,
+    trace, tril, triu,
+)
+from .ops.api import clone, transpose as swapaxes  # noqa: E402,F401
 from .ops.tensor_math import (  # noqa: E402,F401
     argsort, ceil, cos, dist, exp2, expm1, floor, kthvalue, log10, log1p, log2, norm, reciprocal, round, rsqrt, sign,
     sin, sort, square, tan, topk, trunc,

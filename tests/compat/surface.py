@@ -25,6 +25,9 @@ SUPPORTED = {
         "ge", "le", "equal", "allclose", "isclose", "reshape", "flatten", "permute", "transpose", "t", "squeeze",
         "unsqueeze", "cat", "concatenate", "stack", "split", "chunk", "unbind", "narrow", "gather",
         "take_along_dim", "any", "all", "count_nonzero", "nonzero", "unique", "set_printoptions",
+        "tril", "triu", "isnan", "isinf", "isfinite", "logical_not", "logical_and", "logical_or", "logical_xor",
+        "nan_to_num", "index_select", "flip", "roll", "tile", "repeat_interleave", "movedim", "outer", "dot", "mv",
+        "addmm", "lerp", "diagonal", "diag", "trace", "cumsum", "multinomial", "bernoulli", "clone", "swapaxes",
     ],
     "Tensor": [
         "to", "cpu", "cuda", "type", "type_as", "float", "double", "half", "long", "int", "bool", "short", "size",
@@ -42,6 +45,10 @@ SUPPORTED = {
         "__format__", "__bool__", "__len__",
         "any", "all", "count_nonzero", "nonzero", "unique", "__iadd__", "__isub__", "__imul__", "__itruediv__",
         "__abs__", "data", "grad",
+        "tril", "triu", "isnan", "isinf", "isfinite", "logical_not", "logical_and", "logical_or", "logical_xor",
+        "nan_to_num", "index_select", "flip", "roll", "tile", "repeat_interleave", "movedim", "outer", "dot", "mv",
+        "addmm", "lerp", "diagonal", "diag", "trace", "cumsum", "multinomial", "bernoulli", "repeat", "swapaxes",
+        "relu_", "sigmoid_", "tanh_", "log_", "clamp_min", "clamp_max",
     ],
     "nn": [
         "Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict",

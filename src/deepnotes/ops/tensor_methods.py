@@ -14,6 +14,7 @@ from . import api
 from . import in_place as I
 from . import tensor_api as T
 from . import tensor_math as TM
+from . import tensor_more as TX
 
 # method name -> the function it is (the tensor is the first argument)
 METHODS = {
@@ -106,6 +107,13 @@ def _attach():
         setattr(Tensor, name, _cast(dtype))
     for name, fn in TORCH_METHODS.items():
         setattr(Tensor, name, fn)
+    for name in TX.METHODS:
+        setattr(Tensor, name, getattr(TX, name))
+    Tensor.swapaxes = api.transpose
+    for name, fn in (("relu_", api.relu), ("sigmoid_", api.sigmoid), ("tanh_", api.tanh), ("log_", api.log)):
+        setattr(Tensor, name, I._in_place(fn, name))
+    Tensor.clamp_min = lambda self, min: api.clamp(self, min=min)
+    Tensor.clamp_max = lambda self, max: api.clamp(self, max=max)
     for name, fn in I.AUGMENTED.items():
         setattr(Tensor, name, I._augmented(fn, name))
     Tensor.device = property(T.device_of)
