@@ -60,9 +60,10 @@ from .ops.tensor_api import (  # noqa: E402,F401
     lt, masked_fill, mm, narrow, ne, nonzero, numel, t, unbind, unique,
 )
 from .ops.tensor_more import (  # noqa: E402,F401
-    addmm, bernoulli, cumsum, diag, diagonal, dot, flip, index_select, isfinite, isinf, isnan, lerp, logical_and,
-    logical_not, logical_or, logical_xor, movedim, multinomial, mv, nan_to_num, outer, repeat_interleave, roll, tile,
-    trace, tril, triu,
+    addmm, argwhere, baddbmm, bernoulli, broadcast_to, cumsum, diag, diagonal, dot, flip, hstack, index_select,
+    isfinite, isinf, isnan, lerp, logical_and, logical_not, logical_or, logical_xor, masked_select, meshgrid,
+    movedim, multinomial, mv, nan_to_num, outer, repeat_interleave, roll, std_mean, tile, trace, tril, triu,
+    var_mean, vstack,
 )
 from .ops.api import clone, transpose as swapaxes  # noqa: E402,F401
 from .ops.tensor_math import (  # noqa: E402,F401

@@ -28,6 +28,7 @@ SUPPORTED = {
         "tril", "triu", "isnan", "isinf", "isfinite", "logical_not", "logical_and", "logical_or", "logical_xor",
         "nan_to_num", "index_select", "flip", "roll", "tile", "repeat_interleave", "movedim", "outer", "dot", "mv",
         "addmm", "lerp", "diagonal", "diag", "trace", "cumsum", "multinomial", "bernoulli", "clone", "swapaxes",
+        "hstack", "vstack", "broadcast_to", "masked_select", "argwhere", "meshgrid", "var_mean", "std_mean", "baddbmm",
     ],
     "Tensor": [
         "to", "cpu", "cuda", "type", "type_as", "float", "double", "half", "long", "int", "bool", "short", "size",
@@ -49,6 +50,7 @@ SUPPORTED = {
         "nan_to_num", "index_select", "flip", "roll", "tile", "repeat_interleave", "movedim", "outer", "dot", "mv",
         "addmm", "lerp", "diagonal", "diag", "trace", "cumsum", "multinomial", "bernoulli", "repeat", "swapaxes",
         "relu_", "sigmoid_", "tanh_", "log_", "clamp_min", "clamp_max",
+        "broadcast_to", "masked_select", "argwhere", "baddbmm",
     ],
     "nn": [
         "Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict",

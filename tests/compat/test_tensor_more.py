@@ -40,6 +40,19 @@ CASES = {
     "trace": (dn.trace, torch.trace, [M]),
     "cumsum": (lambda x: dn.cumsum(x, 1), lambda x: torch.cumsum(x, 1), [B]),
     "clamp_min": (lambda x: x.clamp_min(0.1), lambda x: x.clamp_min(0.1), [M]),
+    "hstack": (lambda a, b: dn.hstack([a, b]), lambda a, b: torch.hstack([a, b]), [M, M]),
+    "vstack": (lambda a, b: dn.vstack([a, b]), lambda a, b: torch.vstack([a, b]), [V, W]),
+    "broadcast_to": (lambda x: dn.broadcast_to(x, (3, 4)), lambda x: torch.broadcast_to(x, (3, 4)), [V]),
+    "masked_select": (lambda x: dn.masked_select(x, dn.tensor(M > 0)), lambda x: torch.masked_select(x, torch.tensor(M > 0)),
+                      [M]),
+    "meshgrid_ij": (lambda a, b: dn.meshgrid(a, b, indexing="ij"), lambda a, b: torch.meshgrid(a, b, indexing="ij"),
+                    [V, W[:3]]),
+    "meshgrid_xy": (lambda a, b: dn.meshgrid(a, b, indexing="xy"), lambda a, b: torch.meshgrid(a, b, indexing="xy"),
+                    [V, W[:3]]),
+    "var_mean": (lambda x: dn.var_mean(x, 1), lambda x: torch.var_mean(x, 1), [M]),
+    "std_mean": (lambda x: dn.std_mean(x, 0, correction=0), lambda x: torch.std_mean(x, 0, correction=0), [M]),
+    "baddbmm": (lambda a, b, c: dn.baddbmm(a, b, c, beta=0.5, alpha=2.0),
+                lambda a, b, c: torch.baddbmm(a, b, c, beta=0.5, alpha=2.0), [B[:, :, :3], B, B.transpose(0, 2, 1)[:, :, :3]]),
     "nan_to_num": (lambda x: dn.nan_to_num(x / dn.tensor(np.array([0.0, 1.0, 2.0, 0.0]))),
                    lambda x: torch.nan_to_num(x / torch.tensor([0.0, 1.0, 2.0, 0.0])), [np.array([0.0, 1.0, -1.0, 3.0])]),
 }
@@ -56,6 +69,7 @@ def test_function_matches_torch_with_gradients(name):
 @pytest.mark.covers("E1")
 def test_predicates_and_logic_match_torch():
     x = np.array([0.0, np.nan, np.inf, -np.inf, 2.0])
+    assert dn.argwhere(dn.tensor(x) > 1).tolist() == torch.argwhere(torch.tensor(x) > 1).tolist()
     for name in ("isnan", "isinf", "isfinite", "logical_not"):
         assert_close(getattr(dn, name)(dn.tensor(x)), getattr(torch, name)(torch.tensor(x)), name)
     a, b = np.array([True, False, True]), np.array([True, True, False])

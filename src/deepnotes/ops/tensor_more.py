@@ -242,7 +242,66 @@ def bernoulli(input: TensorLike, p: float | None = None, *, generator=None) -> T
     return Tensor((rng.random(x.shape) < prob).astype(x.dtype if x.dtype.kind == "f" else np.float32))
 
 
+
+# ------------------------------------------------------------------ stacking and broadcasting
+def hstack(tensors) -> Tensor:
+    tensors = [as_tensor(t) for t in tensors]
+    return api.cat(tensors, dim=0 if tensors[0].ndim == 1 else 1)
+
+
+def vstack(tensors) -> Tensor:
+    return api.cat([t.reshape(1, -1) if t.ndim == 1 else t for t in (as_tensor(t) for t in tensors)], dim=0)
+
+
+def broadcast_to(input: TensorLike, size) -> Tensor:
+    return api.expand(input, *size)
+
+
+def masked_select(input: TensorLike, mask: TensorLike) -> Tensor:
+    """The elements where `mask` (broadcast with `input`) is True, as a 1-D tensor."""
+    x, m = as_tensor(input), np.asarray(as_tensor(mask)._data, dtype=bool)
+    shape = np.broadcast_shapes(tuple(x.shape), m.shape)
+    if tuple(x.shape) != shape:
+        x = api.expand(x, *shape)
+    return api.getitem(x, np.broadcast_to(m, shape))
+
+
+def argwhere(input: TensorLike) -> Tensor:
+    return Tensor(np.argwhere(as_tensor(input)._data).astype(np.int64))
+
+
+def meshgrid(*tensors, indexing: str | None = None) -> tuple:
+    """Coordinate grids of 1-D tensors: 'ij' (the default, as None is in PyTorch) gives shape (n1, n2, ...),
+    'xy' swaps the first two."""
+    if len(tensors) == 1 and not isinstance(tensors[0], Tensor):
+        tensors = tuple(tensors[0])
+    indexing = "ij" if indexing is None else indexing
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    ts = [as_tensor(t).reshape(-1) for t in tensors]
+    shape = tuple(t.shape[0] for t in ts)
+    grids = [api.expand(t.reshape(*[-1 if j == i else 1 for j in range(len(ts))]), *shape) for i, t in enumerate(ts)]
+    if indexing == "xy" and len(grids) >= 2:  # Cartesian: the first two axes of the 'ij' grids swapped
+        grids = [api.transpose(g, 0, 1) for g in grids]
+    return tuple(grids)
+
+
+def var_mean(input: TensorLike, dim=None, *, correction=1, keepdim: bool = False) -> tuple:
+    return api.var(input, dim, keepdim=keepdim, correction=correction), api.mean(input, dim, keepdim=keepdim)
+
+
+def std_mean(input: TensorLike, dim=None, *, correction=1, keepdim: bool = False) -> tuple:
+    return api.std(input, dim, keepdim=keepdim, correction=correction), api.mean(input, dim, keepdim=keepdim)
+
+
+def baddbmm(input: TensorLike, batch1: TensorLike, batch2: TensorLike, *, beta=1, alpha=1) -> Tensor:
+    """beta * input + alpha * (batch1 @ batch2), batch by batch."""
+    product = api.matmul(batch1, batch2)
+    return api.add(api.mul(input, beta) if beta != 1 else as_tensor(input), api.mul(product, alpha) if alpha != 1 else product)
+
 FUNCTIONS = ["tril", "triu", "isnan", "isinf", "isfinite", "logical_not", "logical_and", "logical_or", "logical_xor",
              "nan_to_num", "index_select", "flip", "roll", "tile", "repeat_interleave", "movedim", "outer", "dot",
-             "mv", "addmm", "lerp", "diagonal", "diag", "trace", "cumsum", "multinomial", "bernoulli"]
-METHODS = FUNCTIONS + ["repeat"]
+             "mv", "addmm", "lerp", "diagonal", "diag", "trace", "cumsum", "multinomial", "bernoulli",
+             "hstack", "vstack", "broadcast_to", "masked_select", "argwhere", "meshgrid", "var_mean", "std_mean",
+             "baddbmm"]
+METHODS = [n for n in FUNCTIONS if n not in ("hstack", "vstack", "meshgrid", "var_mean", "std_mean")] + ["repeat"]
