@@ -37,6 +37,7 @@ CASES = {
     "diagonal": (lambda x: dn.diagonal(x, 1, 1, 2), lambda x: torch.diagonal(x, 1, 1, 2), [B]),
     "diag_matrix": (lambda x: dn.diag(x, -1), lambda x: torch.diag(x, -1), [M]),
     "diag_vector": (lambda x: dn.diag(x, 2), lambda x: torch.diag(x, 2), [V]),
+    "diag_vector_below": (lambda x: dn.diag(x, -1), lambda x: torch.diag(x, -1), [V]),
     "trace": (dn.trace, torch.trace, [M]),
     "cumsum": (lambda x: dn.cumsum(x, 1), lambda x: torch.cumsum(x, 1), [B]),
     "clamp_min": (lambda x: x.clamp_min(0.1), lambda x: x.clamp_min(0.1), [M]),

@@ -152,7 +152,7 @@ def mv(input: TensorLike, vec: TensorLike) -> Tensor:
 
 
 def addmm(input: TensorLike, mat1: TensorLike, mat2: TensorLike, *, beta=1, alpha=1) -> Tensor:
-    """beta * input + alpha * (mat1 @ mat2)."""
+    """beta * input + alpha * (mat1 @ mat2); batched operands (baddbmm) multiply batch by batch."""
     product = api.matmul(mat1, mat2)
     return api.add(api.mul(input, beta) if beta != 1 else as_tensor(input), api.mul(product, alpha) if alpha != 1 else product)
 
@@ -172,20 +172,20 @@ def diagonal(input: TensorLike, offset: int = 0, dim1: int = 0, dim2: int = 1) -
     return api.getitem(x, (Ellipsis, r, r + offset))
 
 
+_diagonal = diagonal  # `diag` names its parameter `diagonal`, as PyTorch's
+
+
 def diag(input: TensorLike, diagonal: int = 0) -> Tensor:  # noqa: F811 - PyTorch's parameter name
     """1-D: the square matrix with `input` on its `diagonal`-th diagonal; 2-D: that diagonal."""
     x = as_tensor(input)
     if x.ndim == 2:
-        return globals()["diagonal"](x, diagonal)
+        return _diagonal(x, diagonal)
     if x.ndim != 1:
         raise ValueError(f"diag: expected a 1-D or 2-D tensor, got shape {tuple(x.shape)}")
-    n = x.shape[0] + abs(diagonal)
-    rows = np.arange(x.shape[0]) - min(diagonal, 0)
-    place = np.zeros((n, x.shape[0]), dtype=x.dtype)  # (n, k): row i of the result picks element k
-    place[rows, np.arange(x.shape[0])] = 1
-    column = api.matmul(Tensor(place), x)  # the values placed on their rows, (n,)
-    mask = np.eye(n, k=diagonal, dtype=bool)
-    return api.where(Tensor(mask), api.expand(column.reshape(n, 1), n, n), Tensor(np.zeros((), dtype=x.dtype)))
+    k, n = diagonal, x.shape[0] + abs(diagonal)
+    # entry (i, i + k) holds x[i]: column c holds x[c - k] (k >= 0) or x[c] (k < 0)
+    column_value = api.cat([Tensor(np.zeros(max(k, 0), dtype=x.dtype)), x, Tensor(np.zeros(max(-k, 0), dtype=x.dtype))])
+    return _keep(api.expand(column_value.reshape(1, n), n, n), np.eye(n, k=k, dtype=bool))
 
 
 def trace(input: TensorLike) -> Tensor:
@@ -294,10 +294,8 @@ def std_mean(input: TensorLike, dim=None, *, correction=1, keepdim: bool = False
     return api.std(input, dim, keepdim=keepdim, correction=correction), api.mean(input, dim, keepdim=keepdim)
 
 
-def baddbmm(input: TensorLike, batch1: TensorLike, batch2: TensorLike, *, beta=1, alpha=1) -> Tensor:
-    """beta * input + alpha * (batch1 @ batch2), batch by batch."""
-    product = api.matmul(batch1, batch2)
-    return api.add(api.mul(input, beta) if beta != 1 else as_tensor(input), api.mul(product, alpha) if alpha != 1 else product)
+baddbmm = addmm  # the same formula; matmul already works batch by batch
+
 
 FUNCTIONS = ["tril", "triu", "isnan", "isinf", "isfinite", "logical_not", "logical_and", "logical_or", "logical_xor",
              "nan_to_num", "index_select", "flip", "roll", "tile", "repeat_interleave", "movedim", "outer", "dot",
