@@ -40,7 +40,7 @@ from ..autograd.grad_mode import is_grad_enabled
 from ..autograd.tensor import Tensor
 from ..backends import blas
 from ..nn import functional as F
-from ..nn.functional.linear import holds_nan
+from .._checks import holds_nan
 from ..ops.attention import masked_softmax
 from . import register
 

@@ -22,7 +22,7 @@ class Sequential(Module):
 
     def forward(self, x):
         shortcut = fast.get("sequential_relu_in_place")
-        if shortcut is not None:  # the same calls, a ReLU after a Linear/conv in place
+        if shortcut is not None:  # ReLUs in place, a ReLU + Linear as one node
             return shortcut(self._modules.values(), x)
         for m in self._modules.values():
             x = m(x)

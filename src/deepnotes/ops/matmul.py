@@ -73,19 +73,22 @@ class Linear(Function):
     @staticmethod
     def forward(ctx, x, weight, bias=None):
         ctx.save_for_backward(x, weight)
-        y = blas.gemm(x.reshape(-1, x.shape[-1]), weight, trans_b=True)
+        x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])  # the common 2-d case pays no reshape
+        y = blas.gemm(x2, weight, trans_b=True)
         if bias is not None:
             y += bias
-        return y.reshape(x.shape[:-1] + (weight.shape[0],))
+        return y if x2 is x else y.reshape(x.shape[:-1] + (weight.shape[0],))
 
     @staticmethod
     def backward(ctx, grad):
         x, weight = ctx.saved_arrays
         needs = ctx.needs_input_grad
-        g2 = grad.reshape(-1, grad.shape[-1])
         xp = ctx.xp
-        dx = xp.matmul(g2, weight).reshape(x.shape) if needs[0] else None
-        dw = xp.matmul(g2, x.reshape(-1, x.shape[-1]), trans_a=True) if needs[1] else None
+        x2, g2 = (x, grad) if x.ndim == 2 else (x.reshape(-1, x.shape[-1]), grad.reshape(-1, grad.shape[-1]))
+        dx = xp.matmul(g2, weight) if needs[0] else None
+        if dx is not None and x2 is not x:
+            dx = dx.reshape(x.shape)
+        dw = xp.matmul(g2, x2, trans_a=True) if needs[1] else None
         if len(needs) == 2:
             return dx, dw
         db = g2.sum(axis=0) if needs[2] else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ... import _checks
+from ..._checks import holds_nan
 from ...autograd.tensor import Tensor, as_tensor
 from ...errors import DTypeError, NonFiniteError, ShapeError
 from ...ops.api import matmul as _matmul
@@ -27,21 +28,28 @@ def linear(input, weight, bias=None, *, _name="linear"):
     """
     x = input if isinstance(input, Tensor) else as_tensor(input)
     w = weight if isinstance(weight, Tensor) else as_tensor(weight)
-    if w._data.ndim != 2:
-        raise ValueError(f"{_label(_name)}: weight must be 2-d (out_features, in_features), got shape {w.shape}")
-    check_input(x, w, _name, nan=False)
-    if w._data.shape[1] == 0:  # Linear(0, n): the fused kernel cannot fold an empty last axis; the answer is the bias
+    if w._data.ndim == 2 and w._data.shape[1] == 0:  # Linear(0, n): the fused kernel cannot fold an
+        check_input(x, w, _name, nan=False)          # empty last axis; the answer is the bias
         return _matmul(x, w.T) if bias is None else _matmul(x, w.T) + bias
+    return apply_checked(LinearFunction, x, w, bias, _name)
+
+
+def apply_checked(function, x, w, bias, name, **params):
+    """`function.apply(x, w[, bias], **params)` for a kernel with Linear's operands and `linear`'s
+    checks (errors name `name`): the Linear kernel, or a fast path's fused variant of it."""
+    if w._data.ndim != 2:
+        raise ValueError(f"{_label(name)}: weight must be 2-d (out_features, in_features), got shape {w.shape}")
+    check_input(x, w, name, nan=False)
     if bias is None:
-        out = LinearFunction.apply(x, w)
+        out = function.apply(x, w, **params)
     else:
         b = bias if isinstance(bias, Tensor) else as_tensor(bias)
         if b._data.shape != (w._data.shape[0],):
-            raise ValueError(f"{_label(_name)}: bias must have shape ({w.shape[0]},), got {b.shape}")
-        out = LinearFunction.apply(x, w, b)
+            raise ValueError(f"{_label(name)}: bias must have shape ({w.shape[0]},), got {b.shape}")
+        out = function.apply(x, w, b, **params)
     if not _checks.ENABLED or (0 < out._data.size < x._data.size and not holds_nan(out._data)):
         return out
-    check_input(x, w, _name)
+    check_input(x, w, name)
     return out
 
 
@@ -68,10 +76,3 @@ def check_input(x, weight, name, nan=True):
         )
     if nan and holds_nan(x._data):
         raise NonFiniteError(f"{name}: input of shape {x.shape} contains {int(np.isnan(x._data).sum())} NaN value(s)")
-
-
-def holds_nan(array):
-    """Whether the array holds a NaN: x . x is NaN exactly then (one BLAS pass, ~2x a sum's speed)."""
-    flat = array.reshape(-1)
-    square = np.dot(flat, flat)
-    return square != square

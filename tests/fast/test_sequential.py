@@ -1,0 +1,135 @@
+"""The Sequential fast path (ReLUs in place, a ReLU fused into the Linear after it) against
+PyTorch through the shared oracle, on the awkward cases: a ReLU first (the caller's input must
+not be overwritten), 3-d inputs, no bias, frozen layers, empty batches, hooks that must see
+the unfused modules, double backward, NaN inputs."""
+import numpy as np
+import pytest
+import torch
+
+import deepnotes as dn
+import deepnotes.nn as nn
+from deepnotes.autograd import grad as dn_grad
+from deepnotes.errors import NonFiniteError
+from deepnotes.fast.sequential import ReLULinear
+from tests.oracle import assert_close, assert_grad_close, check_module, copy_parameters
+
+pytestmark = pytest.mark.covers("E4", "A3")
+
+
+def _pair(*spec):
+    """The same stack in deepnotes and torch: "L a b" (Linear, bias), "l a b" (no bias), "R" (ReLU)."""
+    dn_layers, th_layers = [], []
+    for item in spec:
+        if item == "R":
+            dn_layers.append(nn.ReLU())
+            th_layers.append(torch.nn.ReLU())
+        else:
+            kind, a, b = item.split()
+            dn_layers.append(nn.Linear(int(a), int(b), bias=kind == "L"))
+            th_layers.append(torch.nn.Linear(int(a), int(b), bias=kind == "L"))
+    return nn.Sequential(*dn_layers), torch.nn.Sequential(*th_layers)
+
+
+def _fused_nodes(model, x):
+    """How many ReLULinear nodes one forward of `model` records."""
+    seen, out = 0, model(dn.tensor(x, requires_grad=True))
+    stack, visited = [out], set()
+    while stack:
+        t = stack.pop()
+        if t.grad_fn is None or id(t) in visited:
+            continue
+        visited.add(id(t))
+        seen += isinstance(t.grad_fn, ReLULinear)
+        stack.extend(t.grad_fn.inputs)
+    return seen
+
+
+CASES = {
+    "mlp": (("L 7 9", "R", "L 9 8", "R", "L 8 3"), (5, 7), 2),
+    "relu first": (("R", "L 7 4", "R", "L 4 2"), (6, 7), 2),
+    "3-d input": (("L 7 9", "R", "L 9 5"), (2, 3, 7), 1),
+    "no bias": (("l 7 9", "R", "l 9 5", "R"), (4, 7), 1),
+    "relu last": (("L 7 9", "R", "L 9 4", "R"), (4, 7), 1),
+    "empty batch": (("L 7 9", "R", "L 9 4"), (0, 7), 1),
+    "single row": (("L 3 9", "R", "L 9 1"), (1, 3), 1),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_matches_torch_values_and_every_gradient(case):
+    spec, shape, fused = CASES[case]
+    model, reference = _pair(*spec)
+    x = np.random.default_rng(len(case)).uniform(-2, 2, size=shape)
+    check_module(model, reference, [x])
+    assert _fused_nodes(model, x) == fused
+
+
+def test_the_callers_input_is_not_overwritten_by_a_leading_relu():
+    model, _ = _pair("R", "L 5 3")
+    model.double()
+    x = dn.tensor(np.random.default_rng(0).standard_normal((4, 5)))
+    before = x.numpy().copy()
+    model(x)
+    np.testing.assert_array_equal(x.numpy(), before)
+
+
+@pytest.mark.parametrize("frozen", [0, 2])
+def test_frozen_layers_get_no_gradient_and_the_rest_match_torch(frozen):
+    model, reference = _pair("L 6 8", "R", "L 8 8", "R", "L 8 2")
+    for m in (model, reference):
+        for p in m[frozen].parameters():
+            p.requires_grad_(False)
+    x = np.random.default_rng(1).standard_normal((5, 6))
+    check_module(model, reference, [x])
+    assert all(p.grad is None for p in model[frozen].parameters())
+
+
+def test_a_gradient_penalty_double_backward_matches_torch():
+    """|d out / d x|^2 differentiated w.r.t. the weights: the fused node's own double backward."""
+    model, reference = _pair("L 4 6", "R", "L 6 6", "R", "L 6 1")
+    model.double()
+    reference.double()
+    copy_parameters(model, reference)
+    x = np.random.default_rng(2).standard_normal((3, 4))
+    xd, xt = dn.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    (gd,) = dn_grad(model(xd).sum(), [xd], create_graph=True)
+    (gt,) = torch.autograd.grad(reference(xt).sum(), [xt], create_graph=True)
+    assert_close(gd, gt, "input gradient")
+    (gd ** 2).sum().backward()
+    (gt ** 2).sum().backward()
+    torch_params = dict(reference.named_parameters())
+    for name, p in model.named_parameters():
+        if name.endswith("bias"):  # the penalty does not depend on them (ReLU's mask is piecewise
+            # constant): torch gives zeros, deepnotes no gradient, with or without the fast path
+            assert all(g is None or not np.asarray(g).any() for g in (p.grad, torch_params[name].grad))
+        else:
+            assert_grad_close(p.grad, torch_params[name].grad, f"penalty gradient of {name}")
+    assert _fused_nodes(model, x) == 2
+
+
+def test_hooks_see_the_modules_they_were_put_on():
+    """A hook on the ReLU or on the Linear after it turns the fusion off for that pair: the
+    hook sees the ReLU's output as the Linear's input, as without the shortcut."""
+    model, reference = _pair("L 5 6", "R", "L 6 3")
+    seen = []
+    model[2].register_forward_pre_hook(lambda m, args: seen.append(args[0].numpy().copy()))
+    x = np.random.default_rng(3).standard_normal((4, 5))
+    check_module(model, reference, [x])
+    assert len(seen) == 1 and (seen[0] >= 0).all()
+    assert _fused_nodes(model, x) == 0
+
+
+def test_a_nan_input_names_the_linear_after_the_relu():
+    model, _ = _pair("L 4 5", "R", "L 5 2")
+    x = np.ones((3, 4), dtype=np.float32)
+    model[0].weight.data[0, 0] = float("nan")
+    with pytest.raises(NonFiniteError, match=r"Linear\(5, 2\).*NaN"):
+        model(dn.tensor(x))
+
+
+def test_with_fast_paths_off_the_relus_are_their_own_nodes():
+    model, _ = _pair("L 7 9", "R", "L 9 3")
+    x = np.random.default_rng(4).standard_normal((2, 7)).astype(np.float32)
+    with dn.fast.disabled():
+        assert _fused_nodes(model, x) == 0
+    assert _fused_nodes(model, x) == 1
