@@ -70,6 +70,26 @@ UNSUPPORTED = {
         "BatchNorm3d": "3-d batch norm is not implemented; BatchNorm1d/2d are",
         "CTCLoss": "CTC is not implemented", "RNNBase": "subclass nn.RNN, nn.LSTM or nn.GRU",
     },
+    "deepnotes.Tensor": {
+        **dict.fromkeys(
+            ("scatter_", "scatter_add_", "index_add_", "index_put_", "index_copy_", "index_fill_", "masked_scatter_",
+             "put_"),
+            "no in-place scatter; under no_grad assign into the tensor (t[index] = v), or build the result "
+            "differentiably with where, cat or one_hot"),
+        **dict.fromkeys(
+            ("register_hook", "register_post_accumulate_grad_hook"),
+            "no tensor hooks; read t.grad after backward (t.retain_grad() keeps it on a non-leaf), or put a "
+            "register_full_backward_hook on the module"),
+        "unfold": "use nn.functional.unfold for image patches, or index with a strided slice",
+        **dict.fromkeys(
+            ("storage", "untyped_storage", "data_ptr", "storage_offset", "stride", "as_strided", "is_shared",
+             "share_memory_", "pin_memory"),
+            "a tensor holds a NumPy array: read its layout from t.numpy() (.strides, .ctypes.data, .base)"),
+        "bfloat16": "NumPy has no bfloat16; use t.half() (float16) or t.float()",
+        "to_sparse": "no sparse tensors; use dense tensors",
+        **dict.fromkeys(("random_", "exponential_", "geometric_", "cauchy_", "log_normal_", "bernoulli_"),
+                        "fill from a creation function under no_grad: t.copy_(dn.rand(...)), dn.randn, dn.bernoulli(p)"),
+    },
     "deepnotes.optim": {
         "SparseAdam": "no sparse gradients; use Adam",
         "swa_utils": "stochastic weight averaging utilities are not implemented; average state_dict()s by hand",
@@ -86,6 +106,14 @@ def _raiser(namespace: str):
         raise AttributeError(f"module {namespace!r} has no attribute {name!r}")
 
     return unsupported_attribute
+
+
+def unsupported_tensor_attribute(name: str):
+    """The error for a Tensor attribute deepnotes lacks (`Tensor.__getattr__`): PyTorch's with its alternative."""
+    reason = UNSUPPORTED["deepnotes.Tensor"].get(name)
+    if reason is None:
+        return AttributeError(f"'Tensor' object has no attribute {name!r}")
+    return NotImplementedError(f"Tensor.{name} is not supported: {reason}")
 
 
 unsupported_attribute = _raiser("deepnotes")

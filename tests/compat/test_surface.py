@@ -97,14 +97,30 @@ def test_differs_entries_are_real_and_explained():
 
 @pytest.mark.parametrize("namespace", sorted(UNSUPPORTED))
 def test_unsupported_names_raise_with_a_message(namespace):
-    module = {"deepnotes": dn, "deepnotes.nn": dn.nn, "deepnotes.optim": dn.optim}[namespace]
-    torch_module = {"deepnotes": torch, "deepnotes.nn": torch.nn, "deepnotes.optim": torch.optim}[namespace]
+    module = {"deepnotes": dn, "deepnotes.nn": dn.nn, "deepnotes.optim": dn.optim,
+              "deepnotes.Tensor": dn.zeros(2, 3, requires_grad=True)}[namespace]
+    torch_module = {"deepnotes": torch, "deepnotes.nn": torch.nn, "deepnotes.optim": torch.optim,
+                    "deepnotes.Tensor": torch.Tensor}[namespace]
     for name, reason in UNSUPPORTED[namespace].items():
         assert hasattr(torch_module, name) or name == "autocast", f"{namespace}.{name}: not a PyTorch name"
         with pytest.raises(NotImplementedError, match="is not supported: " + re.escape(reason[:20])):
             getattr(module, name)
     with pytest.raises(AttributeError):
         module.no_such_name_anywhere
+    assert not hasattr(module, "no_such_name_anywhere")
+
+
+def test_a_missing_tensor_attribute_keeps_python_s_protocols():
+    """Tensor.__getattr__ answers only names the class lacks: copying still works, an unknown name
+    is the usual AttributeError, a listed PyTorch name says what to use instead."""
+    import copy
+
+    t = dn.tensor([1.0, 2.0], requires_grad=True)
+    assert copy.deepcopy(t).tolist() == [1.0, 2.0]
+    with pytest.raises(AttributeError, match="'Tensor' object has no attribute 'shapee'"):
+        t.shapee
+    with pytest.raises(NotImplementedError, match="Tensor.register_hook is not supported: no tensor hooks"):
+        t.register_hook(print)
 
 
 def test_docs_list_the_whole_boundary():

@@ -20,6 +20,7 @@ from typing import Union
 import numpy as np
 
 from ..errors import DTypeError, ShapeError
+from ..unsupported import unsupported_tensor_attribute
 
 # The dtype that a Python float becomes, as in PyTorch.
 DEFAULT_FLOAT = np.float32
@@ -168,6 +169,9 @@ class Tensor:
         self.grad_fn = None
         self.retains_grad = False
         self.name = name
+
+    def __getattr__(self, name):  # runs only for a name the class lacks: PyTorch's get a message
+        raise unsupported_tensor_attribute(name)
 
     @classmethod
     def _from_op(cls, array, grad_fn):
