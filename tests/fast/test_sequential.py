@@ -133,3 +133,31 @@ def test_with_fast_paths_off_the_relus_are_their_own_nodes():
     with dn.fast.disabled():
         assert _fused_nodes(model, x) == 0
     assert _fused_nodes(model, x) == 1
+
+
+POOLS = {  # MaxPool arguments: kernel, stride, padding, dilation, ceil_mode
+    "2x2 tiles": (2, 2, 0, 1, False),
+    "overlapping, padded": (3, 2, 1, 1, False),
+    "ceil mode, odd size": (2, 2, 0, 1, True),
+    "dilated": (2, 1, 0, 2, False),
+}
+
+
+@pytest.mark.parametrize("pool", POOLS)
+def test_relu_before_max_pooling_matches_torch(pool):
+    """Conv -> ReLU -> MaxPool2d runs as Conv -> MaxPool2d -> ReLU: same values and gradients."""
+    k, s, p, d, ceil = POOLS[pool]
+    model = nn.Sequential(nn.Conv2d(2, 3, 3), nn.ReLU(), nn.MaxPool2d(k, s, p, d, ceil_mode=ceil))
+    reference = torch.nn.Sequential(torch.nn.Conv2d(2, 3, 3), torch.nn.ReLU(),
+                                    torch.nn.MaxPool2d(k, s, p, d, ceil_mode=ceil))
+    x = np.random.default_rng(5).uniform(-1, 1, size=(2, 2, 9, 8))
+    check_module(model, reference, [x])
+    assert type(model(dn.tensor(x)).grad_fn).__name__ == "ReLU"  # the ReLU ran last
+
+
+def test_relu_before_max_pooling_on_1d_with_ties_and_all_negative_windows():
+    """Windows whose maximum is <= 0 (and ties at 0) pass no gradient either way."""
+    model = nn.Sequential(nn.ReLU(), nn.MaxPool1d(2))
+    reference = torch.nn.Sequential(torch.nn.ReLU(), torch.nn.MaxPool1d(2))
+    x = np.array([[[-1.0, -2.0, 0.0, -3.0, 0.0, 0.0, 2.0, 2.0, -1.0, 3.0]]])
+    check_module(model, reference, [x])

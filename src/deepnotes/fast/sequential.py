@@ -1,8 +1,13 @@
-"""Fast path: `Sequential.forward` with its ReLUs rectifying in place and fused into the Linear after them.
+"""Fast path: `Sequential.forward` with its ReLUs in place, after max pooling, or fused into a Linear.
 
 Within a Sequential, the output of a Linear or convolution goes to the next module alone. When
 that module is a ReLU, rectifying the fresh array in place loses nothing and saves an
 allocation and a pass over memory; the mask out > 0 is the same either way.
+
+A ReLU followed by max pooling runs after it instead: max and ReLU commute (ReLU is monotone),
+max(relu(window)) = relu(max(window)), and the gradient reaches the same element (the window's
+maximum, or nowhere when it is <= 0), so the ReLU works on the pooled output, a quarter of the
+size under 2 x 2 pooling, forward and backward.
 
 A ReLU followed by a Linear becomes one node, `ReLULinear`: y = relu(z) W^T + b. Its backward
 computes dz = (g W) * 1[relu(z) > 0] with the mask applied in place to the product g W, a fresh
@@ -24,6 +29,7 @@ from ..nn.functional.linear import apply_checked
 from ..nn.layers.activation import ReLU
 from ..nn.layers.conv import Conv1d, Conv2d
 from ..nn.layers.linear import Linear
+from ..nn.layers.pooling import MaxPool1d, MaxPool2d
 from ..ops.activation import ReLU as ReLUFunction
 from ..ops.activation import rectify
 from ..ops.matmul import Linear as LinearFunction
@@ -32,6 +38,7 @@ from . import register
 # Layers whose output is a new array that nothing else keeps: their backward reads their
 # inputs, never their output.
 _PRIVATE_OUTPUT = (Linear, Conv1d, Conv2d)
+_MAX_POOLS = (MaxPool1d, MaxPool2d)
 
 
 class ReLULinear(Function):
@@ -84,8 +91,8 @@ def _relu_linear(z, linear, overwrite):
 
 @register("sequential_relu_in_place", replaces="deepnotes.nn.Sequential.forward")
 def sequential_forward(modules, x):
-    """Call `modules` in order; a ReLU rectifies in place after a Linear/conv, and a ReLU
-    followed by a Linear runs as one `ReLULinear` node."""
+    """Call `modules` in order; a ReLU rectifies in place after a Linear/conv, runs after the
+    max pooling that follows it, and with the Linear that follows it as one `ReLULinear` node."""
     modules = tuple(modules)
     previous, i = None, 0
     while i < len(modules):
@@ -99,6 +106,10 @@ def sequential_forward(modules, x):
                 m = after
                 i += 1
                 x = _relu_linear(x, m, overwrite)
+            elif type(after) in _MAX_POOLS and _plain(after, type(after)) and not after.return_indices:
+                m = after  # max pooling commutes with ReLU: pool first, rectify the smaller output
+                i += 1
+                x = ReLUFunction.apply(m(x))
             else:
                 x = ReLUFunction.apply(x, overwrite=True) if overwrite else m(x)
         previous = m
