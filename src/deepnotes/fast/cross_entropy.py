@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _checks
+from .._checks import holds_nan
 from ..autograd.function import Function
+from ..autograd.tensor import Tensor
 from ..ops.elementwise import constant
 from . import register
 
@@ -31,16 +34,17 @@ class MeanCrossEntropy(Function):
         shifted = z - z.max(axis=1, keepdims=True)  # the max shift keeps exp finite
         e = np.exp(shifted)
         total = np.einsum("ij->i", e)
-        ctx.save_for_backward(e, total, labels)
-        picked = shifted[np.arange(n), labels]
+        rows = np.arange(n)
+        ctx.save_for_backward(e, total, labels, rows)
+        picked = shifted[rows, labels]
         return np.asarray((np.log(total).sum() - picked.sum()) / n, dtype=z.dtype)
 
     @staticmethod
     def backward(ctx, grad):
-        e, total, labels = ctx.saved_arrays
+        e, total, labels, rows = ctx.saved_arrays
         n = e.shape[0]
         dz = e * (grad / n / total)[:, None]  # softmax(z) * g / N
-        dz[np.arange(n), labels] -= grad / n
+        dz[rows, labels] -= grad / n
         return dz
 
     @staticmethod
@@ -54,10 +58,20 @@ class MeanCrossEntropy(Function):
 
 
 @register("mean_cross_entropy", replaces="deepnotes.nn.functional.cross_entropy (reduction='mean')")
-def mean_cross_entropy(logits, labels, weight, ignore_index, label_smoothing, reduction):
-    """The mean cross-entropy of (N, C) `logits` as one node, or None when the case is not the
-    plain one (weights, smoothing, other reductions, ignored targets, other shapes)."""
-    if (reduction != "mean" or weight is not None or label_smoothing or logits.ndim != 2 or not len(labels)
-            or (labels == ignore_index).any()):
+def mean_cross_entropy(logits, target, ignore_index):
+    """The mean cross-entropy of (N, C) floating-point `logits` (a Tensor) and N integer class
+    labels (a Tensor or an array) in [0, C), no index ignored, as one node; None for anything
+    else, which the general path checks (and reports) in full. The caller has checked the rest
+    of the plain case: no weights, no smoothing, reduction 'mean'.
+
+    The loss is checked for NaN (a NaN logit makes it NaN); only then are the logits scanned."""
+    if not isinstance(logits, Tensor):
         return None
-    return MeanCrossEntropy.apply(logits, labels=labels)
+    z = logits._data
+    labels = target._data if isinstance(target, Tensor) else target
+    if (z.ndim != 2 or z.dtype.kind != "f" or not isinstance(labels, np.ndarray) or labels.dtype.kind not in "iu"
+            or labels.shape != z.shape[:1] or not len(labels) or 0 <= ignore_index < z.shape[1]
+            or labels.min() < 0 or labels.max() >= z.shape[1]):
+        return None
+    loss = MeanCrossEntropy.apply(logits, labels=labels)
+    return loss if not _checks.ENABLED or not holds_nan(loss._data) else None

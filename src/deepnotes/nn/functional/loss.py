@@ -281,6 +281,11 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     for one-hot q: softmax - onehot.
     """
     fn = "cross_entropy"
+    if reduction == "mean" and weight is None and not label_smoothing and size_average is None and reduce is None:
+        shortcut = fast.get("mean_cross_entropy")  # the training hot path: one node, its own checks
+        loss = None if shortcut is None else shortcut(input, target, ignore_index)
+        if loss is not None:
+            return loss
     reduction = _reduction(fn, reduction, size_average, reduce)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{fn}: label_smoothing must be in [0, 1], got {label_smoothing}")
@@ -309,11 +314,6 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             f"floating-point, got dtype {np.dtype(target.dtype) if hasattr(target, 'dtype') else target_kind}"
         )
     labels = _class_labels(fn, x, target, n_classes, ignore_index, unbatched)
-    shortcut = fast.get("mean_cross_entropy")
-    if shortcut is not None:
-        loss = shortcut(x, labels, w, ignore_index, label_smoothing, reduction)
-        if loss is not None:
-            return _checked_result(loss, fn, x)
     per_sample = _L.CrossEntropy.apply(
         x, labels=labels, weight=w, ignore_index=ignore_index, label_smoothing=label_smoothing
     )
