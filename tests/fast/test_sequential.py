@@ -10,7 +10,7 @@ import deepnotes as dn
 import deepnotes.nn as nn
 from deepnotes.autograd import grad as dn_grad
 from deepnotes.errors import NonFiniteError
-from deepnotes.fast.sequential import ReLULinear
+from deepnotes.fast.sequential import LinearChain
 from tests.oracle import assert_close, assert_grad_close, check_module, copy_parameters
 
 pytestmark = pytest.mark.covers("E4", "A3")
@@ -20,9 +20,9 @@ def _pair(*spec):
     """The same stack in deepnotes and torch: "L a b" (Linear, bias), "l a b" (no bias), "R" (ReLU)."""
     dn_layers, th_layers = [], []
     for item in spec:
-        if item == "R":
-            dn_layers.append(nn.ReLU())
-            th_layers.append(torch.nn.ReLU())
+        if item in ("R", "Tanh"):
+            dn_layers.append(nn.ReLU() if item == "R" else nn.Tanh())
+            th_layers.append(torch.nn.ReLU() if item == "R" else torch.nn.Tanh())
         else:
             kind, a, b = item.split()
             dn_layers.append(nn.Linear(int(a), int(b), bias=kind == "L"))
@@ -31,7 +31,7 @@ def _pair(*spec):
 
 
 def _fused_nodes(model, x):
-    """How many ReLULinear nodes one forward of `model` records."""
+    """How many LinearChain nodes one forward of `model` records."""
     seen, out = 0, model(dn.tensor(x, requires_grad=True))
     stack, visited = [out], set()
     while stack:
@@ -39,14 +39,16 @@ def _fused_nodes(model, x):
         if t.grad_fn is None or id(t) in visited:
             continue
         visited.add(id(t))
-        seen += isinstance(t.grad_fn, ReLULinear)
+        seen += isinstance(t.grad_fn, LinearChain)
         stack.extend(t.grad_fn.inputs)
     return seen
 
 
 CASES = {
-    "mlp": (("L 7 9", "R", "L 9 8", "R", "L 8 3"), (5, 7), 2),
-    "relu first": (("R", "L 7 4", "R", "L 4 2"), (6, 7), 2),
+    "mlp": (("L 7 9", "R", "L 9 8", "R", "L 8 3"), (5, 7), 1),
+    "relu first": (("R", "L 7 4", "R", "L 4 2"), (6, 7), 1),
+    "two runs": (("L 7 9", "R", "L 9 8", "Tanh", "L 8 6", "R", "L 6 3"), (5, 7), 2),
+    "no relu": (("L 7 9", "Tanh", "L 9 3"), (5, 7), 0),
     "3-d input": (("L 7 9", "R", "L 9 5"), (2, 3, 7), 1),
     "no bias": (("l 7 9", "R", "l 9 5", "R"), (4, 7), 1),
     "relu last": (("L 7 9", "R", "L 9 4", "R"), (4, 7), 1),
@@ -104,7 +106,7 @@ def test_a_gradient_penalty_double_backward_matches_torch():
             assert all(g is None or not np.asarray(g).any() for g in (p.grad, torch_params[name].grad))
         else:
             assert_grad_close(p.grad, torch_params[name].grad, f"penalty gradient of {name}")
-    assert _fused_nodes(model, x) == 2
+    assert _fused_nodes(model, x) == 1
 
 
 def test_hooks_see_the_modules_they_were_put_on():
@@ -119,7 +121,7 @@ def test_hooks_see_the_modules_they_were_put_on():
     assert _fused_nodes(model, x) == 0
 
 
-def test_a_nan_input_names_the_linear_after_the_relu():
+def test_a_nan_weight_names_the_linear_whose_input_first_holds_a_nan():
     model, _ = _pair("L 4 5", "R", "L 5 2")
     x = np.ones((3, 4), dtype=np.float32)
     model[0].weight.data[0, 0] = float("nan")
@@ -161,3 +163,17 @@ def test_relu_before_max_pooling_on_1d_with_ties_and_all_negative_windows():
     reference = torch.nn.Sequential(torch.nn.ReLU(), torch.nn.MaxPool1d(2))
     x = np.array([[[-1.0, -2.0, 0.0, -3.0, 0.0, 0.0, 2.0, 2.0, -1.0, 3.0]]])
     check_module(model, reference, [x])
+
+
+def test_a_bad_input_gets_the_first_linear_s_error():
+    from deepnotes.errors import DTypeError, ShapeError
+
+    model, _ = _pair("L 4 5", "R", "L 5 2")
+    with pytest.raises(DTypeError, match=r"Linear\(4, 5\): input dtype float64 differs"):
+        model(dn.tensor(np.ones((3, 4))))
+    with pytest.raises(ShapeError, match=r"Linear\(4, 5\): expected input of shape \(\.\.\., 4\)"):
+        model(dn.ones(3, 6))
+    x = np.ones((3, 4), dtype=np.float32)
+    x[1, 2] = np.nan
+    with pytest.raises(NonFiniteError, match=r"Linear\(4, 5\).*1 NaN"):
+        model(dn.tensor(x))

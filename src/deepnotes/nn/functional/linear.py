@@ -35,8 +35,7 @@ def linear(input, weight, bias=None, *, _name="linear"):
 
 
 def apply_checked(function, x, w, bias, name, **params):
-    """`function.apply(x, w[, bias], **params)` for a kernel with Linear's operands and `linear`'s
-    checks (errors name `name`): the Linear kernel, or a fast path's fused variant of it."""
+    """`function.apply(x, w[, bias], **params)` with `linear`'s checks (errors name `name`)."""
     if w._data.ndim != 2:
         raise ValueError(f"{_label(name)}: weight must be 2-d (out_features, in_features), got shape {w.shape}")
     check_input(x, w, name, nan=False)
