@@ -19,6 +19,8 @@ and what was expected:
 | `AnomalyError`                | `NonFiniteError, RuntimeError`  | anomaly mode: a NaN / inf gradient in backward |
 | `IndexRangeError`             | `IndexError, ValueError`        | an index or a dim outside its range         |
 | `EmptyInputError`             | `ValueError`                    | fit / evaluate / a metric on no data        |
+| `UnsupportedError`            | `NotImplementedError,           | a PyTorch name deepnotes does not have      |
+|                               | AttributeError`                 | (`deepnotes.unsupported`)                   |
 | `train.checkpoint.CheckpointError` | `ValueError`               | a missing, damaged or foreign checkpoint    |
 
 `NonFiniteError` is also a `ValueError` because `Linear` raised `ValueError`
@@ -57,4 +59,12 @@ class EmptyInputError(ValueError):
     """No data where some is needed: an empty loader in fit / evaluate, a metric of nothing."""
 
 
-__all__ = ["ShapeError", "DTypeError", "NonFiniteError", "AnomalyError", "IndexRangeError", "EmptyInputError"]
+class UnsupportedError(NotImplementedError, AttributeError):
+    """A PyTorch name deepnotes does not have (`deepnotes.unsupported`); the message says what to use.
+
+    Also an AttributeError, so that `hasattr(t, "register_hook")` and `getattr(x, name, default)`, the
+    probes other libraries make to recognise an object, still answer False and the default."""
+
+
+__all__ = ["ShapeError", "DTypeError", "NonFiniteError", "AnomalyError", "IndexRangeError", "EmptyInputError",
+           "UnsupportedError"]

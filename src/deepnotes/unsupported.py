@@ -2,10 +2,13 @@
 
 Each namespace laid out as PyTorch's (`deepnotes`, `deepnotes.nn`, `deepnotes.nn.functional`,
 `deepnotes.optim`, `Tensor`) looks a missing name up here: a listed name raises
-`NotImplementedError` with the reason and the alternative, any other missing name the usual
-`AttributeError`.  docs/pytorch.md is the same boundary in prose; tests/compat checks both.
+`UnsupportedError` (a `NotImplementedError`, and an `AttributeError` so that `hasattr` answers
+False) with the reason and the alternative, any other missing name the usual `AttributeError`.
+docs/pytorch.md is the same boundary in prose; tests/compat checks both.
 """
 from __future__ import annotations
+
+from .errors import UnsupportedError
 
 _NO_GPU = "deepnotes computes with NumPy on the CPU only (no GPU, no accelerator)"
 _NO_JIT = ("deepnotes runs models eagerly and has no compiler or tracer; call the model directly "
@@ -102,7 +105,7 @@ def _raiser(namespace: str):
 
     def unsupported_attribute(name: str):
         if name in table:
-            raise NotImplementedError(f"{namespace}.{name} is not supported: {table[name]}")
+            raise UnsupportedError(f"{namespace}.{name} is not supported: {table[name]}")
         raise AttributeError(f"module {namespace!r} has no attribute {name!r}")
 
     return unsupported_attribute
@@ -113,7 +116,7 @@ def unsupported_tensor_attribute(name: str):
     reason = UNSUPPORTED["deepnotes.Tensor"].get(name)
     if reason is None:
         return AttributeError(f"'Tensor' object has no attribute {name!r}")
-    return NotImplementedError(f"Tensor.{name} is not supported: {reason}")
+    return UnsupportedError(f"Tensor.{name} is not supported: {reason}")
 
 
 unsupported_attribute = _raiser("deepnotes")
