@@ -57,7 +57,7 @@ class _OpTimers:
         seconds, calls, depth = self.seconds, self.calls, self._depth
 
         def timed(*args, **kwargs):
-            if depth[0]:  # a kernel called by another (a fused node reusing Linear's): counted in that one
+            if depth[0]:  # an op run inside another's kernel (a user's Function on Tensors): counted in that one
                 return original(*args, **kwargs)
             depth[0] += 1
             start = time.process_time()

@@ -178,11 +178,12 @@ def sequential_forward(modules, x):
     while i < len(modules):
         m = modules[i]
         relu = _plain(m, ReLU)
+        # a ReLU may overwrite its input when that is the fresh output of the module before it
+        overwrite = relu and type(previous) in _PRIVATE_OUTPUT and _plain(previous, type(previous))
         start = i + 1 if relu else i
         if start < len(modules) and _plain(modules[start], Linear) and modules[start].in_features:
             end = _chain_end(modules, start)
             if relu or end > start + 1:  # at least one ReLU to fuse
-                overwrite = relu and type(previous) in _PRIVATE_OUTPUT and _plain(previous, type(previous))
                 out = _run_chain(x, modules[start:end:2], relu, overwrite)
                 if out is not None:
                     x, previous, i = out, modules[end - 1], end
@@ -194,7 +195,6 @@ def sequential_forward(modules, x):
         if not relu:
             x = m(x)
         else:
-            overwrite = type(previous) in _PRIVATE_OUTPUT and _plain(previous, type(previous))
             after = modules[i + 1] if i + 1 < len(modules) else None
             if type(after) in _MAX_POOLS and _plain(after, type(after)) and not after.return_indices:
                 m = after  # max pooling commutes with ReLU: pool first, rectify the smaller output

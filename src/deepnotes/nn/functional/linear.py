@@ -28,27 +28,21 @@ def linear(input, weight, bias=None, *, _name="linear"):
     """
     x = input if isinstance(input, Tensor) else as_tensor(input)
     w = weight if isinstance(weight, Tensor) else as_tensor(weight)
-    if w._data.ndim == 2 and w._data.shape[1] == 0:  # Linear(0, n): the fused kernel cannot fold an
-        check_input(x, w, _name, nan=False)          # empty last axis; the answer is the bias
-        return _matmul(x, w.T) if bias is None else _matmul(x, w.T) + bias
-    return apply_checked(LinearFunction, x, w, bias, _name)
-
-
-def apply_checked(function, x, w, bias, name, **params):
-    """`function.apply(x, w[, bias], **params)` with `linear`'s checks (errors name `name`)."""
     if w._data.ndim != 2:
-        raise ValueError(f"{_label(name)}: weight must be 2-d (out_features, in_features), got shape {w.shape}")
-    check_input(x, w, name, nan=False)
+        raise ValueError(f"{_label(_name)}: weight must be 2-d (out_features, in_features), got shape {w.shape}")
+    check_input(x, w, _name, nan=False)
+    if w._data.shape[1] == 0:  # Linear(0, n): the fused kernel cannot fold an empty last axis; the answer is the bias
+        return _matmul(x, w.T) if bias is None else _matmul(x, w.T) + bias
     if bias is None:
-        out = function.apply(x, w, **params)
+        out = LinearFunction.apply(x, w)
     else:
         b = bias if isinstance(bias, Tensor) else as_tensor(bias)
         if b._data.shape != (w._data.shape[0],):
-            raise ValueError(f"{_label(name)}: bias must have shape ({w.shape[0]},), got {b.shape}")
-        out = function.apply(x, w, b, **params)
+            raise ValueError(f"{_label(_name)}: bias must have shape ({w.shape[0]},), got {b.shape}")
+        out = LinearFunction.apply(x, w, b)
     if not _checks.ENABLED or (0 < out._data.size < x._data.size and not holds_nan(out._data)):
         return out
-    check_input(x, w, name)
+    check_input(x, w, _name)
     return out
 
 
