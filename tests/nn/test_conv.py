@@ -233,3 +233,43 @@ def test_bad_input_raises_naming_the_layer_and_shapes():
         layer(dn.zeros(1, 3, 5, 5, dtype=np.float64))
     with pytest.raises(ValueError, match="output_padding"):
         nn.ConvTranspose2d(3, 8, 3, stride=2, output_padding=2)(dn.zeros(1, 3, 4, 4))
+
+
+@pytest.mark.covers("C1")
+@pytest.mark.parametrize("groups", [1, 2])
+def test_backward_twice_with_retain_graph_matches_torch(groups):
+    # The last backward reuses the saved columns for W^T g; a retained graph must keep them intact.
+    x, w = random_inputs([(2, 4, 6, 7), (6, 4 // groups, 3, 3)], seed=groups)
+    ours = [dn.tensor(a, requires_grad=True) for a in (x, w)]
+    theirs = [torch.tensor(a, requires_grad=True) for a in (x, w)]
+    y = F.conv2d(*ours, padding=1, groups=groups)
+    ty = torch.nn.functional.conv2d(*theirs, padding=1, groups=groups)
+    for call in range(3):  # retained twice, then the last backward frees the graph
+        if call < 2:
+            y.sum().backward(retain_graph=True)
+            ty.sum().backward(retain_graph=True)
+        else:
+            (y * y).sum().backward()
+            (ty * ty).sum().backward()
+        for name, a, b in zip(("x.grad", "weight.grad"), ours, theirs):
+            assert_close(a.grad, b.grad, f"backward {call + 1}: {name}")
+
+
+@pytest.mark.covers("C1")
+def test_last_backward_keeps_one_columns_sized_array_alive():
+    # The columns (C k^2 x N P) are the layer's largest array: on the graph's last backward W^T g
+    # is written over them, so backward's peak stays well under a second copy.
+    import tracemalloc
+
+    layer = nn.Conv2d(16, 16, 3, padding=1)
+    x = dn.randn(8, 16, 32, 32, requires_grad=True)
+    loss = layer(x).sum()
+    columns = 16 * 9 * 8 * 32 * 32 * 4
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        loss.backward()
+        peak = tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+    assert peak < 0.5 * columns, f"backward allocated {peak / 1e6:.1f} MB; the columns are {columns / 1e6:.1f} MB"

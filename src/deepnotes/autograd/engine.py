@@ -186,6 +186,7 @@ def _walk(order, grads, to_leaf, retain_graph, create_graph, captured, wanted, l
             else:  # the one backward, run on Tensors so that it is recorded
                 in_grads = node.backward_on_tensors(g, tensor)
         else:
+            node.last_backward = not retain_graph
             in_grads = node.backward(node, g)
         if not isinstance(in_grads, tuple):
             in_grads = (in_grads,)

@@ -165,6 +165,10 @@ class Function:
     def backward(ctx, grad):  # pragma: no cover - abstract
         raise NotImplementedError
 
+    # True while the engine runs the backward that is this node's last (no retain_graph): the graph
+    # is freed right after, so the kernel may overwrite the arrays it saved (set by the engine).
+    last_backward = False
+
     # A separate double backward (Tensor operations) for a kernel whose `backward`
     # cannot run on Tensors; None: the engine runs `backward` itself on Tensors.
     backward_graph = None

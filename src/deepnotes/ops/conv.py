@@ -136,9 +136,10 @@ def conv_forward(x, weight, stride, padding, dilation, groups, out=None):
     return _from_group_matrix(blas.matmul(_grouped(weight, groups), cols), x.shape[0], out), cols
 
 
-def conv_input_grad(grad, weight, x_shape, stride, padding, dilation, groups):
-    """dL/dx of y = conv(x, W) from g = dL/dy: (N, O, *P) -> (N, C, *S), dx = col2im(W^T g)."""
-    cols = blas.matmul(_grouped(weight, groups), _to_group_matrix(grad, groups), trans_a=True)
+def conv_input_grad(grad, weight, x_shape, stride, padding, dilation, groups, out=None):
+    """dL/dx of y = conv(x, W) from g = dL/dy: (N, O, *P) -> (N, C, *S), dx = col2im(W^T g).
+    `out`: a (G, C/G * prod(K), N * prod(P)) array to hold W^T g (the spent columns of x)."""
+    cols = blas.matmul(_grouped(weight, groups), _to_group_matrix(grad, groups), trans_a=True, out=out)
     return col2im(cols, x_shape, weight.shape[2:], stride, padding, dilation, groups, grad.shape[2:])
 
 
@@ -175,8 +176,13 @@ class ConvNd(Function):
     def backward(ctx, grad):
         cols, weight = ctx.saved_arrays
         needs = ctx.needs_input_grad
-        dx = conv_input_grad(grad, weight, ctx.x_shape, **ctx.geometry) if needs[0] else None
         dw = conv_weight_grad(cols, grad, weight.shape, ctx.geometry["groups"]) if needs[1] else None
+        # dW has read the columns; on the graph's last backward W^T g (the same shape) can take their
+        # memory, the largest array of the layer, instead of a second one alive beside it.
+        # (A 1x1 convolution's columns can be a read-only view of the padded input: not reused.)
+        reusable = ctx.last_backward and cols is not None and cols.flags.writeable
+        reuse = cols if reusable and cols.dtype == np.result_type(weight, grad) else None
+        dx = conv_input_grad(grad, weight, ctx.x_shape, **ctx.geometry, out=reuse) if needs[0] else None
         if len(needs) == 2:
             return dx, dw
         return dx, dw, _bias_grad(grad) if needs[2] else None
