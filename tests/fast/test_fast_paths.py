@@ -10,7 +10,7 @@ import deepnotes.nn.functional as F
 from deepnotes import fast
 from deepnotes.bench import workloads
 
-EXPECTED = {"max_pool_tiles", "mean_cross_entropy", "recurrent_inference", "sequential_relu_in_place",
+EXPECTED = {"feed_forward_chain", "max_pool_tiles", "mean_cross_entropy", "recurrent_inference", "sequential_relu_in_place",
             "transformer_encoder_inference"}
 
 

@@ -177,3 +177,38 @@ def test_a_bad_input_gets_the_first_linear_s_error():
     x[1, 2] = np.nan
     with pytest.raises(NonFiniteError, match=r"Linear\(4, 5\).*1 NaN"):
         model(dn.tensor(x))
+
+
+# ------------------------------------------------- a Transformer's feed-forward sublayer
+def _encoder_layer(dropout, activation="relu"):
+    dn.manual_seed(0)
+    return nn.TransformerEncoderLayer(8, 2, 16, dropout=dropout, activation=activation, batch_first=True)
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_feed_forward_is_one_node_and_matches_torch(norm_first):
+    kw = dict(dim_feedforward=16, dropout=0.0, batch_first=True, norm_first=norm_first)
+    ours, theirs = nn.TransformerEncoderLayer(8, 2, **kw), torch.nn.TransformerEncoderLayer(8, 2, **kw)
+    x = np.random.default_rng(5).standard_normal((3, 4, 8))
+    check_module(ours, theirs, [x])
+    assert _fused_nodes(ours.double(), x) == 1
+
+
+@pytest.mark.parametrize("dropout, activation", [(0.1, "relu"), (0.0, "gelu")])
+def test_feed_forward_with_dropout_or_another_activation_is_not_fused(dropout, activation):
+    x = np.random.default_rng(6).standard_normal((2, 3, 8)).astype(np.float32)
+    assert _fused_nodes(_encoder_layer(dropout, activation), x) == 0
+    # evaluation switches dropout off: a ReLU layer fuses (gradients wanted: not the inference path)
+    assert _fused_nodes(_encoder_layer(dropout, activation).eval(), x) == (activation == "relu")
+
+
+@pytest.mark.parametrize("which", ["linear1", "linear2"])
+def test_feed_forward_nan_weight_raises_what_the_reference_path_raises(which):
+    layer = _encoder_layer(0.0)
+    getattr(layer, which).weight.data[0, 0] = float("nan")
+    with dn.fast.disabled(), pytest.raises(NonFiniteError) as reference:
+        layer(dn.ones(2, 3, 8))
+    with pytest.raises(NonFiniteError) as fused:
+        layer(dn.ones(2, 3, 8))
+    assert str(fused.value) == str(reference.value)
+    assert ("Linear(16, 8)" if which == "linear1" else "LayerNorm") in str(fused.value)

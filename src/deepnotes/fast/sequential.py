@@ -168,6 +168,16 @@ def _run_chain(x, linears, relu_first, overwrite):
     return None if _checks.ENABLED and holds_nan(out._data) else out
 
 
+@register("feed_forward_chain", replaces="deepnotes.nn.TransformerEncoderLayer._ff_block (ReLU, no dropout)")
+def feed_forward(linear1, linear2, x):
+    """linear2(relu(linear1(x))) as one `LinearChain` node (a Transformer's feed-forward sublayer:
+    its hidden activation, the largest of the layer, is rectified in place); None when either
+    layer is not a plain Linear or a check fails (the caller then runs the layers one by one)."""
+    if not (_plain(linear1, Linear) and _plain(linear2, Linear) and linear1.in_features):
+        return None
+    return _run_chain(x, (linear1, linear2), False, False)
+
+
 @register("sequential_relu_in_place", replaces="deepnotes.nn.Sequential.forward")
 def sequential_forward(modules, x):
     """Call `modules` in order; a ReLU rectifies in place after a Linear/conv, runs after the
