@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 import time
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -71,6 +70,8 @@ def _write_atomically(path, write) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(path)
+    import uuid  # deferred: only a write needs a unique temporary name
+
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
         # os.open honours the umask (mkstemp would make the file private, mode 0600).

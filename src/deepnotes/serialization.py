@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import importlib
 import os
-import tempfile
 from collections import OrderedDict
 from pathlib import Path
 from types import FunctionType
@@ -154,6 +153,8 @@ def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_seriali
     if isinstance(f, (str, os.PathLike)):
         _checkpoint.save(tree, Path(f))
         return
+    import tempfile  # deferred: only a file object (not a path) goes through a temporary directory
+
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "checkpoint.npz"
         _checkpoint.save(tree, path)
@@ -174,6 +175,8 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
         tree = _checkpoint.load(Path(f))
     else:
         data = f.read() if hasattr(f, "read") else bytes(f)
+        import tempfile  # deferred, as in save
+
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "checkpoint.npz"
             path.write_bytes(data)

@@ -22,8 +22,6 @@ Example:
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 from .engine import topological_order
@@ -128,6 +126,9 @@ def render(tensor, path, fmt="svg", params=None):
     if not re.fullmatch(r"[a-z0-9]+", fmt):
         raise ValueError(f"render: fmt must be a Graphviz output format such as 'svg', got {fmt!r}")
     source = to_dot(tensor, params=params)
+    import shutil  # deferred with subprocess: 17 modules (1 MB) that only render() needs
+    import subprocess
+
     path = Path(path)
     dot = shutil.which("dot")
     if dot is None:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import statistics
 import time
 from pathlib import Path
 
@@ -69,6 +68,8 @@ def machine_key():
 
 
 def _time(fn, operands, repeats):
+    import statistics  # deferred: 10 modules (0.7 MB: random, fractions, decimal) that only a measurement needs
+
     a, b, ta, tb = operands
     fn(a, b, ta, tb)
     times = []

@@ -19,8 +19,6 @@ into place) and checked on every load; a damaged file is regenerated.
 from __future__ import annotations
 
 import os
-import random as _pyrandom
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -121,6 +119,8 @@ def cache_dir() -> Path:
 
 def _generate_mnist1d(seed):
     """The MNIST-1D arrays for generator seed `seed` (the package's own split: 4000 / 1000)."""
+    import random as _pyrandom  # deferred: only MNIST-1D's generation touches Python's generator
+
     from mnist1d.data import get_dataset_args, make_dataset
 
     args = get_dataset_args()
@@ -138,6 +138,8 @@ def _generate_mnist1d(seed):
 
 def _read_mnist1d_cache(path):
     """The cached arrays, or None when the file is missing, unreadable or not what it should be."""
+    import zipfile  # deferred: 18 modules (1.5 MB) that only a cache read needs, for its error type
+
     try:
         with np.load(path, allow_pickle=False) as npz:
             arrays = {key: npz[key] for key in _MNIST1D_SHAPES}

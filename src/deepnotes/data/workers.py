@@ -11,7 +11,6 @@ differ between workers but repeat from run to run.
 """
 from __future__ import annotations
 
-import multiprocessing
 from types import SimpleNamespace
 
 from .. import random as _random
@@ -42,6 +41,8 @@ def _fetch(batch):
 
 
 def _context(loader):
+    import multiprocessing  # deferred: only DataLoader(num_workers=k > 0) starts processes
+
     ctx = loader.multiprocessing_context
     if ctx is None:
         methods = multiprocessing.get_all_start_methods()

@@ -7,6 +7,8 @@ overflow, and take a `temperature` T: softmax(z / T).
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ..autograd.function import Function
@@ -180,8 +182,9 @@ class LogSoftmax(Function):
 
 
 # ---------------------------------------------------------------------- GELU
+@functools.cache  # deferred to the first erf: numpy.polynomial (9 modules, 0.7 MB) loads only for GELU
 def _erf_pieces(width=0.5, pieces=12, degree=12):
-    """Chebyshev coefficients of erf on [k w, (k+1) w], k < pieces, fitted once at import.
+    """Chebyshev coefficients of erf on [k w, (k+1) w], k < pieces, fitted once, on first use.
 
     NumPy has no erf and SciPy is not a runtime dependency; `math.erf` is exact
     but scalar.  Interpolating it at Chebyshev points of 12 short intervals
@@ -200,20 +203,18 @@ def _erf_pieces(width=0.5, pieces=12, degree=12):
     return width, np.array(coeffs).T.copy()  # (degree + 1, pieces)
 
 
-_ERF_WIDTH, _ERF_COEFFS = _erf_pieces()
-
-
 def erf_array(x):
     """erf(x) elementwise, odd-extended from [0, 6]; absolute error < 4e-15 (float64 math)."""
+    width, coeffs = _erf_pieces()
     ax = np.minimum(np.abs(x), 6.0).astype(np.float64)
-    piece = np.minimum((ax * (1 / _ERF_WIDTH)).astype(np.intp), _ERF_COEFFS.shape[1] - 1)
-    u = (ax - (piece + 0.5) * _ERF_WIDTH) * (2 / _ERF_WIDTH)  # position in the piece, in [-1, 1]
+    piece = np.minimum((ax * (1 / width)).astype(np.intp), coeffs.shape[1] - 1)
+    u = (ax - (piece + 0.5) * width) * (2 / width)  # position in the piece, in [-1, 1]
     two_u = 2 * u
     b1 = np.zeros_like(u)
     b2 = np.zeros_like(u)
-    for row in _ERF_COEFFS[:0:-1]:  # Clenshaw's recurrence, highest degree first
+    for row in coeffs[:0:-1]:  # Clenshaw's recurrence, highest degree first
         b1, b2 = two_u * b1 - b2 + row.take(piece), b1
-    return np.copysign(u * b1 - b2 + _ERF_COEFFS[0].take(piece), x).astype(x.dtype, copy=False)
+    return np.copysign(u * b1 - b2 + coeffs[0].take(piece), x).astype(x.dtype, copy=False)
 
 
 _SQRT_2_OVER_PI = 0.7978845608028654  # sqrt(2 / pi)

@@ -29,7 +29,6 @@ import json
 import math
 import os
 import stat
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -158,6 +157,8 @@ def load(path):
         CheckpointError: the file is missing, truncated or corrupted, or is not
             a deepnotes checkpoint (a plain `.npz`, another format).
     """
+    import zipfile  # deferred: 18 modules (1.5 MB) that only reading a checkpoint needs
+
     path = Path(path)
     where = f"checkpoint {str(path)!r}"
     with _open_regular_file(path, where) as file:
@@ -206,12 +207,14 @@ def _open_regular_file(path, where):
 def _checked_members(archive, size, where):
     """{array key: ZipInfo} of an archive as `save` writes it: stored (uncompressed), unencrypted `.npy`
     entries whose declared sizes fit inside the file, so that nothing read can exceed the file's size."""
+    from zipfile import ZIP_STORED  # deferred, as in load
+
     members = {}
     for info in archive.infolist():
         name = info.filename
         if info.flag_bits & 0x1:
             raise CheckpointError(f"{where}: entry {name!r} is encrypted; a checkpoint never is")
-        if info.compress_type != zipfile.ZIP_STORED:
+        if info.compress_type != ZIP_STORED:
             raise CheckpointError(f"{where}: entry {name!r} uses compression method {info.compress_type}; "
                                   "a checkpoint stores its entries uncompressed")
         if info.file_size != info.compress_size or info.header_offset + info.compress_size > size:

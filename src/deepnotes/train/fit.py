@@ -13,7 +13,6 @@ import inspect
 import time
 
 import numpy as np
-from tqdm import tqdm
 
 from ..autograd.grad_mode import no_grad
 from ..autograd.tensor import Tensor
@@ -234,6 +233,8 @@ def _train_epoch(model, loss_fn, optimizer, loader, metric_fns, callbacks, epoch
     meter = _Mean(metric_fns)
     start = time.perf_counter()
     total = len(loader) if hasattr(loader, "__len__") else None
+    from tqdm import tqdm  # deferred: tqdm loads ~80 modules (5 MB), only a fit() call draws bars
+
     bar = tqdm(total=total, desc=f"epoch {epoch + 1}/{epochs}", unit="batch", disable=not progress,
                dynamic_ncols=True)
     with bar:
