@@ -460,3 +460,25 @@ def test_docstring_examples_run():
     for module in (layers, axes_module, norm_ops, functional_norm):
         result = doctest.testmod(module, raise_on_error=False)
         assert result.failed == 0, f"doctest failures in {module.__name__}"
+
+
+@pytest.mark.covers("N1", "N2")
+@pytest.mark.parametrize("make, shape", [(lambda: nn.BatchNorm2d(8), (16, 8, 32, 32)),
+                                         (lambda: nn.LayerNorm(256), (32, 64, 256)),
+                                         (lambda: nn.GroupNorm(4, 8), (16, 8, 32, 32))])
+def test_the_graph_keeps_one_activation_per_normalization(make, shape):
+    # The kernel saves the statistics only; xhat is recomputed from the input, which the graph
+    # holds anyway. Keeping xhat too would double what a normalization layer adds to the graph.
+    import tracemalloc
+
+    layer, x = make(), dn.randn(*shape, requires_grad=True)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        y = layer(x)
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert kept < 1.25 * y.numpy().nbytes, f"{kept / 1e6:.1f} MB kept for a {y.numpy().nbytes / 1e6:.1f} MB output"
+    y.sum().backward()
+    assert x.grad is not None and layer.weight.grad is not None

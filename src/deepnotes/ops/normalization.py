@@ -14,8 +14,11 @@ view (`deepnotes.nn.utils.normalization_axes` lists them).
 
 Written out as primitives (mean, var, sub, sqrt, div, mul, add) the graph has
 about eight nodes, each keeping its own copy of the activations; the fused
-kernel keeps two arrays (xhat and 1/std) and computes the gradient in closed
-form.  The tests check it against PyTorch and against the composed version.
+kernel keeps only the statistics (mean and 1/std, one value per slice) and
+computes the gradient in closed form.  Its input stays alive anyway (the graph
+holds it), so backward recomputes xhat from it, as PyTorch's BatchNorm does,
+rather than keep a second activation-sized array through the whole step.  The
+tests check it against PyTorch and against the composed version.
 """
 from __future__ import annotations
 
@@ -108,26 +111,34 @@ class Normalize(Function):
             y = x * scale.astype(x.dtype, copy=False)
             y += shift.astype(x.dtype, copy=False)
             return y
-        xhat = centered if fixed_stats is None else np.subtract(x, mean, dtype=x.dtype)
-        xhat *= inv_std.astype(x.dtype, copy=False)
-        if not ctx.tracked:  # nothing to keep: finish in place
-            y = xhat
-            if weight is not None:
-                y *= weight
-        else:
-            y = xhat if weight is None else xhat * weight
-            ctx.axes, ctx.eps, ctx.fixed = axes, eps, fixed_stats
-            ctx.save_for_backward(xhat, inv_std.astype(x.dtype, copy=False), weight)
+        inv_std = inv_std.astype(x.dtype, copy=False)
+        y = centered if fixed_stats is None else np.subtract(x, mean, dtype=x.dtype)
+        y *= inv_std  # xhat; the output is made in its array: backward recomputes xhat from x
+        if weight is not None:
+            y *= weight
         if bias is not None:
             y += bias
+        if ctx.tracked:
+            ctx.axes, ctx.eps, ctx.fixed = axes, eps, fixed_stats
+            ctx.save_for_backward(mean, inv_std, weight)
         return y.astype(x.dtype, copy=False)
 
     @staticmethod
+    def _xhat(ctx):
+        """xhat = (x - mean) * (1 / std) from the input, bit for bit as forward computed it."""
+        x = ctx.inputs[0]._data
+        mean, inv_std = ctx.saved_arrays[:2]
+        xhat = np.subtract(x, mean, dtype=x.dtype)
+        xhat *= inv_std
+        return xhat
+
+    @staticmethod
     def backward(ctx, grad):
-        xhat, inv_std, weight = ctx.saved_arrays
+        _, inv_std, weight = ctx.saved_arrays
         needs, axes = ctx.needs_input_grad, ctx.axes
         if weight is None or _constant_along(weight, axes, grad.ndim):
             return Normalize._backward_per_slice_affine(ctx, grad)
+        xhat = Normalize._xhat(ctx)
         dxhat = grad * weight
         dx = None
         if needs[0]:
@@ -155,8 +166,9 @@ class Normalize(Function):
         InstanceNorm): they come out of the sums, sum(dxhat) = weight sum(g), and
         sum(dxhat xhat) = weight sum(g xhat), which are also db and dW.  Two reductions, one
         temporary array:  dx = weight inv_std (g - mean(g) - xhat mean(g xhat))."""
-        xhat, inv_std, weight = ctx.saved_arrays
+        _, inv_std, weight = ctx.saved_arrays
         needs, axes = ctx.needs_input_grad, ctx.axes
+        xhat = Normalize._xhat(ctx)
         scale = inv_std if weight is None else inv_std * weight
         sum_g = sum_over(axes, grad)
         sum_g_xhat = sum_over(axes, grad, xhat)
@@ -166,7 +178,8 @@ class Normalize(Function):
                 dx = grad * scale
             else:
                 n = xhat.size // inv_std.size
-                dx = xhat * (sum_g_xhat / n)
+                dx = xhat  # its own array, not needed after the sums: dx is made in it
+                dx *= sum_g_xhat / n
                 np.subtract(grad, dx, out=dx)
                 dx -= sum_g / n
                 dx *= scale
