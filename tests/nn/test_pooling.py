@@ -206,6 +206,7 @@ def test_bad_input_raises_naming_the_layer():
 # ------------------------------------------------------------- disjoint tiles: the fast path
 TILES = [  # kernel, input shape: stride == kernel, no padding (rows / columns past the last tile unused)
     (2, (2, 3, 8, 6)), (2, (1, 2, 9, 7)), (3, (2, 2, 9, 10)), ((2, 3), (2, 3, 6, 8)), ((1, 2), (1, 2, 3, 5)),
+    (17, (1, 2, 34, 35)),  # 289 offsets: the winner no longer fits a uint8
 ]
 
 
