@@ -6,7 +6,6 @@ index arithmetic.
 """
 from __future__ import annotations
 
-
 import numpy as np
 
 from ..autograd.function import Function
