@@ -6,6 +6,8 @@ index arithmetic.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..autograd.function import Function
@@ -55,7 +57,7 @@ class MaxPoolTiles(Function):
         tiles = used.reshape((n, c) + tuple(v for o, k in zip(out, kernel) for v in (o, k)))
         d = len(kernel)
         offsets_first = tuple(3 + 2 * i for i in range(d)) + (0, 1) + tuple(2 + 2 * i for i in range(d))
-        planes = np.ascontiguousarray(tiles.transpose(offsets_first)).reshape((-1, n, c) + out)
+        planes = np.ascontiguousarray(tiles.transpose(offsets_first)).reshape((math.prod(kernel), n, c) + out)
         best, win, dtype = planes[0], None, np.min_scalar_type(len(planes) - 1)
         for offset in range(1, len(planes)):
             values = planes[offset]
