@@ -81,17 +81,31 @@ def check_dtype(name, x, kinds="f", what="input"):
 def holds_nan(array) -> bool:
     """Whether a floating-point array holds a NaN, in one pass over it.
 
-    Contiguous: x . x by BLAS, NaN exactly when x holds one (a sum of squares cannot be inf - inf).
-    Strided views (a permuted or sliced activation): their sum, which reads the view in place
-    instead of copying it first; a NaN sum can also come from inf - inf, so it is confirmed."""
+    One block of memory (contiguous, or a permutation of a contiguous array, such as a convolution's
+    channel-major output seen as (N, C, H, W)): x . x by BLAS over it, NaN exactly when x holds one
+    (a sum of squares cannot be inf - inf). Other strided views (a sliced activation): their sum,
+    which reads the view in place instead of copying it first; a NaN sum can also come from
+    inf - inf, so it is confirmed."""
     if array.dtype.kind != "f" or array.size == 0:
         return False
-    if array.flags.c_contiguous:
-        flat = array.reshape(-1)
+    flat = array.reshape(-1) if array.flags.c_contiguous else _one_block(array)
+    if flat is not None:
         square = np.dot(flat, flat)
         return square != square
-    total = array.sum()
+    with np.errstate(invalid="ignore", over="ignore"):  # inf - inf is a question here, not a warning
+        total = array.sum()
     return total != total and bool(np.isnan(array).any())
+
+
+def _one_block(array):
+    """The elements of `array` as a 1-d view in memory order when they fill one block of memory
+    with positive strides (a transposed or permuted contiguous array), else None."""
+    expected = array.itemsize
+    for axis in sorted(range(array.ndim), key=lambda a: array.strides[a]):
+        if array.shape[axis] != 1 and array.strides[axis] != expected:
+            return None
+        expected *= array.shape[axis]
+    return array.ravel(order="K")  # a view: no copy for such an array
 
 
 def check_nan(name, array, what="input"):
