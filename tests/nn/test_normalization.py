@@ -482,3 +482,25 @@ def test_the_graph_keeps_one_activation_per_normalization(make, shape):
     assert kept < 1.25 * y.numpy().nbytes, f"{kept / 1e6:.1f} MB kept for a {y.numpy().nbytes / 1e6:.1f} MB output"
     y.sum().backward()
     assert x.grad is not None and layer.weight.grad is not None
+
+
+@pytest.mark.covers("N1")
+def test_eval_mode_gradient_uses_the_statistics_of_its_forward():
+    # Backward recomputes xhat from the saved mean: a training forward in between updates the
+    # running buffers in place, and must not change the gradient of the earlier evaluation step.
+    x = random_inputs([(6, 3, 4)], seed=7)[0]
+    grads = []
+    for interleave in (False, True):
+        layer = nn.BatchNorm1d(3).double()
+        for name, buffer in layer.named_buffers():
+            if "running" in name:
+                buffer.data[...] = np.random.default_rng(1).uniform(0.5, 1.5, buffer.shape)
+        layer.weight.data[...] = np.random.default_rng(2).uniform(0.5, 1.5, 3)
+        inp = dn.tensor(x, requires_grad=True)
+        y = layer.eval()(inp)
+        if interleave:
+            layer.train()(dn.tensor(x * 3 + 1))
+        (y * dn.tensor(x)).sum().backward()
+        grads.append((inp.grad.numpy(), layer.weight.grad.numpy()))  # d weight = sum g xhat
+    for before, after in zip(*grads):
+        np.testing.assert_array_equal(before, after)

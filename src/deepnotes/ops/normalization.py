@@ -119,8 +119,10 @@ class Normalize(Function):
         if bias is not None:
             y += bias
         if ctx.tracked:
-            ctx.axes, ctx.eps, ctx.fixed = axes, eps, fixed_stats
-            ctx.save_for_backward(mean, inv_std, weight)
+            # fixed statistics are views of the running buffers, which a later forward updates in place
+            fixed = None if fixed_stats is None else tuple(np.array(a) for a in fixed_stats)
+            ctx.axes, ctx.eps, ctx.fixed = axes, eps, fixed
+            ctx.save_for_backward(mean if fixed is None else fixed[0], inv_std, weight)
         return y.astype(x.dtype, copy=False)
 
     @staticmethod
