@@ -212,3 +212,12 @@ def test_feed_forward_nan_weight_raises_what_the_reference_path_raises(which):
         layer(dn.ones(2, 3, 8))
     assert str(fused.value) == str(reference.value)
     assert ("Linear(16, 8)" if which == "linear1" else "LayerNorm") in str(fused.value)
+
+
+def test_feed_forward_with_its_dropout_replaced_runs_the_replacement():
+    layer = _encoder_layer(0.0)
+    seen = []
+    layer.dropout = nn.Identity()
+    layer.dropout.register_forward_hook(lambda m, args, out: seen.append(out.shape))
+    layer(dn.ones(2, 3, 8))
+    assert seen == [(2, 3, 16)]

@@ -121,7 +121,9 @@ class TransformerEncoderLayer(Module):
         return self.dropout1(x)
 
     def _ff_block(self, x):
-        if self.activation is F.relu and (self.dropout.p == 0 or not self.training) and not self.dropout.has_hooks:
+        dropout_off = type(self.dropout) is Dropout and not self.dropout.has_hooks and (
+            self.dropout.p == 0 or not self.training)
+        if self.activation is F.relu and dropout_off:
             chain = fast.get("feed_forward_chain")  # Linear, ReLU, Linear as one node, the ReLU in place
             out = None if chain is None else chain(self.linear1, self.linear2, x)
             if out is not None:
