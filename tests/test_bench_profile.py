@@ -44,3 +44,27 @@ def test_bench_refuses_bad_thread_and_clock_options(capsys):
     assert "--threads must be >= 1, got 0" in capsys.readouterr().err
     assert main(["bench", "--clock", "cpu", "--threads", "2"]) == 2
     assert "--clock cpu needs --threads 1" in capsys.readouterr().err
+
+
+def test_overhead_split_rebuilds_the_step_layer_by_layer():
+    """Every variant is the same training step: from the same weights, one step of each gives the
+    weights deepnotes' own step and the hand-written one give (small sizes); the split reports each."""
+    import deepnotes as dn
+    from deepnotes.bench import profile
+
+    trained = {}
+    for name in list(profile.LAYERS) + ["all", "numpy"]:
+        steps, params, copies = profile.split_steps(scale=0.25)  # the same initial weights each time
+        steps[name]()
+        trained[name] = copies if name == "numpy" else [p.detach().numpy() for p in params]
+    for name, weights in trained.items():
+        for mine, reference in zip(weights, trained["all"]):
+            np.testing.assert_allclose(mine, reference, rtol=1e-5, atol=1e-6, err_msg=name)
+    assert any(not np.allclose(a, b) for a, b in zip(trained["all"], profile.split_steps(scale=0.25)[1]))
+
+    split = profile.overhead_split(rounds=2, steps=1, scale=0.25)
+    assert set(split) == set(profile.LAYERS) | {"all"}
+    assert all(np.isfinite(v) and v > -0.9 for v in split.values())
+    assert "+ backward walk" in profile.format_split(split, 2)
+    with dn.fast.disabled():
+        assert profile.overhead_split(rounds=1, steps=1, scale=0.25) is None

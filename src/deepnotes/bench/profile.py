@@ -16,11 +16,14 @@ with every `Function`'s `forward` and `backward` timed, and splits the step into
 (784-512-512-10, ReLU, mean cross-entropy, SGD momentum 0.9) written by hand on NumPy with
 the same GEMMs: the two alternate in one process, and the figure is the median of the
 per-pair ratios minus 1 (the machine's drifts cancel within each pair). The timers add a
-microsecond or so per op; the overhead comparison runs without them.
+microsecond or so per op; the overhead comparison runs without them. `overhead_split` then
+rebuilds the step from its fused kernels up, one framework layer at a time (module call, loss
+function, backward walk, optimizer), to say what each layer adds.
 """
 from __future__ import annotations
 
 import json
+import random
 import statistics
 import sys
 import time
@@ -207,6 +210,103 @@ def numpy_overhead(pairs=60, steps=3):
             "deepnotes_ms": statistics.median(dn_ms), "numpy_ms": statistics.median(np_ms)}
 
 
+LAYERS = {"kernels": (0, 0, 0, 0), "+ module call": (1, 0, 0, 0), "+ loss function": (0, 1, 0, 0),
+          "+ backward walk": (0, 0, 1, 0), "+ optimizer": (0, 0, 0, 1)}
+
+
+def overhead_split(rounds=100, steps=3, scale=1.0, seed=0):
+    """Where the W1 step's overhead over the hand-written NumPy step goes, layer by layer.
+
+    The same training step is rebuilt from its fused kernels up. "kernels": `LinearChain` and
+    `MeanCrossEntropy` through `Function.apply`, their backwards called by hand, the SGD update
+    written out. Each "+ layer" variant puts one layer of the framework back: the model called as
+    a module (Module.__call__, the Sequential fast path and its checks), `F.cross_entropy` (its
+    checks), `loss.backward()` (the engine's walk and leaf accumulation), `opt.step()` /
+    `zero_grad()`; "all" is deepnotes' own step. Each round runs every variant and the NumPy step
+    in a shuffled (seeded) order, `steps` steps each, in CPU time. Returns {variant: median over
+    rounds of (its time / the NumPy step's) - 1}, or None when the fast paths are off (the
+    kernels variant is the fused step)."""
+    from .. import fast
+
+    if not fast.fast_paths_enabled():
+        return None
+    steps_by_name = split_steps(scale)[0]
+    for fn in steps_by_name.values():
+        fn()
+    order, ratios = list(steps_by_name), {name: [] for name in steps_by_name if name != "numpy"}
+    shuffle = random.Random(seed).shuffle
+    for _ in range(rounds):
+        shuffle(order)
+        seconds = {}
+        for name in order:
+            start = time.process_time()
+            for _ in range(steps):
+                steps_by_name[name]()
+            seconds[name] = time.process_time() - start
+        for name in ratios:
+            ratios[name].append(seconds[name] / seconds["numpy"])
+    return {name: statistics.median(r) - 1 for name, r in ratios.items()}
+
+
+def split_steps(scale=1.0):
+    """({variant: step()} for `overhead_split`, the model's parameters, the NumPy step's arrays):
+    the variants train the model's parameters, the "numpy" step its own copies of them."""
+    from ..autograd.tensor import Tensor
+    from ..fast.cross_entropy import MeanCrossEntropy
+    from ..fast.sequential import LinearChain
+    from ..nn import functional as F
+    from ..optim import SGD
+
+    own_step, _, model, x, y = _deepnotes_step("W1", scale)
+    params = list(model.parameters())
+    opt = SGD(params, lr=0.01, momentum=0.9)
+    xt, yt = Tensor(x), Tensor(y)
+    velocity = [np.zeros_like(p._data) for p in params]
+    seed_grad = np.ones((), dtype=x.dtype)
+
+    def variant(module, loss_fn, walk, optimizer):
+        def step():
+            if optimizer:
+                opt.zero_grad()
+            else:
+                for p in params:
+                    p._grad = None
+            out = model(xt) if module else LinearChain.apply(xt, *params, has_bias=(True,) * 3)
+            loss = F.cross_entropy(out, yt) if loss_fn else MeanCrossEntropy.apply(out, labels=y)
+            if walk:
+                loss.backward()
+            else:  # the two nodes' backwards by hand, as the engine would call them
+                dz = loss.grad_fn.backward(loss.grad_fn, seed_grad)
+                grads = out.grad_fn.backward(out.grad_fn, dz)[1:]
+                loss.grad_fn.release(), out.grad_fn.release()
+                for p, g in zip(params, grads):
+                    p._grad = Tensor._from_op(g, None)
+            if optimizer:
+                opt.step()
+            else:
+                for p, v in zip(params, velocity):
+                    v *= 0.9
+                    v += p._grad._data
+                    p._data -= 0.01 * v
+        return step
+
+    steps_by_name = {name: variant(*flags) for name, flags in LAYERS.items()}
+    steps_by_name["all"] = own_step
+    copies = [p.detach().numpy().copy() for p in params]
+    steps_by_name["numpy"] = numpy_mlp_step(copies, x, y)
+    return steps_by_name, params, copies
+
+
+def format_split(split, rounds):
+    """One line per variant; the layers also as their increment over the kernels alone."""
+    base = split["kernels"]
+    lines = [f"W1 overhead by layer (median of {rounds} shuffled rounds against the NumPy step, CPU time):"]
+    for name, value in split.items():
+        extra = f"  ({value - base:+.1%} over the kernels)" if name.startswith("+") else ""
+        lines.append(f"  {name:<18} {value:+.1%}{extra}")
+    return "\n".join(lines)
+
+
 def run(names, quick=False, as_json=False, out=sys.stdout):
     """`deepnotes bench --profile`: the split of each workload's step, then (W1, not quick) the
     overhead against the hand-written NumPy step; ``as_json``: one JSON line at the end."""
@@ -218,6 +318,10 @@ def run(names, quick=False, as_json=False, out=sys.stdout):
         print(f"\nW1 framework overhead against a hand-written NumPy step (CPU time, median of {overhead['pairs']} "
               f"paired ratios): {overhead['overhead']:+.1%} (IQR {overhead['iqr'][0]:+.1%} to {overhead['iqr'][1]:+.1%}; "
               f"deepnotes {overhead['deepnotes_ms']:.2f} ms, NumPy {overhead['numpy_ms']:.2f} ms per step)", file=out)
+        split = overhead_split(rounds=200)
+        if split is not None:
+            print("\n" + format_split(split, 200), file=out)
+            overhead["by_layer"] = split
     if as_json:
         print(json.dumps({"profiles": reports, "numpy_overhead": overhead}), file=out)
     return reports, overhead
