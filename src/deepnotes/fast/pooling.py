@@ -64,16 +64,17 @@ class MaxPoolTiles(Function):
             if ctx.tracked:  # the scan of `_scan_step`, with the winner kept as an offset
                 take = values > best
                 take |= np.isnan(values)
-                # offsets come in increasing order, so "offset where taken" is a maximum (a masked
-                # copy, np.copyto(where=), runs up to 50x slower than this arithmetic on some CPUs)
-                taken = np.multiply(take, dtype.type(offset)) if win is not None else None
-                win = take.astype(dtype) if win is None else np.maximum(win, taken, out=win)
+                if win is None:
+                    win = take.astype(dtype)  # offset 1 where taken, else 0
+                else:  # offsets come in increasing order, so "offset where taken" is a maximum (a
+                    # masked copy, np.copyto(where=), runs up to 50x slower than this on some CPUs)
+                    np.maximum(win, np.multiply(take, dtype.type(offset)), out=win)
             # the first step makes `best` a new array: planes (prod(K) times y's size) are then freed
             best = np.maximum(best, values, out=None if offset == 1 else best)
         if ctx.tracked:
             ctx.x_shape, ctx.kernel = x.shape, kernel
             ctx.win = np.zeros(best.shape, np.uint8) if win is None else win  # K = 1: offset 0
-        y = best if len(planes) > 1 else best.copy()
+        y = best if len(planes) > 1 else best.copy()  # K = 1: planes may be a view of x itself
         return y.swapaxes(0, 1) if ctx.swap else y
 
     @staticmethod
