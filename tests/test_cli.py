@@ -70,3 +70,19 @@ def test_doctor_reports_blas_and_packages(capsys):
     assert main(["doctor"]) == 0
     out = capsys.readouterr().out
     assert "numpy" in out and "blas" in out and "torch" in out and "cupy" in out
+
+
+@pytest.mark.covers("V1")
+def test_doctor_json_is_one_object_with_the_blas_in_use(capsys):
+    import numpy as np
+
+    from deepnotes import backends
+
+    assert main(["doctor", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert report["numpy"] == np.__version__
+    assert report["gemm"]["in_use"] == backends.get_blas()
+    assert report["gemm"]["gflops"]["numpy"] > 0
+    assert set(report["packages"]) >= {"torch", "scipy", "sklearn", "cupy"}
+    for name, version in report["packages"].items():  # a missing package says why
+        assert (version is None) == (name in report["unavailable"])

@@ -273,32 +273,53 @@ def cmd_bench(args):
     return 0
 
 
-def cmd_doctor(args):
-    """Environment report (inventory V1): what is installed and which BLAS NumPy runs."""
+def environment_report():
+    """What `deepnotes doctor` reports, as a dict: Python, NumPy, its BLAS pools, the GEMM library
+    deepnotes runs (with each library's measured GFLOP/s), optional packages and graphviz."""
     import numpy as np
 
-    lines = [f"python      {platform.python_version()} ({sys.executable})", f"numpy       {np.__version__}"]
+    report = {"python": platform.python_version(), "executable": sys.executable, "numpy": np.__version__}
     try:
         from threadpoolctl import threadpool_info
 
-        for pool in threadpool_info():
-            lines.append(f"blas        {pool.get('internal_api')} {pool.get('version')} "
-                         f"kernel={pool.get('architecture')} threads={pool.get('num_threads')}")
+        report["blas_pools"] = [{key: pool.get(key) for key in ("internal_api", "version", "architecture",
+                                                                   "num_threads")} for pool in threadpool_info()]
     except ImportError:
-        lines.append("blas        threadpoolctl not installed: cannot tell")
+        report["blas_pools"] = None
     from . import backends
 
-    gemm = backends.blas_info()  # measured once per machine (cached), see deepnotes.backends.choose
+    report["gemm"] = backends.blas_info()  # measured once per machine (cached), see deepnotes.backends.choose
+    packages, unavailable = {}, {}
+    for name in ("torch", "scipy", "sklearn", "mnist1d", "gensim", "cupy"):
+        try:
+            packages[name] = getattr(__import__(name), "__version__", "installed")
+        except Exception as exc:  # noqa: BLE001 - report any import failure (e.g. missing CUDA libs)
+            packages[name] = None
+            unavailable[name] = f"{type(exc).__name__}: {str(exc)[:80]}"
+    report["packages"], report["unavailable"] = packages, unavailable
+    report["graphviz_dot"] = shutil.which("dot")
+    return report
+
+
+def cmd_doctor(args):
+    """Environment report (inventory V1): what is installed and which BLAS NumPy runs."""
+    report = environment_report()
+    if args.json:
+        print(json.dumps(report))
+        return 0
+    lines = [f"python      {report['python']} ({report['executable']})", f"numpy       {report['numpy']}"]
+    if report["blas_pools"] is None:
+        lines.append("blas        threadpoolctl not installed: cannot tell")
+    for pool in report["blas_pools"] or ():
+        lines.append(f"blas        {pool['internal_api']} {pool['version']} "
+                     f"kernel={pool['architecture']} threads={pool['num_threads']}")
+    gemm = report["gemm"]
     speeds = ", ".join(f"{name} {value:.0f}" for name, value in gemm["gflops"].items() if value)
     lines.append(f"gemm        deepnotes runs its matrix products on {gemm['in_use']} "
                  f"(measured GFLOP/s on typical shapes: {speeds}); mkl: {gemm['mkl']}")
-    for name in ("torch", "scipy", "sklearn", "mnist1d", "gensim", "cupy"):
-        try:
-            module = __import__(name)
-            lines.append(f"{name:<11} {getattr(module, '__version__', 'installed')}")
-        except Exception as exc:  # noqa: BLE001 - report any import failure (e.g. missing CUDA libs)
-            lines.append(f"{name:<11} not available ({type(exc).__name__}: {str(exc)[:80]})")
-    lines.append(f"graphviz    {shutil.which('dot') or 'dot not on PATH: graphs are written as .dot'}")
+    for name, version in report["packages"].items():
+        lines.append(f"{name:<11} {version if version else 'not available (' + report['unavailable'][name] + ')'}")
+    lines.append(f"graphviz    {report['graphviz_dot'] or 'dot not on PATH: graphs are written as .dot'}")
     print("\n".join(lines))
     return 0
 
@@ -374,6 +395,7 @@ def build_parser():
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("doctor", help=COMMANDS["doctor"], description=COMMANDS["doctor"])
+    p.add_argument("--json", action="store_true", help="print the report as one JSON object")
     p.set_defaults(func=cmd_doctor)
 
     for module_name in COMMAND_MODULES:
