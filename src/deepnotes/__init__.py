@@ -41,7 +41,7 @@ from .backends import get_num_threads, set_num_threads  # noqa: E402
 from .fast import fast_paths_enabled, set_fast_paths  # noqa: E402
 
 # The speed shortcuts register themselves with `fast` (they use nn, so they load after it).
-from .fast import cross_entropy, pooling, recurrent, sequential, transformer  # noqa: E402,F401
+fast.load_shortcuts()
 
 # Training steps reuse freed memory instead of page-faulting it back in (see allocator.py).
 _keep_freed_memory()

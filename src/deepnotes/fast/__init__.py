@@ -15,7 +15,7 @@ Turn them all off to run only the reference paths (to read, debug, or compare)::
     dn.set_fast_paths(False)              # or: with dn.fast.disabled(): ...
     DEEPNOTES_FAST_PATHS=0 python ...     # before import
 
-The shortcut modules (`cross_entropy`, `pooling`, `recurrent`, `sequential`, `transformer`)
+The shortcut modules (`cross_entropy`, `optim`, `pooling`, `recurrent`, `sequential`, `transformer`)
 use the layers they speed up, so `import deepnotes` loads them after `nn`; this module itself
 imports nothing, so any general path may ask it.
 
@@ -81,6 +81,11 @@ def disabled():
         yield
     finally:
         set_fast_paths(previous)
+
+
+def load_shortcuts() -> None:
+    """Import the shortcut modules, which register themselves (`import deepnotes` calls it, after `nn`)."""
+    from . import cross_entropy, optim, pooling, recurrent, sequential, transformer  # noqa: F401
 
 
 def registered() -> list[FastPath]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import fast
 from .optimizer import Optimizer, check_hyperparameter
 
 
@@ -54,6 +55,10 @@ class SGD(Optimizer):
 
     def _update(self, p, grad, state, group):
         lr, mu, wd = float(group["lr"]), float(group["momentum"]), float(group["weight_decay"])
+        shortcut = fast.get("sgd_axpby")  # the same rule in one BLAS pass per line, no temporaries
+        if shortcut is not None and shortcut(p._data, grad, state.get("momentum_buffer"), lr, mu,
+                                             float(group["dampening"]), wd, group["nesterov"], group["maximize"]):
+            return
         g = -grad if group["maximize"] else grad
         if wd != 0:
             g = g + wd * p._data

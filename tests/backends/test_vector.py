@@ -1,0 +1,74 @@
+"""`backends.vector.axpby` (y <- alpha x + beta y in NumPy's own BLAS) against the NumPy formula,
+and every case it must refuse (returning False with y untouched) rather than compute wrongly."""
+import numpy as np
+import pytest
+
+from deepnotes.backends import vector
+
+pytestmark = pytest.mark.covers("O1")
+
+needs_library = pytest.mark.skipif(not vector.available(), reason="NumPy's BLAS has no ?axpby here")
+
+
+@needs_library
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_axpby_matches_the_numpy_formula(dtype):
+    rng = np.random.default_rng(0)
+    eps = np.finfo(dtype).eps
+    for shape in [(1,), (7,), (3, 5), (2, 3, 4), (1000,), (513, 65)]:
+        for alpha, beta in [(1.0, 1.0), (-0.01, 1.0), (0.7, 0.9), (0.0, 2.5), (1.5, 0.0), (-1.0, -0.3)]:
+            x = rng.standard_normal(shape).astype(dtype)
+            y0 = rng.standard_normal(shape).astype(dtype)
+            y = y0.copy()
+            expected = alpha * x.astype(np.float64) + beta * y0.astype(np.float64)
+            assert vector.axpby(alpha, x, beta, y)
+            assert y.dtype == dtype
+            # within a few roundings of each term (the library may fuse the multiply and the add)
+            assert np.all(np.abs(y - expected) <= 4 * eps * (np.abs(alpha * x) + np.abs(beta * y0))), (alpha, beta)
+
+
+@needs_library
+def test_axpby_propagates_nan_and_inf_as_numpy_does():
+    x = np.array([np.nan, 1.0, np.inf, 2.0], dtype=np.float32)
+    y = np.array([1.0, np.nan, 1.0, -np.inf], dtype=np.float32)
+    expected = 0.5 * x + 0.9 * y
+    assert vector.axpby(0.5, x, 0.9, y)
+    np.testing.assert_array_equal(y, expected)
+
+
+def _refused(x, y, alpha=0.5, beta=0.9):
+    before = np.array(y, copy=True) if isinstance(y, np.ndarray) else None
+    assert vector.axpby(alpha, x, beta, y) is False
+    if before is not None:
+        np.testing.assert_array_equal(y, before)
+
+
+def test_axpby_refuses_what_it_cannot_do_in_one_pass():
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((6, 8))
+    b = rng.standard_normal((6, 8))
+    _refused(a[:, ::2], b[:, ::2])  # strided
+    _refused(a, b.T.copy().T)  # y column-major
+    _refused(a.astype(np.float32), b)  # mixed dtypes
+    _refused(a.astype(np.float16), b.astype(np.float16))
+    _refused(a.astype(np.int64), b.astype(np.int64))
+    _refused(a, b[:3])  # shapes differ
+    _refused(a, a)  # x is y
+    _refused(a[1:], a[:-1])  # overlapping views
+    frozen = b.copy()
+    frozen.flags.writeable = False
+    _refused(a, frozen)
+    _refused(np.zeros(0), np.zeros(0))
+    _refused(list(a.ravel()), b.ravel())
+
+
+def test_without_a_library_axpby_always_refuses(monkeypatch):
+    monkeypatch.setattr(vector, "_functions", {})
+    assert not vector.available()
+    _refused(np.ones(4), np.ones(4))
+
+
+def test_a_library_without_axpby_binds_nothing(tmp_path):
+    assert vector._bind(str(tmp_path / "missing.so")) == {}
+    libc = "libc.so.6"
+    assert vector._bind(libc) == {}  # loads, but has no ?axpby

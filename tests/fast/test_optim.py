@@ -1,0 +1,107 @@
+"""The SGD fast path (`fast.optim`, BLAS axpby passes) against SGD's reference update, every option,
+float32 and float64; and the cases it leaves to the reference. (Against torch: tests/optim/test_sgd.py,
+which runs with the fast paths on.)"""
+import numpy as np
+import pytest
+
+import deepnotes as dn
+from deepnotes import fast
+from deepnotes.backends import vector
+from deepnotes.fast import optim as fast_optim
+
+pytestmark = pytest.mark.covers("O1", "O2")
+
+SETTINGS = [dict(lr=0.1), dict(lr=0.1, weight_decay=0.05), dict(lr=0.05, momentum=0.9),
+            dict(lr=0.05, momentum=0.9, dampening=0.3, weight_decay=0.01), dict(lr=0.05, momentum=0.9, nesterov=True),
+            dict(lr=0.05, momentum=0.8, nesterov=True, weight_decay=0.02),
+            dict(lr=0.05, momentum=0.5, weight_decay=0.01, maximize=True)]
+
+
+def _train(kwargs, dtype, enabled, steps=5, layout=None, shapes=((33, 17), (17,), (5, 33, 2))):
+    """Parameters and momentum buffers after `steps` SGD steps on fixed random gradients."""
+    rng = np.random.default_rng(0)
+    params = [dn.tensor(rng.standard_normal(s).astype(dtype), requires_grad=True) for s in shapes]
+    if layout is not None:
+        params[0].data = layout(params[0]._data)
+    grads = [[rng.standard_normal(s).astype(dtype) for s in shapes] for _ in range(steps)]
+    opt = dn.optim.SGD(params, **kwargs)
+    with fast.disabled() if not enabled else _nothing():
+        for step_grads in grads:
+            for p, g in zip(params, step_grads):
+                p.grad = dn.tensor(g)
+            opt.step()
+    buffers = [opt.state[p].get("momentum_buffer") for p in params]
+    return [p.detach().numpy().copy() for p in params], buffers
+
+
+class _nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _counting(monkeypatch):
+    calls = []
+    real = vector.axpby
+
+    def counted(*args):
+        done = real(*args)
+        calls.append(done)
+        return done
+
+    monkeypatch.setattr(vector, "axpby", counted)
+    return calls
+
+
+@pytest.mark.skipif(not vector.available(), reason="NumPy's BLAS has no ?axpby here")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kwargs", SETTINGS, ids=lambda k: ",".join(k))
+def test_fast_sgd_update_is_the_reference_update(kwargs, dtype, monkeypatch):
+    monkeypatch.setattr(fast_optim, "MIN_SIZE", 0)  # small arrays, every one through axpby
+    reference, reference_buffers = _train(kwargs, dtype, enabled=False)
+    calls = _counting(monkeypatch)
+    fast_params, fast_buffers = _train(kwargs, dtype, enabled=True)
+    assert calls and all(calls)  # the fast path ran (every step but a momentum buffer's first)
+    tol = dict(rtol=2e-6, atol=2e-6) if dtype == np.float32 else dict(rtol=1e-13, atol=1e-13)
+    for got, want in zip(fast_params, reference):
+        assert got.dtype == want.dtype
+        np.testing.assert_allclose(got, want, **tol)
+    for got, want in zip(fast_buffers, reference_buffers):
+        assert (got is None) == (want is None)
+        if got is not None:
+            np.testing.assert_allclose(got, want, **tol)
+
+
+@pytest.mark.skipif(not vector.available(), reason="NumPy's BLAS has no ?axpby here")
+def test_only_parameters_of_min_size_elements_take_the_fast_path(monkeypatch):
+    kwargs = dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.01)
+    shapes = ((fast_optim.MIN_SIZE // 128, 128), (128,), (3, 5))
+    reference, _ = _train(kwargs, np.float32, enabled=False, steps=3, shapes=shapes)
+    calls = _counting(monkeypatch)
+    fast_params, _ = _train(kwargs, np.float32, enabled=True, steps=3, shapes=shapes)
+    assert calls == [True] * 4 * 2  # the large weight's 2nd and 3rd steps: buffer, decay, p twice
+    np.testing.assert_allclose(fast_params[0], reference[0], rtol=2e-6, atol=2e-6)
+    for got, want in zip(fast_params[1:], reference[1:]):
+        np.testing.assert_array_equal(got, want)  # small ones: the reference code itself
+
+
+@pytest.mark.parametrize("layout", [lambda a: np.repeat(a, 2, axis=1)[:, ::2],  # strided
+                                    lambda a: np.asfortranarray(a)])
+def test_a_parameter_axpby_cannot_take_runs_the_reference_update(layout, monkeypatch):
+    monkeypatch.setattr(fast_optim, "MIN_SIZE", 0)
+    kwargs = dict(lr=0.05, momentum=0.9, weight_decay=0.01)
+    reference, _ = _train(kwargs, np.float64, enabled=False, layout=layout)
+    fast_params, _ = _train(kwargs, np.float64, enabled=True, layout=layout)
+    np.testing.assert_array_equal(fast_params[0], reference[0])  # bit for bit: the same code ran
+
+
+def test_without_a_blas_axpby_sgd_runs_its_reference_update(monkeypatch):
+    monkeypatch.setattr(fast_optim, "MIN_SIZE", 0)
+    kwargs = dict(lr=0.05, momentum=0.9, nesterov=True)
+    reference, _ = _train(kwargs, np.float32, enabled=False)
+    monkeypatch.setattr(vector, "_functions", {})
+    fast_params, _ = _train(kwargs, np.float32, enabled=True)
+    for got, want in zip(fast_params, reference):
+        np.testing.assert_array_equal(got, want)
