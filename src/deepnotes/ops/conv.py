@@ -19,6 +19,10 @@ The backward pass is two more products:
     dcols = W^T @ g,  dx = col2im(dcols)     (adds each window back to where it came from)
 `col2im` loops over the kernel offsets only: for a fixed offset the windows
 touch a strided slice of xp, so one slice-add per offset accumulates them all.
+For dcols the positions are ordered (p, n), the batch innermost, so that xp is
+(C, *S, N) and, at stride 1, a slice-add runs over rows of W * N contiguous
+floats rather than rows of W (14 floats in a 14 x 14 map, where NumPy's loop
+overhead dominated: 6.0 ms against 2.8 ms for a 32-channel 14 x 14 batch of 64).
 
 Memory layout.  `W @ cols` comes out as (O, N, *P); the output is that array seen as
 (N, O, *P) (a "channel-major" view, no copy), and col2im returns the input gradient
@@ -86,17 +90,20 @@ def im2col(x, kernel, stride, padding, dilation, groups, out=None):
 
 
 def col2im(cols, x_shape, kernel, stride, padding, dilation, groups, out):
-    """The adjoint of `im2col`: add every column entry back to the input position it was read from.
+    """The adjoint of `im2col`, with the batch innermost: add every column entry back to the input
+    position it was read from.
 
-    cols: (G, C/G * prod(K), N * prod(P)) -> (N, C, *S).  Padded positions are dropped.
+    cols: (G, C/G * prod(K), prod(P) * N), cols[g, (c, k), (p, n)] (im2col's positions (n, p)
+    transposed) -> (N, C, *S).  Padded positions are dropped.
     """
     n, c, *size = x_shape
-    xp = np.zeros((c, n, *(s + lo + hi for s, (lo, hi) in zip(size, padding))), dtype=cols.dtype)
-    blocks = cols.reshape(c, *kernel, n, *out)  # (G, C/G) merged: channel-major like xp
+    xp = np.zeros((c, *(s + lo + hi for s, (lo, hi) in zip(size, padding)), n), dtype=cols.dtype)
+    blocks = cols.reshape(c, *kernel, *out, n)  # (G, C/G) merged, like xp's channel axis
     for offset in np.ndindex(*kernel):
-        xp[EVERY + window_slices(offset, stride, dilation, out)] += blocks[(slice(None),) + offset]
+        xp[(slice(None),) + window_slices(offset, stride, dilation, out)] += blocks[(slice(None),) + offset]
     # Channel-major, like the convolution's output: (N, C, *S) over a C-contiguous (C, N, *S) array.
-    return np.ascontiguousarray(xp[EVERY + _interior(size, padding)]).swapaxes(0, 1)
+    interior = xp[(slice(None),) + _interior(size, padding)]
+    return np.ascontiguousarray(np.moveaxis(interior, -1, 1)).swapaxes(0, 1)
 
 
 def _interior(size, padding):
@@ -108,6 +115,12 @@ def _to_group_matrix(y, groups):
     """(N, O, *P) -> (G, O/G, N * prod(P)): the layout of `W @ cols`."""
     n, o = y.shape[:2]
     return y.reshape(n, groups, o // groups, -1).transpose(1, 2, 0, 3).reshape(groups, o // groups, -1)
+
+
+def _to_group_matrix_batch_last(y, groups):
+    """(N, O, *P) -> (G, O/G, prod(P) * N): `_to_group_matrix` with the positions ordered (p, n)."""
+    n, o = y.shape[:2]
+    return y.reshape(n, groups, o // groups, -1).transpose(1, 2, 3, 0).reshape(groups, o // groups, -1)
 
 
 def _from_group_matrix(m, n, out):
@@ -137,9 +150,10 @@ def conv_forward(x, weight, stride, padding, dilation, groups, out=None):
 
 
 def conv_input_grad(grad, weight, x_shape, stride, padding, dilation, groups, out=None):
-    """dL/dx of y = conv(x, W) from g = dL/dy: (N, O, *P) -> (N, C, *S), dx = col2im(W^T g).
+    """dL/dx of y = conv(x, W) from g = dL/dy: (N, O, *P) -> (N, C, *S), dx = col2im(W^T g), the
+    positions of g and W^T g ordered (p, n) for col2im.
     `out`: a (G, C/G * prod(K), N * prod(P)) array to hold W^T g (the spent columns of x)."""
-    cols = blas.matmul(_grouped(weight, groups), _to_group_matrix(grad, groups), trans_a=True, out=out)
+    cols = blas.matmul(_grouped(weight, groups), _to_group_matrix_batch_last(grad, groups), trans_a=True, out=out)
     return col2im(cols, x_shape, weight.shape[2:], stride, padding, dilation, groups, grad.shape[2:])
 
 
