@@ -10,7 +10,7 @@ import deepnotes.nn.functional as F
 from deepnotes import fast
 from deepnotes.bench import workloads
 
-EXPECTED = {"feed_forward_chain", "max_pool_tiles", "mean_cross_entropy", "recurrent_inference", "sequential_relu_in_place",
+EXPECTED = {"adam_axpby", "feed_forward_chain", "max_pool_tiles", "mean_cross_entropy", "recurrent_inference", "sequential_relu_in_place",
             "sgd_axpby",
             "transformer_encoder_inference"}
 
@@ -78,7 +78,9 @@ def test_the_switch_really_switches(monkeypatch):
             for name in ("W1", "W2", "W3", "W4"):
                 model, x, y = _build(name)
                 F.cross_entropy(model(dn.tensor(x)), dn.tensor(y)).backward()
-                dn.optim.SGD(model.parameters(), lr=0.01, momentum=0.9).step()
+                for optimizer in (dn.optim.SGD(model.parameters(), lr=0.01, momentum=0.9),
+                                  dn.optim.AdamW(model.parameters())):
+                    optimizer.step()
                 model.eval()
                 with dn.no_grad():
                     model(dn.tensor(x))

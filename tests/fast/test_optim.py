@@ -105,3 +105,73 @@ def test_without_a_blas_axpby_sgd_runs_its_reference_update(monkeypatch):
     fast_params, _ = _train(kwargs, np.float32, enabled=True)
     for got, want in zip(fast_params, reference):
         np.testing.assert_array_equal(got, want)
+
+
+ADAM_SETTINGS = [("Adam", dict(lr=1e-3)), ("Adam", dict(lr=1e-2, betas=(0.8, 0.99), eps=1e-6, amsgrad=True)),
+                 ("Adam", dict(lr=1e-2, maximize=True)), ("AdamW", dict(lr=1e-2, weight_decay=0.1)),
+                 ("AdamW", dict(lr=1e-2, weight_decay=0.05, amsgrad=True, maximize=True))]
+
+
+def _train_adam(name, kwargs, dtype, enabled, steps=5, shapes=((33, 17), (17,), (5, 33, 2))):
+    rng = np.random.default_rng(0)
+    params = [dn.tensor(rng.standard_normal(s).astype(dtype), requires_grad=True) for s in shapes]
+    grads = [[rng.standard_normal(s).astype(dtype) for s in shapes] for _ in range(steps)]
+    opt = getattr(dn.optim, name)(params, **kwargs)
+    with fast.disabled() if not enabled else _nothing():
+        for step_grads in grads:
+            for p, g in zip(params, step_grads):
+                p.grad = dn.tensor(g)
+            opt.step()
+    return [p.detach().numpy().copy() for p in params], [dict(opt.state[p]) for p in params]
+
+
+@pytest.mark.covers("O3", "O4")
+@pytest.mark.skipif(not vector.available(), reason="NumPy's BLAS has no ?axpby here")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name,kwargs", ADAM_SETTINGS, ids=lambda v: v if isinstance(v, str) else ",".join(v))
+def test_fast_adam_update_is_the_reference_update(name, kwargs, dtype, monkeypatch):
+    monkeypatch.setattr(fast_optim, "MIN_SIZE", 0)
+    reference, reference_state = _train_adam(name, kwargs, dtype, enabled=False)
+    calls = _counting(monkeypatch)
+    fast_params, fast_state = _train_adam(name, kwargs, dtype, enabled=True)
+    assert calls and all(calls)
+    tol = dict(rtol=1e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-13)
+    for got, want in zip(fast_params, reference):
+        np.testing.assert_allclose(got, want, **tol)
+    for got, want in zip(fast_state, reference_state):
+        assert got.keys() == want.keys() and got["step"] == want["step"] == 5
+        for key in ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"):
+            if key in want:
+                np.testing.assert_allclose(got[key], want[key], **tol)
+
+
+@pytest.mark.covers("O3", "O4")
+@pytest.mark.skipif(not vector.available(), reason="NumPy's BLAS has no ?axpby here")
+@pytest.mark.parametrize("name,kwargs", [("Adam", dict(lr=1e-2)), ("AdamW", dict(lr=1e-2, weight_decay=0.1, amsgrad=True))])
+def test_fast_adam_on_a_large_parameter_matches_torch(name, kwargs, monkeypatch):
+    """A weight of MIN_SIZE elements (the fast path, for real) against torch.optim, float64."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    shape = (fast_optim.MIN_SIZE // 256, 256)
+    start = rng.standard_normal(shape)
+    grads = [rng.standard_normal(shape) for _ in range(4)]
+    ours = dn.tensor(start.copy(), requires_grad=True)
+    theirs = torch.tensor(start.copy(), requires_grad=True)
+    opt, ref = getattr(dn.optim, name)([ours], **kwargs), getattr(torch.optim, name)([theirs], **kwargs)
+    calls = _counting(monkeypatch)
+    for g in grads:
+        ours.grad, theirs.grad = dn.tensor(g), torch.tensor(g)
+        opt.step()
+        ref.step()
+    assert len(calls) == 3 * 3 and all(calls)  # steps 2-4: m, v, p
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.covers("O3", "O4")
+def test_adam_with_l2_decay_and_first_steps_run_the_reference(monkeypatch):
+    monkeypatch.setattr(fast_optim, "MIN_SIZE", 0)
+    calls = _counting(monkeypatch)
+    _train_adam("Adam", dict(lr=1e-2, weight_decay=0.1), np.float64, enabled=True)
+    assert calls == []
+    _train_adam("AdamW", dict(lr=1e-2), np.float64, enabled=True, steps=1)
+    assert calls == []

@@ -1,4 +1,4 @@
-"""Fast path: SGD's update as BLAS ``axpby`` passes (one pass per scaled addition, no temporaries).
+"""Fast paths: SGD's and Adam's updates as BLAS ``axpby`` passes (one pass per scaled addition).
 
 `optim.SGD._update` (the reference) writes the rule with NumPy operators: with momentum,
 ``b *= mu; b += g; p -= lr * b`` reads and writes ten parameter-sized arrays and allocates one.
@@ -14,8 +14,13 @@ the same rule as the reference, term by term (g' = s g + wd p is never formed). 
 with momentum (the buffer is created as a copy of g'), parameters under `MIN_SIZE` elements and
 anything `axpby` refuses (another dtype, a non-contiguous array, no BLAS found) take the
 reference path.
+
+`optim.Adam._update` likewise: the moments by `axpby`, the step as in-place NumPy into one
+scratch array and a last `axpby` that also applies AdamW's decay (see `adam_update`).
 """
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -54,4 +59,45 @@ def sgd_update(p, grad, buf, lr, mu, dampening, weight_decay, nesterov, maximize
         axpby(-lr * mu, buf, 1.0, p)
     else:
         axpby(-lr, buf, 1.0, p)
+    return True
+
+
+def _adam_suits(p, grad, moments):
+    """Whether every array of an Adam update can go through `axpby` / in-place NumPy: one dtype
+    and shape, C-contiguous, p writeable, grad apart from p."""
+    arrays = (grad, *moments)
+    return (p.flags.writeable and p.flags.c_contiguous and not np.may_share_memory(grad, p)
+            and all(a.dtype == p.dtype and a.shape == p.shape and a.flags.c_contiguous for a in arrays))
+
+
+@register("adam_axpby", replaces="deepnotes.optim.Adam._update (moments already made; no L2 weight decay)")
+def adam_update(p, grad, state, lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled):
+    """One Adam / AdamW step on the array `p` in place, its moments in `state` (step count included);
+    returns False, with nothing changed, for the first step (the moments are made there), L2 weight
+    decay (the decayed gradient would be one more array), parameters under `MIN_SIZE` elements or
+    arrays that do not suit `axpby`.
+
+        m <- beta1 m + (1 - beta1) s g                     (s = -1 when maximizing)
+        v <- beta2 v + (1 - beta2) g^2                     (vmax <- max(vmax, v) with amsgrad)
+        p <- (1 - lr wd) p - lr r / (1 - beta1^t) * m / (sqrt(v) + eps r),   r = sqrt(1 - beta2^t)
+
+    the reference's m_hat / (sqrt(v_hat) + eps) with r moved out of the denominator: 19 passes
+    over parameter-sized memory and one temporary, against about 31 and seven."""
+    m, v = state.get("exp_avg"), state.get("exp_avg_sq")
+    moments = (m, v, state["max_exp_avg_sq"]) if amsgrad and "max_exp_avg_sq" in state else (m, v)
+    if (p.size < MIN_SIZE or m is None or (weight_decay and not decoupled) or (amsgrad and len(moments) < 3)
+            or not vector.available() or not _adam_suits(p, grad, moments)):
+        return False
+    t = state["step"] = state["step"] + 1
+    axpby = vector.axpby  # every call below runs: the arrays were checked above
+    axpby((1.0 - beta1) * (-1.0 if maximize else 1.0), grad, beta1, m)
+    scratch = np.multiply(grad, grad)
+    axpby(1.0 - beta2, scratch, beta2, v)
+    if amsgrad:
+        v = np.maximum(moments[2], v, out=moments[2])
+    root = math.sqrt(1.0 - beta2**t)
+    np.sqrt(v, out=scratch)
+    scratch += eps * root
+    np.divide(m, scratch, out=scratch)
+    axpby(-lr * root / (1.0 - beta1**t), scratch, 1.0 - lr * weight_decay if decoupled else 1.0, p)
     return True
