@@ -72,3 +72,18 @@ def test_a_library_without_axpby_binds_nothing(tmp_path):
     assert vector._bind(str(tmp_path / "missing.so")) == {}
     libc = "libc.so.6"
     assert vector._bind(libc) == {}  # loads, but has no ?axpby
+
+
+def test_numpy_pool_is_numpys_own_blas_when_scipy_loaded_another():
+    import scipy.linalg  # noqa: F401 - loads SciPy's own OpenBLAS, which threadpoolctl may list first
+
+    from deepnotes.backends import choose
+
+    pool = choose.numpy_pool(own_only=True)
+    if pool is None:
+        pytest.skip("NumPy's BLAS is not in NumPy's folders here (a system BLAS)")
+    built = np.__config__.CONFIG["Build Dependencies"]["blas"].get("version")
+    assert choose.numpy_pool() is not None and choose.numpy_pool()["filepath"] == pool["filepath"]
+    if built:
+        assert pool["version"] == built
+    assert vector.numpy_library() == pool["filepath"]

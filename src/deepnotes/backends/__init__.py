@@ -47,11 +47,9 @@ def set_blas(name: str) -> str:
 def blas_info(measure: bool = True) -> dict:
     """{"in_use", "numpy_blas", "mkl" (version or why not), "gflops" ({"numpy": ..., "mkl": ...}
     from the cached measurement, None unless `measure`)}."""
-    from threadpoolctl import threadpool_info
-
-    pools = [p for p in threadpool_info() if p.get("user_api") == "blas" and p.get("internal_api") != "mkl"]
-    numpy_blas = (f"{pools[0].get('internal_api')} {pools[0].get('version')}, kernel {pools[0].get('architecture')}, "
-                  f"{pools[0].get('num_threads')} threads") if pools else "unknown"
+    pool = choose.numpy_pool()
+    numpy_blas = (f"{pool.get('internal_api')} {pool.get('version')}, kernel {pool.get('architecture')}, "
+                  f"{pool.get('num_threads')} threads") if pool else "unknown"
     version = mkl.version()
     return {"in_use": get_blas(), "numpy_blas": numpy_blas,
             "mkl": version if version else f"not available: {mkl.load_error()}",

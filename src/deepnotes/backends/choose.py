@@ -43,11 +43,22 @@ def _cache_file():
     return Path(os.environ.get("DEEPNOTES_CACHE_DIR") or platformdirs.user_cache_dir("deepnotes")) / "blas.json"
 
 
-def _threads():
+def numpy_pool(own_only=False):
+    """threadpoolctl's record of NumPy's own BLAS (the library in NumPy's folders; another module's,
+    SciPy's OpenBLAS say, can be listed first), else (unless `own_only`) of the first non-MKL BLAS;
+    None if there is none."""
     from threadpoolctl import threadpool_info
 
     pools = [p for p in threadpool_info() if p.get("user_api") == "blas" and p.get("internal_api") != "mkl"]
-    return pools[0]["num_threads"] if pools else 1
+    root = os.path.dirname(os.path.dirname(os.path.abspath(np.__file__)))  # site-packages
+    own = (os.path.join(root, "numpy") + os.sep, os.path.join(root, "numpy.libs") + os.sep)
+    mine = [p for p in pools if os.path.abspath(p.get("filepath") or "").startswith(own)]
+    return (mine or ([] if own_only else pools) or [None])[0]
+
+
+def _threads():
+    pool = numpy_pool()
+    return pool["num_threads"] if pool else 1
 
 
 def _cpu_model():

@@ -30,16 +30,11 @@ _functions = None  # {dtype: ctypes function}, once looked up
 
 
 def numpy_library():
-    """The file of NumPy's BLAS library (found by threadpoolctl in NumPy's folders), or None."""
-    from threadpoolctl import threadpool_info
+    """The file of NumPy's own BLAS library (the one in NumPy's folders), or None."""
+    from .choose import numpy_pool
 
-    root = os.path.dirname(os.path.dirname(os.path.abspath(np.__file__)))  # site-packages
-    own = (os.path.join(root, "numpy"), os.path.join(root, "numpy.libs"))
-    for pool in threadpool_info():
-        path = pool.get("filepath") or ""
-        if pool.get("user_api") == "blas" and os.path.abspath(path).startswith(own):
-            return path
-    return None
+    pool = numpy_pool(own_only=True)
+    return pool.get("filepath") if pool else None
 
 
 def _bind(path):

@@ -176,19 +176,19 @@ def paired_ratios(deepnotes_times, torch_times):
 
 
 def blas_threads():
-    from threadpoolctl import threadpool_info
+    from ..backends.choose import numpy_pool
 
-    pools = [p for p in threadpool_info() if p.get("user_api") == "blas"]
-    return pools[0]["num_threads"] if pools else 1
+    pool = numpy_pool()
+    return pool["num_threads"] if pool else 1
 
 
 def blas_description():
-    from threadpoolctl import threadpool_info
+    """NumPy's own BLAS (not SciPy's, which threadpoolctl may list first)."""
+    from ..backends.choose import numpy_pool
 
-    pools = [p for p in threadpool_info() if p.get("user_api") == "blas"]
-    if not pools:
+    p = numpy_pool()
+    if p is None:
         return "no BLAS found by threadpoolctl"
-    p = pools[0]
     return f"{p.get('internal_api')} {p.get('version')}, kernel {p.get('architecture')}, {p.get('num_threads')} threads"
 
 
