@@ -10,9 +10,8 @@ import deepnotes.nn.functional as F
 from deepnotes import fast
 from deepnotes.bench import workloads
 
-EXPECTED = {"adam_axpby", "feed_forward_chain", "max_pool_tiles", "mean_cross_entropy", "recurrent_inference", "sequential_relu_in_place",
-            "sgd_axpby",
-            "transformer_encoder_inference"}
+EXPECTED = {"adam_axpby", "feed_forward_chain", "max_pool_tiles", "mean_cross_entropy", "recurrent_inference",
+            "sequential_relu_in_place", "sgd_axpby", "transformer_encoder_inference"}
 
 
 def _claims_sized_mlp():

@@ -19,7 +19,6 @@ last bit or so, not bit for bit.
 from __future__ import annotations
 
 import ctypes
-import os
 
 import numpy as np
 
