@@ -175,3 +175,26 @@ def test_adam_with_l2_decay_and_first_steps_run_the_reference(monkeypatch):
     assert calls == []
     _train_adam("AdamW", dict(lr=1e-2), np.float64, enabled=True, steps=1)
     assert calls == []
+
+
+@pytest.mark.parametrize("name,kwargs,key", [("SGD", dict(lr=0.1, momentum=0.9), "momentum_buffer"),
+                                             ("AdamW", dict(lr=1e-2), "exp_avg_sq")])
+def test_a_read_only_state_array_is_not_skipped_silently(name, kwargs, key, monkeypatch):
+    """The fast paths check every array they write before the first write: a read-only buffer sends
+    the step to the reference, which reports it, with or without the fast paths."""
+    monkeypatch.setattr(fast_optim, "MIN_SIZE", 0)
+    outcomes = []
+    for enabled in (True, False):
+        p = dn.tensor(np.ones((4, 3)), requires_grad=True)
+        opt = getattr(dn.optim, name)([p], **kwargs)
+        p.grad = dn.ones_like(p)
+        opt.step()
+        opt.state[p][key].flags.writeable = False
+        before = p.detach().numpy().copy()
+        with fast.disabled() if not enabled else _nothing():
+            with pytest.raises(ValueError) as error:
+                opt.step()
+        outcomes.append((type(error.value), str(error.value)))
+        if name == "SGD":  # the reference fails on its first write, before p changes
+            np.testing.assert_array_equal(p.detach().numpy(), before)
+    assert outcomes[0] == outcomes[1]

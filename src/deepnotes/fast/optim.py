@@ -45,7 +45,7 @@ def sgd_update(p, grad, buf, lr, mu, dampening, weight_decay, nesterov, maximize
     if mu == 0:
         return axpby(-lr * sign, grad, 1.0 - lr * weight_decay, p)
     arrays = (grad, buf, p)
-    if (buf is None or buf.dtype != p.dtype or buf.shape != p.shape or not p.flags.writeable
+    if (buf is None or buf.dtype != p.dtype or buf.shape != p.shape or not (p.flags.writeable and buf.flags.writeable)
             or not all(a.flags.c_contiguous for a in arrays)
             or np.may_share_memory(grad, p) or np.may_share_memory(buf, p) or np.may_share_memory(grad, buf)):
         return False
@@ -64,10 +64,10 @@ def sgd_update(p, grad, buf, lr, mu, dampening, weight_decay, nesterov, maximize
 
 def _adam_suits(p, grad, moments):
     """Whether every array of an Adam update can go through `axpby` / in-place NumPy: one dtype
-    and shape, C-contiguous, p writeable, grad apart from p."""
-    arrays = (grad, *moments)
+    and shape, C-contiguous, p and the moments writeable, grad apart from p."""
     return (p.flags.writeable and p.flags.c_contiguous and not np.may_share_memory(grad, p)
-            and all(a.dtype == p.dtype and a.shape == p.shape and a.flags.c_contiguous for a in arrays))
+            and all(a.dtype == p.dtype and a.shape == p.shape and a.flags.c_contiguous for a in (grad, *moments))
+            and all(a.flags.writeable for a in moments))
 
 
 @register("adam_axpby", replaces="deepnotes.optim.Adam._update (moments already made; no L2 weight decay)")
