@@ -198,3 +198,21 @@ def test_a_read_only_state_array_is_not_skipped_silently(name, kwargs, key, monk
         if name == "SGD":  # the reference fails on its first write, before p changes
             np.testing.assert_array_equal(p.detach().numpy(), before)
     assert outcomes[0] == outcomes[1]
+
+
+def test_adam_moments_sharing_memory_run_the_reference(monkeypatch):
+    """A state whose moments share memory (as a hand-built state could) is refused as a whole: the
+    reference runs, bit for bit, rather than a fast step that skips one of the writes."""
+    monkeypatch.setattr(fast_optim, "MIN_SIZE", 0)
+    results = []
+    for enabled in (True, False):
+        p = dn.tensor(np.linspace(-1, 1, 12).reshape(4, 3), requires_grad=True)
+        opt = dn.optim.AdamW([p], lr=1e-2)
+        p.grad = dn.ones_like(p)
+        opt.step()
+        opt.state[p]["exp_avg_sq"] = opt.state[p]["exp_avg"]  # one array for both moments
+        p.grad = dn.tensor(np.full((4, 3), 0.5))
+        with fast.disabled() if not enabled else _nothing():
+            opt.step()
+        results.append(p.detach().numpy().copy())
+    np.testing.assert_array_equal(results[0], results[1])

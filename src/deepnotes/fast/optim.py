@@ -64,10 +64,11 @@ def sgd_update(p, grad, buf, lr, mu, dampening, weight_decay, nesterov, maximize
 
 def _adam_suits(p, grad, moments):
     """Whether every array of an Adam update can go through `axpby` / in-place NumPy: one dtype
-    and shape, C-contiguous, p and the moments writeable, grad apart from p."""
-    return (p.flags.writeable and p.flags.c_contiguous and not np.may_share_memory(grad, p)
-            and all(a.dtype == p.dtype and a.shape == p.shape and a.flags.c_contiguous for a in (grad, *moments))
-            and all(a.flags.writeable for a in moments))
+    and shape, C-contiguous, p and the moments writeable, no two of them sharing memory."""
+    written = (p, *moments)
+    return (all(a.dtype == p.dtype and a.shape == p.shape and a.flags.c_contiguous for a in (grad, *written))
+            and all(a.flags.writeable for a in written)
+            and not any(np.may_share_memory(a, b) for i, a in enumerate((grad, *written)) for b in written[i:]))
 
 
 @register("adam_axpby", replaces="deepnotes.optim.Adam._update (moments already made; no L2 weight decay)")
