@@ -71,17 +71,33 @@ def available() -> bool:
     return bool(functions())
 
 
+def suits(read, written) -> bool:
+    """Whether `axpby` can take these arrays, the ones it reads and the ones it writes: a library
+    here, ndarrays of one shape and one dtype it has (float32 / float64), C-contiguous, not empty,
+    the written ones writeable and apart from every other (a caller that checks a whole update
+    once can then call `axpby_checked` for each of its lines)."""
+    arrays = (*read, *written)
+    first = written[0]
+    return (first.dtype in functions() and first.size > 0
+            and all(type(a) is np.ndarray and a.dtype == first.dtype and a.shape == first.shape
+                    and a.flags.c_contiguous for a in arrays)
+            and all(a.flags.writeable for a in written)
+            and not any(np.may_share_memory(w, a) for i, w in enumerate(written) for a in (*read, *written[i + 1:])))
+
+
+def axpby_checked(alpha, x, beta, y):
+    """y <- alpha * x + beta * y in place, for arrays `suits((x,), (y,))` has accepted."""
+    functions()[y.dtype](y.size, alpha, x.ctypes.data, 1, beta, y.ctypes.data, 1)
+
+
 def axpby(alpha, x, beta, y) -> bool:
-    """y <- alpha * x + beta * y in place, in one pass; returns False (y untouched) when it cannot:
-    no library, x and y not C-contiguous arrays of one shape and one dtype (float32 / float64), or
-    y overlapping x's memory.
+    """y <- alpha * x + beta * y in place, in one pass; returns False (y untouched) when it cannot
+    (see `suits`: no library, not C-contiguous arrays of one shape and dtype, y read-only or
+    overlapping x).
 
     x, y: arrays of any (equal) shape; alpha, beta: Python numbers.
     """
-    fn = functions().get(y.dtype) if type(y) is np.ndarray and type(x) is np.ndarray else None
-    if (fn is None or x.dtype != y.dtype or x.shape != y.shape or not y.size
-            or not (x.flags.c_contiguous and y.flags.c_contiguous and y.flags.writeable)
-            or np.may_share_memory(x, y)):
+    if not (type(y) is np.ndarray and suits((x,), (y,))):
         return False
-    fn(y.size, alpha, x.ctypes.data, 1, beta, y.ctypes.data, 1)
+    axpby_checked(alpha, x, beta, y)
     return True

@@ -38,18 +38,14 @@ MIN_SIZE = 1 << 16
 def sgd_update(p, grad, buf, lr, mu, dampening, weight_decay, nesterov, maximize):
     """Apply one SGD step to the array `p` in place (and to the momentum buffer `buf`, None when
     mu = 0); returns False, with nothing changed, when the arrays do not suit `axpby`."""
-    axpby = vector.axpby
     sign = -1.0 if maximize else 1.0
-    if p.size < MIN_SIZE or not vector.available() or grad.dtype != p.dtype or grad.shape != p.shape:
+    written = (p,) if mu == 0 else (buf, p)
+    if p.size < MIN_SIZE or (mu != 0 and buf is None) or not vector.suits((grad,), written):
         return False
+    axpby = vector.axpby_checked  # every line below runs: the arrays were checked together
     if mu == 0:
-        return axpby(-lr * sign, grad, 1.0 - lr * weight_decay, p)
-    arrays = (grad, buf, p)
-    if (buf is None or buf.dtype != p.dtype or buf.shape != p.shape or not (p.flags.writeable and buf.flags.writeable)
-            or not all(a.flags.c_contiguous for a in arrays)
-            or np.may_share_memory(grad, p) or np.may_share_memory(buf, p) or np.may_share_memory(grad, buf)):
-        return False
-    # from here every axpby runs: one dtype and shape, contiguous, writeable, no overlap
+        axpby(-lr * sign, grad, 1.0 - lr * weight_decay, p)
+        return True
     keep = 1.0 - dampening
     axpby(sign * keep, grad, mu, buf)
     if weight_decay:
@@ -60,15 +56,6 @@ def sgd_update(p, grad, buf, lr, mu, dampening, weight_decay, nesterov, maximize
     else:
         axpby(-lr, buf, 1.0, p)
     return True
-
-
-def _adam_suits(p, grad, moments):
-    """Whether every array of an Adam update can go through `axpby` / in-place NumPy: one dtype
-    and shape, C-contiguous, p and the moments writeable, no two of them sharing memory."""
-    written = (p, *moments)
-    return (all(a.dtype == p.dtype and a.shape == p.shape and a.flags.c_contiguous for a in (grad, *written))
-            and all(a.flags.writeable for a in written)
-            and not any(np.may_share_memory(a, b) for i, a in enumerate((grad, *written)) for b in written[i:]))
 
 
 @register("adam_axpby", replaces="deepnotes.optim.Adam._update (moments already made; no L2 weight decay)")
@@ -86,11 +73,11 @@ def adam_update(p, grad, state, lr, beta1, beta2, eps, weight_decay, amsgrad, ma
     over parameter-sized memory and one temporary, against about 31 and seven."""
     m, v = state.get("exp_avg"), state.get("exp_avg_sq")
     moments = (m, v, state["max_exp_avg_sq"]) if amsgrad and "max_exp_avg_sq" in state else (m, v)
-    if (p.size < MIN_SIZE or m is None or (weight_decay and not decoupled) or (amsgrad and len(moments) < 3)
-            or not vector.available() or not _adam_suits(p, grad, moments)):
+    if (p.size < MIN_SIZE or m is None or v is None or (weight_decay and not decoupled)
+            or (amsgrad and len(moments) < 3) or not vector.suits((grad,), (p, *moments))):
         return False
     t = state["step"] = state["step"] + 1
-    axpby = vector.axpby  # every call below runs: the arrays were checked above
+    axpby = vector.axpby_checked  # every line below runs: the arrays were checked together
     axpby((1.0 - beta1) * (-1.0 if maximize else 1.0), grad, beta1, m)
     scratch = np.multiply(grad, grad)
     axpby(1.0 - beta2, scratch, beta2, v)
